@@ -1,0 +1,136 @@
+//! Errors. Two enums, after application-services: `FundkitError` is the small, stable,
+//! documented error the apps see (a sealed exception class in Kotlin, an `Error` enum in
+//! Swift); `Error` is the internal one that wraps library errors with `#[from]` and is never
+//! returned across FFI. `From<Error> for FundkitError` is the one place that decides what
+//! each internal error becomes, and it is an exhaustive `match`: a new internal error is a
+//! compile error until someone decides how the app should see it.
+
+use crate::model::DonationState;
+use crate::money::MoneyError;
+use crate::rollout::UnavailableReason;
+use crate::rules::ValidationIssue;
+
+/// Which offline cap a donation would break (DESIGN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum OfflineCap {
+    /// One queued donation is above the single-donation cap (250).
+    SingleAmount,
+    /// All queued donations in this currency would exceed the total cap (1,000).
+    TotalAmount,
+    /// There are already as many queued donations as allowed (50).
+    Count,
+}
+
+/// The error every FundKit call may return.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Error))]
+pub enum FundkitError {
+    /// The input breaks one or more rules; `issues` lists every one of them.
+    #[error("validation failed with {} issue(s)", issues.len())]
+    Validation { issues: Vec<ValidationIssue> },
+    /// An amount could not be read or written as money.
+    #[error("invalid amount: {reason}")]
+    InvalidAmount { reason: MoneyError },
+    /// The action is not open to this user (country, platform, age, switched off).
+    #[error("not available: {reason:?}")]
+    Unavailable { reason: UnavailableReason },
+    /// Queuing this donation would break an offline cap.
+    #[error("offline limit reached ({cap:?})")]
+    OfflineLimit { cap: OfflineCap },
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// The donation's state does not allow this action (e.g. cancelling one already sent).
+    #[error("cannot {action} a donation that is {state:?}")]
+    IllegalTransition {
+        state: DonationState,
+        action: String,
+    },
+    /// The network failed or timed out; the work stays queued and will be retried.
+    #[error("network error: {message}")]
+    Network { message: String },
+    /// The host gave no token, or the server refused the fresh one too.
+    #[error("not authorised: {message}")]
+    Unauthorized { message: String },
+    /// The server answered with an error that retrying will not fix.
+    #[error("server error {status} ({code}): {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The client was configured wrongly (e.g. plain http to a non-loopback host).
+    #[error("configuration error: {message}")]
+    Configuration { message: String },
+    /// The local database failed (disk full, corruption, permissions).
+    #[error("storage error: {message}")]
+    Storage { message: String },
+    /// A bug in FundKit. Please report it.
+    #[error("internal error: {message}")]
+    Internal { message: String },
+}
+
+impl From<MoneyError> for FundkitError {
+    fn from(reason: MoneyError) -> Self {
+        FundkitError::InvalidAmount { reason }
+    }
+}
+
+#[cfg(feature = "client")]
+pub(crate) use internal::Error;
+
+#[cfg(feature = "client")]
+mod internal {
+    use super::FundkitError;
+
+    /// Internal errors: what the libraries underneath can fail with. Never crosses FFI.
+    #[derive(Debug, thiserror::Error)]
+    pub(crate) enum Error {
+        #[error(transparent)]
+        Sqlite(#[from] rusqlite::Error),
+        #[error(transparent)]
+        Migration(#[from] rusqlite_migration::Error),
+        #[error(transparent)]
+        Io(#[from] std::io::Error),
+        #[error("stored data is not readable: {0}")]
+        Corrupt(String),
+        #[error(transparent)]
+        Public(#[from] FundkitError),
+    }
+
+    impl From<Error> for FundkitError {
+        fn from(err: Error) -> Self {
+            // Exhaustive on purpose (no `_` arm). Storage messages come from SQLite and
+            // name tables and constraints, never row values, so they are safe to show.
+            match err {
+                Error::Sqlite(e) => {
+                    tracing::error!(error = %e, "sqlite failure");
+                    FundkitError::Storage {
+                        message: e.to_string(),
+                    }
+                }
+                Error::Migration(e) => {
+                    tracing::error!(error = %e, "migration failure");
+                    FundkitError::Storage {
+                        message: e.to_string(),
+                    }
+                }
+                Error::Io(e) => {
+                    tracing::error!(error = %e, "io failure");
+                    FundkitError::Storage {
+                        message: e.to_string(),
+                    }
+                }
+                Error::Corrupt(what) => {
+                    tracing::error!(%what, "corrupt row");
+                    FundkitError::Storage {
+                        message: format!("stored data is not readable: {what}"),
+                    }
+                }
+                Error::Public(e) => e,
+            }
+        }
+    }
+}
+
+pub type Result<T, E = FundkitError> = std::result::Result<T, E>;

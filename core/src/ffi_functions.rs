@@ -1,0 +1,67 @@
+//! Free functions exported to the apps: the pure domain, usable before any client exists
+//! (a form can validate and format without a database).
+
+use crate::error::FundkitError;
+use crate::model::{DonationRequest, FundraiserDraft};
+use crate::money::{self, Money};
+use crate::rollout::{self, Action, Availability, RolloutConfig, UserContext};
+use crate::rules::{self, Limits, ValidationIssue};
+
+/// Parses what a person typed (`12`, `12.5`, `$1,234.56`) into money of `currency`,
+/// in the conventions of `locale` (`en-US`, `en-GB`, `en-IE`).
+#[uniffi::export]
+pub fn parse_money(input: String, currency: String, locale: String) -> Result<Money, FundkitError> {
+    Ok(money::parse(&input, &currency, &locale)?)
+}
+
+/// Formats money for display: `$1,234.56`, `£1,234.56`, `€1,234.56`.
+#[uniffi::export]
+pub fn format_money(money: Money, locale: String) -> Result<String, FundkitError> {
+    Ok(money::format(&money, &locale)?)
+}
+
+/// Number of decimal places of an ISO 4217 currency (USD 2, JPY 0, BHD 3).
+#[uniffi::export]
+pub fn currency_exponent(currency: String) -> Result<u32, FundkitError> {
+    Ok(money::currency_exponent(&currency)?)
+}
+
+/// The currency a fundraiser created in `country` raises money in.
+#[uniffi::export]
+pub fn currency_for_country(country: String) -> Option<String> {
+    money::currency_for_country(&country)
+}
+
+/// The launch limits of DESIGN.md §2 (the server's config may change them).
+#[uniffi::export]
+pub fn default_limits() -> Limits {
+    Limits::default()
+}
+
+/// The launch rollout: US, GB, IE on Android.
+#[uniffi::export]
+pub fn default_rollout() -> RolloutConfig {
+    RolloutConfig::default()
+}
+
+/// Every issue of a fundraiser draft.
+#[uniffi::export]
+pub fn validate_draft(draft: FundraiserDraft, limits: Limits) -> Vec<ValidationIssue> {
+    rules::validate_draft(&draft, &limits)
+}
+
+/// Every issue of a donation towards a fundraiser in `fundraiser_currency`.
+#[uniffi::export]
+pub fn validate_donation(
+    request: DonationRequest,
+    fundraiser_currency: String,
+    limits: Limits,
+) -> Vec<ValidationIssue> {
+    rules::validate_donation(&request, &fundraiser_currency, &limits)
+}
+
+/// Is `action` open to `user` under `config`?
+#[uniffi::export]
+pub fn availability(config: RolloutConfig, user: UserContext, action: Action) -> Availability {
+    rollout::availability(&config, &user, action)
+}

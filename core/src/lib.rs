@@ -1,0 +1,26 @@
+//! FundKit: the shared native core of mobile personal fundraisers.
+//!
+//! Pure domain (`money`, `model`, `rules`, `rollout`) and the wire types (`wire`) build
+//! without any feature, for the reference server. The `client` feature adds the device
+//! side (`store`, `queue`, `sync`, `client`); `ffi` adds the UniFFI exports the apps use.
+
+#[cfg(feature = "ffi")]
+uniffi::setup_scaffolding!();
+
+pub mod error;
+pub mod model;
+pub mod money;
+pub mod rollout;
+pub mod rules;
+pub mod wire;
+
+pub use error::{FundkitError, OfflineCap};
+pub use model::*;
+pub use money::{Money, MoneyError};
+pub use rollout::{
+    Action, Availability, Gate, Platform, RolloutConfig, UnavailableReason, UserContext,
+};
+pub use rules::{IssueCode, Limits, ValidationIssue};
+
+#[cfg(feature = "ffi")]
+mod ffi_functions;

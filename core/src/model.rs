@@ -1,0 +1,221 @@
+//! The fundraiser and donation models: ids, kinds, categories, states and the views the
+//! apps draw. Timestamps are `i64` milliseconds since the Unix epoch (UTC) so that they map
+//! to a plain `Long` in Kotlin on every Android API level (`java.time.Instant` needs API 26).
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
+
+/// Who a personal cause is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum Beneficiary {
+    /// The organiser raises money for themselves.
+    Myself,
+    /// The organiser raises money for someone else (a friend, a family member).
+    SomeoneElse,
+}
+
+/// What a fundraiser raises money for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum FundraiserKind {
+    PersonalCause {
+        beneficiary: Beneficiary,
+    },
+    BusinessProject,
+    /// A registered nonprofit, identified by the id the payments partner knows it by.
+    Nonprofit {
+        nonprofit_id: String,
+    },
+}
+
+/// The fixed list of categories (DESIGN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum Category {
+    Medical,
+    Education,
+    Emergency,
+    Community,
+    Animals,
+    Creative,
+    Business,
+    Memorial,
+    Sports,
+    Faith,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 11] = [
+        Category::Medical,
+        Category::Education,
+        Category::Emergency,
+        Category::Community,
+        Category::Animals,
+        Category::Creative,
+        Category::Business,
+        Category::Memorial,
+        Category::Sports,
+        Category::Faith,
+        Category::Other,
+    ];
+}
+
+/// draft -> in review -> active -> ended (or removed). Donations only while active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum FundraiserState {
+    Draft,
+    InReview,
+    Active,
+    Ended,
+    Removed,
+}
+
+/// What an organiser fills in to create a fundraiser. Validated by `rules::validate_draft`
+/// on the device and again by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct FundraiserDraft {
+    pub kind: FundraiserKind,
+    pub category: Category,
+    pub title: String,
+    pub story: String,
+    /// In the currency of the organiser's country.
+    pub goal: Money,
+    /// ISO 3166-1 alpha-2 code of the organiser's country (`US`, `GB`, `IE`).
+    pub country: String,
+}
+
+/// A fundraiser as the server knows it (and as the local store caches it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct Fundraiser {
+    pub id: String,
+    pub organiser_id: String,
+    pub organiser_name: String,
+    pub kind: FundraiserKind,
+    pub category: Category,
+    pub title: String,
+    pub story: String,
+    pub goal: Money,
+    pub country: String,
+    pub state: FundraiserState,
+    /// Confirmed donations only, in the fundraiser's currency.
+    pub confirmed_total: Money,
+    pub donation_count: u64,
+    pub duration_days: u32,
+    pub created_at_ms: i64,
+    pub ends_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Who can see the donor's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum Visibility {
+    /// Everyone sees the donor's name.
+    Public,
+    /// The public does not see the name; the organiser does.
+    HiddenFromPublic,
+    /// Nobody but the donor sees the name, the organiser included.
+    Anonymous,
+}
+
+/// What the app asks for when the donor confirms a donation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct DonationRequest {
+    pub fundraiser_id: String,
+    pub amount: Money,
+    pub message: Option<String>,
+    pub visibility: Visibility,
+    /// Hide the amount from the public (the organiser still sees it).
+    pub hide_amount: bool,
+    /// Opaque token from the platform's payment sheet. Never logged; erased from the device
+    /// once the server has answered for it.
+    pub payment_token: String,
+}
+
+/// The life of a donation on the device (DESIGN.md §3, invariant 3).
+///
+/// queued -> sending -> confirmed | rejected | needs_action; queued -> expired | cancelled;
+/// sending -> queued when a pass is interrupted (transient failure, crash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum DonationState {
+    Queued,
+    Sending,
+    Confirmed,
+    Rejected,
+    NeedsAction,
+    Expired,
+    Cancelled,
+}
+
+impl DonationState {
+    /// Pending states still count towards the offline caps and the optimistic total.
+    pub fn is_pending(self) -> bool {
+        matches!(self, DonationState::Queued | DonationState::Sending)
+    }
+
+    /// Terminal states: the donation has left the queue for good and its token is erased.
+    pub fn is_final(self) -> bool {
+        !self.is_pending()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DonationState::Queued => "queued",
+            DonationState::Sending => "sending",
+            DonationState::Confirmed => "confirmed",
+            DonationState::Rejected => "rejected",
+            DonationState::NeedsAction => "needs_action",
+            DonationState::Expired => "expired",
+            DonationState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DonationState> {
+        Some(match s {
+            "queued" => DonationState::Queued,
+            "sending" => DonationState::Sending,
+            "confirmed" => DonationState::Confirmed,
+            "rejected" => DonationState::Rejected,
+            "needs_action" => DonationState::NeedsAction,
+            "expired" => DonationState::Expired,
+            "cancelled" => DonationState::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// A donation as the donor's device knows it. The payment token is never part of a view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct Donation {
+    /// UUIDv7 made on the device; also the idempotency key.
+    pub id: String,
+    pub fundraiser_id: String,
+    pub amount: Money,
+    pub message: Option<String>,
+    pub visibility: Visibility,
+    pub hide_amount: bool,
+    pub state: DonationState,
+    /// Machine code of the last cause (`declined`, `expired_offline`, `authentication_required`…).
+    pub reason: Option<String>,
+    /// Local order of confirmation; batches go in this order, never by device clock.
+    pub seq: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// The server's receipt time: the official time of the donation.
+    pub received_at_ms: Option<i64>,
+}

@@ -1,0 +1,127 @@
+//! Wire types of the sync protocol (DESIGN.md §3), shared by the client's `sync` module and
+//! the reference server so that both sides serialise exactly the same JSON. Versioned under
+//! `/v1`; every field is snake_case; amounts travel as `Money` (integer minor units).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DonationState, Fundraiser, Visibility};
+use crate::money::Money;
+use crate::rollout::RolloutConfig;
+use crate::rules::{Limits, ValidationIssue};
+
+/// Most donations one `POST /v1/donations/batch` may carry.
+pub const MAX_BATCH: usize = 100;
+/// Most fundraisers one page of the changes feed may carry.
+pub const MAX_CHANGES_PAGE: u32 = 500;
+
+/// `GET /v1/config`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct ServerConfig {
+    pub rollout: RolloutConfig,
+    pub limits: Limits,
+}
+
+/// `GET /v1/fundraisers/changes?since=CURSOR&limit=N`: fundraisers changed after `since`,
+/// oldest change first. An empty or absent `since` starts from the beginning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangesPage {
+    pub fundraisers: Vec<Fundraiser>,
+    /// Opaque; pass it back as `since` to continue.
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+/// One donation in `POST /v1/donations/batch`. `id` is the client-made UUIDv7 and the
+/// idempotency key: the server keeps one outcome per (donor, id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonationItem {
+    pub id: String,
+    pub fundraiser_id: String,
+    pub amount: Money,
+    pub message: Option<String>,
+    pub visibility: Visibility,
+    pub hide_amount: bool,
+    pub payment_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonationBatch {
+    pub donations: Vec<DonationItem>,
+}
+
+/// The per-item outcome of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemOutcome {
+    /// Charged and counted.
+    Accepted,
+    /// Permanently refused; `code` says why (`declined`, `fundraiser_not_active`…).
+    Rejected,
+    /// The bank asks the donor to act (e.g. authenticate); `code` and `action_url` say how.
+    NeedsAction,
+    /// This id was already used by this donor with different content: nothing was charged
+    /// for this request, and the original outcome stands.
+    Conflict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub id: String,
+    pub outcome: ItemOutcome,
+    /// True when the server had already answered for this id: the outcome is the original.
+    pub duplicate: bool,
+    pub code: Option<String>,
+    pub action_url: Option<String>,
+    /// The server's receipt time: the official time of the donation.
+    pub received_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResult {
+    pub results: Vec<ItemResult>,
+}
+
+/// A donation as the public or the organiser sees it on a fundraiser's page
+/// (`GET /v1/fundraisers/{id}/donations`). Names and amounts are already masked by the
+/// server according to the donor's choices and to who is asking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonationEntry {
+    pub id: String,
+    /// `None` when the donor is anonymous, or hidden from this viewer.
+    pub donor_name: Option<String>,
+    /// `None` when the amount is hidden from this viewer.
+    pub amount: Option<Money>,
+    pub message: Option<String>,
+    pub received_at_ms: i64,
+}
+
+/// A donation as its own donor sees it (`GET /v1/me/donations`), with private fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnDonation {
+    pub id: String,
+    pub fundraiser_id: String,
+    pub amount: Money,
+    pub message: Option<String>,
+    pub visibility: Visibility,
+    pub hide_amount: bool,
+    pub state: DonationState,
+    pub code: Option<String>,
+    pub received_at_ms: i64,
+}
+
+/// Every non-2xx answer carries this body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: ApiErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    /// Stable machine code: `unauthorized`, `validation_failed`, `not_found`,
+    /// `payload_too_large`, `rate_limited`, `idempotency_conflict`, `bad_request`…
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<ValidationIssue>,
+}
