@@ -22,5 +22,23 @@ pub use rollout::{
 };
 pub use rules::{IssueCode, Limits, ValidationIssue};
 
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "client")]
+pub mod clock;
+#[cfg(feature = "client")]
+pub mod queue;
+#[cfg(feature = "client")]
+mod store;
+#[cfg(feature = "client")]
+pub mod sync;
+
+#[cfg(feature = "client")]
+pub use client::{ClientConfig, FundkitClient, FundkitListener};
+#[cfg(feature = "client")]
+pub use clock::{Clock, SystemClock};
+#[cfg(feature = "client")]
+pub use sync::{AuthProvider, SyncReport, SyncState};
+
 #[cfg(feature = "ffi")]
 mod ffi_functions;

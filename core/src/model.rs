@@ -219,3 +219,48 @@ pub struct Donation {
     /// The server's receipt time: the official time of the donation.
     pub received_at_ms: Option<i64>,
 }
+
+/// A fundraiser as the donor's screen shows it: the server's confirmed total plus the
+/// donor's own pending (queued or sending) donations, flagged as pending (DESIGN.md §3,
+/// invariant 5), and how old the cached copy is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct FundraiserView {
+    pub fundraiser: Fundraiser,
+    /// The donor's own donations not yet confirmed by the server.
+    pub pending_total: Money,
+    pub pending_count: u32,
+    /// `confirmed_total + pending_total`: what the progress bar shows.
+    pub displayed_total: Money,
+    /// When this copy was fetched from the server (for "updated 5 min ago").
+    pub fetched_at_ms: i64,
+}
+
+impl FundraiserView {
+    pub fn new(
+        fundraiser: Fundraiser,
+        pending_minor: i64,
+        pending_count: u32,
+        fetched_at_ms: i64,
+    ) -> Result<FundraiserView, crate::money::MoneyError> {
+        let currency = fundraiser.confirmed_total.currency.clone();
+        let displayed = fundraiser
+            .confirmed_total
+            .minor_units
+            .checked_add(pending_minor)
+            .ok_or(crate::money::MoneyError::Overflow)?;
+        Ok(FundraiserView {
+            pending_total: Money {
+                minor_units: pending_minor,
+                currency: currency.clone(),
+            },
+            pending_count,
+            displayed_total: Money {
+                minor_units: displayed,
+                currency,
+            },
+            fetched_at_ms,
+            fundraiser,
+        })
+    }
+}

@@ -1,0 +1,594 @@
+//! `FundkitClient`: the one object the apps hold, and the whole FFI surface of the device
+//! side. Every method validates its input and returns a typed `FundkitError`; nothing
+//! here panics on input (DESIGN.md §3, invariant 6).
+//!
+//! Threading: blocking methods (SQLite) may be called from any thread; the Kotlin layer
+//! calls them on `Dispatchers.IO`. Async methods (network) run on the client's own small
+//! tokio runtime, so they work whatever executor the host awaits them from.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use reqwest::Method;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::FundkitError;
+use crate::model::{Donation, DonationRequest, Fundraiser, FundraiserDraft, FundraiserView};
+use crate::money::{self, Money};
+use crate::queue::{self, state::Event};
+use crate::rollout::{self, Action, Availability, UserContext};
+use crate::rules::{self, Limits, ValidationIssue};
+use crate::store::{NewDonation, Store};
+use crate::sync::{self, AuthProvider, SyncReport, SyncState};
+use crate::wire::ServerConfig;
+
+/// How the app configures its client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct ClientConfig {
+    /// Path of the SQLite file (in the app's private files directory).
+    pub database_path: String,
+    /// Base URL of the fundraising API: https, or http to a loopback host in development.
+    pub server_url: String,
+    /// The signed-in user's country, platform and age, for rollout decisions.
+    pub user: UserContext,
+    /// BCP 47 locale for parsing and formatting amounts (`en-US`, `en-GB`, `en-IE`).
+    pub locale: String,
+    /// The network state when the client starts; the host updates it with `set_online`.
+    pub online: bool,
+    /// Run passes in the background (network back, backoff timer, new donation).
+    /// Tests turn it off to drive every pass with `sync_now`.
+    pub background_sync: bool,
+}
+
+/// Told of every change, so that no screen is blank or silent because the network is
+/// gone. Implemented by the app. Calls come after the change is committed, from the
+/// thread that made it (the caller's, or the client's sync thread): keep them quick and
+/// hop to the UI thread yourself. Lists are batches, never one call per row.
+#[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
+pub trait FundkitListener: Send + Sync {
+    fn on_donations_changed(&self, donations: Vec<Donation>);
+    fn on_fundraisers_changed(&self, fundraisers: Vec<FundraiserView>);
+    fn on_sync_state_changed(&self, state: SyncState);
+}
+
+/// What the client, its sync engine and its background worker share.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub sync: sync::Engine,
+    clock: Arc<dyn Clock>,
+    user: UserContext,
+    locale: String,
+    online: AtomicBool,
+    config: RwLock<ServerConfig>,
+    listener: RwLock<Option<Arc<dyn FundkitListener>>>,
+}
+
+const CONFIG_KEY: &str = "server_config";
+
+impl Shared {
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn is_online(&self) -> bool {
+        self.online.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn config(&self) -> ServerConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Keeps the server's config in memory and on disk (for the next offline start).
+    pub(crate) fn set_server_config(&self, config: ServerConfig) -> Result<(), FundkitError> {
+        let json = serde_json::to_string(&config).map_err(|e| FundkitError::Internal {
+            message: e.to_string(),
+        })?;
+        self.store.set_meta(CONFIG_KEY, &json)?;
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        Ok(())
+    }
+
+    /// Expires what is due and tells the listener.
+    pub(crate) fn expire_due(&self) -> Result<Vec<Donation>, FundkitError> {
+        let now = self.now_ms();
+        let expired = self
+            .store
+            .expire_due(queue::expiry_cutoff(now, &self.config().limits), now)?;
+        if !expired.is_empty() {
+            tracing::info!(count = expired.len(), "offline donations expired");
+            self.notify_donations(expired.clone());
+        }
+        Ok(expired)
+    }
+
+    fn listener(&self) -> Option<Arc<dyn FundkitListener>> {
+        self.listener
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A listener that throws must not take the client down with it.
+    fn call_listener(&self, f: impl FnOnce(&dyn FundkitListener)) {
+        if let Some(l) = self.listener() {
+            if catch_unwind(AssertUnwindSafe(|| f(l.as_ref()))).is_err() {
+                tracing::error!("the app's listener failed; the change is committed regardless");
+            }
+        }
+    }
+
+    /// Tells the listener of changed donations, and of the fundraisers whose displayed
+    /// totals they change.
+    pub(crate) fn notify_donations(&self, donations: Vec<Donation>) {
+        if donations.is_empty() || self.listener().is_none() {
+            return;
+        }
+        let mut fundraiser_ids: Vec<String> =
+            donations.iter().map(|d| d.fundraiser_id.clone()).collect();
+        fundraiser_ids.sort();
+        fundraiser_ids.dedup();
+        self.call_listener(|l| l.on_donations_changed(donations));
+        self.notify_fundraisers(fundraiser_ids.iter().map(String::as_str));
+        self.notify_sync_state();
+    }
+
+    pub(crate) fn notify_fundraisers<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        if self.listener().is_none() {
+            return;
+        }
+        let views: Vec<FundraiserView> = ids
+            .filter_map(|id| self.store.fundraiser_view(id).ok().flatten())
+            .collect();
+        if !views.is_empty() {
+            self.call_listener(|l| l.on_fundraisers_changed(views));
+        }
+    }
+
+    pub(crate) fn notify_sync_state(&self) {
+        if self.listener().is_none() {
+            return;
+        }
+        let state = self.sync_state();
+        self.call_listener(|l| l.on_sync_state_changed(state));
+    }
+
+    fn sync_state(&self) -> SyncState {
+        self.sync
+            .state(self.is_online(), self.store.pending_count().unwrap_or(0))
+    }
+}
+
+/// The FundKit client: the offline donation queue, the local fundraiser cache, and sync.
+#[cfg_attr(feature = "ffi", derive(uniffi::Object))]
+pub struct FundkitClient {
+    shared: Arc<Shared>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for FundkitClient {
+    fn drop(&mut self) {
+        // Never block (the last reference may drop on a UI thread or inside async code).
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl FundkitClient {
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, FundkitError> {
+        self.runtime.as_ref().ok_or_else(|| FundkitError::Internal {
+            message: "client is shut down".into(),
+        })
+    }
+
+    /// Runs `fut` on the client's runtime and awaits it from any executor.
+    async fn on_runtime<T: Send + 'static>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, FundkitError>> + Send + 'static,
+    ) -> Result<T, FundkitError> {
+        self.runtime()?
+            .spawn(fut)
+            .await
+            .map_err(|e| FundkitError::Internal {
+                message: format!("background task failed: {e}"),
+            })?
+    }
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl FundkitClient {
+    /// Opens (or creates) the local database, recovers from any crash (donations caught
+    /// mid-send go back in line), expires what is due, and starts a pass if online.
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn new(
+        config: ClientConfig,
+        auth: Arc<dyn AuthProvider>,
+    ) -> Result<Arc<FundkitClient>, FundkitError> {
+        Self::with_clock(config, auth, Arc::new(SystemClock))
+    }
+
+    /// Like `new`, with the host's clock (tests move time forward with it).
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn with_clock(
+        config: ClientConfig,
+        auth: Arc<dyn AuthProvider>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<FundkitClient>, FundkitError> {
+        let locale = config.locale.trim().to_owned();
+        // Refuse an unsupported locale now rather than at the first amount.
+        money::format(
+            &Money {
+                minor_units: 0,
+                currency: "USD".into(),
+            },
+            &locale,
+        )?;
+        if config.database_path.trim().is_empty() {
+            return Err(FundkitError::Configuration {
+                message: "database_path is empty".into(),
+            });
+        }
+        let engine = sync::Engine::new(&config.server_url, auth)?;
+        let store = Store::open(&PathBuf::from(&config.database_path))?;
+        let cached_config = store
+            .meta(CONFIG_KEY)?
+            .and_then(|json| serde_json::from_str::<ServerConfig>(&json).ok())
+            .unwrap_or_else(|| ServerConfig {
+                rollout: Default::default(),
+                limits: Default::default(),
+            });
+        let shared = Arc::new(Shared {
+            store,
+            sync: engine,
+            clock,
+            user: config.user,
+            locale,
+            online: AtomicBool::new(config.online),
+            config: RwLock::new(cached_config),
+            listener: RwLock::new(None),
+        });
+        let recovered = shared
+            .store
+            .requeue_all_sending("recovered_after_restart", shared.now_ms())?;
+        if !recovered.is_empty() {
+            tracing::info!(
+                count = recovered.len(),
+                "donations caught mid-send requeued"
+            );
+        }
+        shared.expire_due()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("fundkit-sync")
+            .enable_all()
+            .build()
+            .map_err(|e| FundkitError::Internal {
+                message: format!("runtime: {e}"),
+            })?;
+        if config.background_sync {
+            runtime.spawn(sync::worker(Arc::clone(&shared)));
+            if config.online {
+                shared.sync.trigger();
+            }
+        }
+        Ok(Arc::new(FundkitClient {
+            shared,
+            runtime: Some(runtime),
+        }))
+    }
+
+    // ---- rules and rollout, with the server's latest config ----
+
+    /// Is `action` open to the signed-in user?
+    pub fn availability(&self, action: Action) -> Availability {
+        rollout::availability(&self.shared.config().rollout, &self.shared.user, action)
+    }
+
+    /// The limits in force (the server's, or the launch defaults before it answered).
+    pub fn limits(&self) -> Limits {
+        self.shared.config().limits
+    }
+
+    pub fn server_config(&self) -> ServerConfig {
+        self.shared.config()
+    }
+
+    /// Every issue of a draft, for a form to mark all its fields at once.
+    pub fn validate_draft(&self, draft: FundraiserDraft) -> Vec<ValidationIssue> {
+        rules::validate_draft(&draft, &self.limits())
+    }
+
+    /// Every issue of a donation, against the cached fundraiser's currency.
+    pub fn validate_donation(
+        &self,
+        request: DonationRequest,
+    ) -> Result<Vec<ValidationIssue>, FundkitError> {
+        let fundraiser = self.cached_fundraiser(&request.fundraiser_id)?;
+        Ok(rules::validate_donation(
+            &request,
+            &fundraiser.goal.currency,
+            &self.limits(),
+        ))
+    }
+
+    /// Parses what the donor typed, in the client's locale.
+    pub fn parse_amount(&self, input: String, currency: String) -> Result<Money, FundkitError> {
+        Ok(money::parse(&input, &currency, &self.shared.locale)?)
+    }
+
+    /// Formats money in the client's locale.
+    pub fn format_amount(&self, money: Money) -> Result<String, FundkitError> {
+        Ok(money::format(&money, &self.shared.locale)?)
+    }
+
+    // ---- the offline queue ----
+
+    /// Queues a donation. Returns only once it is committed to disk; it will reach the
+    /// server exactly once in effect, or end in a state that says why.
+    pub fn donate(&self, request: DonationRequest) -> Result<Donation, FundkitError> {
+        let shared = &self.shared;
+        if let Availability::Unavailable { reason } = self.availability(Action::Donate) {
+            return Err(FundkitError::Unavailable { reason });
+        }
+        let request = rules::normalize_donation(&request);
+        let fundraiser = self.cached_fundraiser(&request.fundraiser_id)?;
+        let limits = self.limits();
+        let mut issues = rules::validate_donation(&request, &fundraiser.goal.currency, &limits);
+        if fundraiser.state != crate::model::FundraiserState::Active {
+            issues.push(ValidationIssue {
+                field: "fundraiser_id".into(),
+                code: rules::IssueCode::NotActive,
+                message: "this fundraiser is not accepting donations".into(),
+            });
+        }
+        if !issues.is_empty() {
+            return Err(FundkitError::Validation { issues });
+        }
+        // Donations whose window has passed no longer count towards the caps.
+        shared.expire_due()?;
+        let offline = !shared.is_online();
+        let new = NewDonation {
+            id: uuid::Uuid::now_v7().to_string(),
+            fundraiser_id: request.fundraiser_id,
+            amount: request.amount,
+            message: request.message,
+            visibility: request.visibility,
+            hide_amount: request.hide_amount,
+            payment_token: request.payment_token,
+            now_ms: shared.now_ms(),
+        };
+        let donation = shared.store.enqueue(&new, |pending| {
+            queue::check_caps(&new.amount, pending, &limits, offline)
+        })?;
+        tracing::info!(id = %donation.id, seq = donation.seq, offline, "donation queued");
+        shared.notify_donations(vec![donation.clone()]);
+        if !offline {
+            shared.sync.trigger();
+        }
+        Ok(donation)
+    }
+
+    /// Cancels a donation that has not been sent yet.
+    pub fn cancel_donation(&self, id: String) -> Result<Donation, FundkitError> {
+        let donation = self.shared.store.apply(
+            &id,
+            &Event::Cancel,
+            "cancelled_by_donor",
+            self.shared.now_ms(),
+        )?;
+        self.shared.notify_donations(vec![donation.clone()]);
+        Ok(donation)
+    }
+
+    pub fn donation(&self, id: String) -> Result<Option<Donation>, FundkitError> {
+        Ok(self.shared.store.donation(&id)?)
+    }
+
+    /// Donations not yet answered by the server (queued or sending), newest first.
+    pub fn pending_donations(&self) -> Result<Vec<Donation>, FundkitError> {
+        self.shared.expire_due()?;
+        Ok(self.shared.store.pending()?)
+    }
+
+    /// Donations that left the queue, newest first. Pass the last `seq` of a page as
+    /// `before_seq` to get the next one.
+    pub fn past_donations(
+        &self,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Donation>, FundkitError> {
+        self.shared.expire_due()?;
+        Ok(self.shared.store.past(before_seq, limit.clamp(1, 500))?)
+    }
+
+    // ---- fundraisers (local cache, fed by sync) ----
+
+    /// One cached fundraiser, with the donor's pending donations added and flagged.
+    pub fn fundraiser(&self, id: String) -> Result<Option<FundraiserView>, FundkitError> {
+        Ok(self.shared.store.fundraiser_view(&id)?)
+    }
+
+    /// A page of cached fundraisers, most recently updated first.
+    pub fn fundraisers(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<FundraiserView>, FundkitError> {
+        Ok(self
+            .shared
+            .store
+            .fundraiser_views(limit.clamp(1, 1000), offset)?)
+    }
+
+    // ---- listener, network state, sync ----
+
+    pub fn set_listener(&self, listener: Option<Arc<dyn FundkitListener>>) {
+        *self
+            .shared
+            .listener
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = listener;
+    }
+
+    /// The host's view of the network. Coming back online starts a pass.
+    pub fn set_online(&self, online: bool) {
+        let was = self.shared.online.swap(online, Ordering::SeqCst);
+        if online && !was {
+            self.shared.sync.trigger();
+        }
+        if online != was {
+            self.shared.notify_sync_state();
+        }
+    }
+
+    pub fn sync_state(&self) -> SyncState {
+        self.shared.sync_state()
+    }
+
+    /// Deletes every local row (queue, cache, cursor) and rebuilds the file so nothing
+    /// stays readable: for sign-out and privacy requests.
+    pub fn wipe_local_data(&self) -> Result<(), FundkitError> {
+        self.shared.store.wipe()?;
+        tracing::info!("local data wiped");
+        Ok(())
+    }
+}
+
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl FundkitClient {
+    /// Runs a sync pass now (waiting for one already running) and reports what it did.
+    pub async fn sync_now(&self) -> Result<SyncReport, FundkitError> {
+        let shared = Arc::clone(&self.shared);
+        self.on_runtime(async move { sync::run_pass(&shared).await })
+            .await
+    }
+
+    /// Creates a fundraiser on the server (needs the network). Validated here first, and
+    /// again by the server. Retries transient failures with the same idempotency key, so a
+    /// lost answer never creates two.
+    pub async fn create_fundraiser(
+        &self,
+        draft: FundraiserDraft,
+    ) -> Result<FundraiserView, FundkitError> {
+        if let Availability::Unavailable { reason } = self.availability(Action::CreateFundraiser) {
+            return Err(FundkitError::Unavailable { reason });
+        }
+        let draft = rules::normalize_draft(&draft);
+        let issues = rules::validate_draft(&draft, &self.limits());
+        if !issues.is_empty() {
+            return Err(FundkitError::Validation { issues });
+        }
+        let shared = Arc::clone(&self.shared);
+        self.on_runtime(async move {
+            let key = uuid::Uuid::now_v7().to_string();
+            let mut attempt = 0u32;
+            let created: Fundraiser = loop {
+                attempt += 1;
+                match shared
+                    .sync
+                    .http()
+                    .send(
+                        Method::POST,
+                        "v1/fundraisers",
+                        &[],
+                        Some(&draft),
+                        Some(&key),
+                    )
+                    .await
+                {
+                    Ok(f) => break f,
+                    Err(sync::http::HttpError::Transient { retry_after, .. }) if attempt < 3 => {
+                        tokio::time::sleep(sync::backoff::delay(attempt, retry_after)).await;
+                    }
+                    Err(e) => return Err(server_error(e)),
+                }
+            };
+            cache_and_view(&shared, created)
+        })
+        .await
+    }
+
+    /// Fetches one fundraiser from the server into the cache (for a deep link to a
+    /// fundraiser the feed has not brought yet).
+    pub async fn refresh_fundraiser(&self, id: String) -> Result<FundraiserView, FundkitError> {
+        let shared = Arc::clone(&self.shared);
+        self.on_runtime(async move {
+            let path = format!("v1/fundraisers/{}", url_segment(&id)?);
+            let f: Fundraiser = shared
+                .sync
+                .http()
+                .send::<(), _>(Method::GET, &path, &[], None, None)
+                .await
+                .map_err(server_error)?;
+            cache_and_view(&shared, f)
+        })
+        .await
+    }
+}
+
+impl FundkitClient {
+    fn cached_fundraiser(&self, id: &str) -> Result<Fundraiser, FundkitError> {
+        self.shared
+            .store
+            .fundraiser_view(id)?
+            .map(|v| v.fundraiser)
+            .ok_or_else(|| FundkitError::NotFound {
+                what: format!("fundraiser {id}"),
+            })
+    }
+
+    /// The store's transition log of a donation (tests and diagnostics).
+    pub fn donation_history(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(Option<String>, String, String, i64)>, FundkitError> {
+        Ok(self.shared.store.history(id)?)
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.shared.store.path().to_path_buf()
+    }
+}
+
+fn server_error(e: sync::http::HttpError) -> FundkitError {
+    FundkitError::from(e)
+}
+
+fn cache_and_view(shared: &Shared, f: Fundraiser) -> Result<FundraiserView, FundkitError> {
+    shared
+        .store
+        .upsert_fundraisers(std::slice::from_ref(&f), shared.now_ms())?;
+    shared.notify_fundraisers(std::iter::once(f.id.as_str()));
+    shared
+        .store
+        .fundraiser_view(&f.id)?
+        .ok_or_else(|| FundkitError::Internal {
+            message: "cached fundraiser vanished".into(),
+        })
+}
+
+/// Ids travel in URL paths: only the characters ids are made of.
+fn url_segment(id: &str) -> Result<&str, FundkitError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(id)
+    } else {
+        Err(FundkitError::Validation {
+            issues: vec![ValidationIssue {
+                field: "fundraiser_id".into(),
+                code: rules::IssueCode::InvalidId,
+                message: "not a fundraiser id".into(),
+            }],
+        })
+    }
+}

@@ -1,0 +1,521 @@
+//! SQLite storage: the only module that speaks SQL. Every statement is parameterised.
+//!
+//! One connection behind a mutex: SQLite serialises writers anyway, and one connection
+//! makes every multi-statement change a plain transaction that no other thread can
+//! interleave with, whichever thread the host calls from. The queue runs with
+//! `journal_mode=WAL` and `synchronous=FULL`, so a committed donation survives a crash or
+//! a power cut (DESIGN.md §3, invariant 1). `secure_delete` overwrites deleted content, so
+//! an erased payment token or a wiped database leaves nothing readable in the file.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+
+use crate::error::{Error, FundkitError};
+use crate::model::{Donation, DonationState, Fundraiser, FundraiserView, Visibility};
+use crate::money::Money;
+use crate::queue::state::{transition, Event};
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// A donation about to be queued (already validated and normalised).
+#[derive(Debug, Clone)]
+pub(crate) struct NewDonation {
+    pub id: String,
+    pub fundraiser_id: String,
+    pub amount: Money,
+    pub message: Option<String>,
+    pub visibility: Visibility,
+    pub hide_amount: bool,
+    pub payment_token: String,
+    pub now_ms: i64,
+}
+
+/// What is pending (queued or sending) when a new donation is checked against the caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PendingSummary {
+    pub count: u32,
+    /// Sum of pending donations in the new donation's currency, in minor units.
+    pub total_minor: i64,
+}
+
+/// A donation taken into a batch, with its payment token for the wire.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub donation: Donation,
+    pub payment_token: String,
+}
+
+pub(crate) struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+const DONATION_COLUMNS: &str =
+    "id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount, \
+     state, reason, seq, created_at_ms, updated_at_ms, received_at_ms";
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open(path)?;
+        Self::configure(&conn)?;
+        schema::MIGRATIONS.to_latest(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn configure(conn: &Connection) -> Result<()> {
+        conn.busy_timeout(Duration::from_secs(5))?;
+        // journal_mode answers with a row; the others do not.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
+        )?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection. A panic while it was held leaves at worst an open transaction that
+    /// rusqlite rolled back on unwind, so a poisoned lock is safe to take over.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    // ---- donations ----
+
+    /// Queues a donation if `check` accepts the pending summary, all in one IMMEDIATE
+    /// transaction so two threads cannot both slip under a cap. Returns once committed.
+    pub fn enqueue(
+        &self,
+        new: &NewDonation,
+        check: impl FnOnce(PendingSummary) -> std::result::Result<(), FundkitError>,
+    ) -> Result<Donation> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let summary = tx.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN currency = ?1 THEN amount_minor ELSE 0 END), 0)
+             FROM donations WHERE state IN ('queued', 'sending')",
+            params![new.amount.currency],
+            |r| Ok(PendingSummary { count: r.get(0)?, total_minor: r.get(1)? }),
+        )?;
+        check(summary)?;
+        tx.execute(
+            "INSERT INTO donations (id, fundraiser_id, amount_minor, currency, message, visibility,
+                 hide_amount, payment_token, state, created_at_ms, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9)",
+            params![
+                new.id,
+                new.fundraiser_id,
+                new.amount.minor_units,
+                new.amount.currency,
+                new.message,
+                visibility_str(new.visibility),
+                new.hide_amount,
+                new.payment_token,
+                new.now_ms,
+            ],
+        )?;
+        record_event(
+            &tx,
+            &new.id,
+            None,
+            DonationState::Queued,
+            "donate",
+            new.now_ms,
+        )?;
+        let donation = donation_in(&tx, &new.id)?
+            .ok_or_else(|| Error::Corrupt("inserted donation vanished".into()))?;
+        tx.commit()?;
+        Ok(donation)
+    }
+
+    /// Applies `event` to one donation in one transaction with its cause.
+    pub fn apply(&self, id: &str, event: &Event, cause: &str, now_ms: i64) -> Result<Donation> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let donation = apply_in(&tx, id, event, cause, now_ms)?;
+        tx.commit()?;
+        Ok(donation)
+    }
+
+    /// Applies several events in one transaction: all of them or none.
+    pub fn apply_all(
+        &self,
+        events: &[(String, Event)],
+        cause: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Donation>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = Vec::with_capacity(events.len());
+        for (id, event) in events {
+            changed.push(apply_in(&tx, id, event, cause, now_ms)?);
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    /// Takes up to `limit` queued donations, oldest `seq` first, into `sending`.
+    pub fn claim_batch(&self, limit: usize, now_ms: i64) -> Result<Vec<Outgoing>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids: Vec<String> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id FROM donations WHERE state = 'queued' ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit as i64], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let donation = apply_in(&tx, &id, &Event::StartSend, "sync_pass", now_ms)?;
+            let token: Option<String> = tx.query_row(
+                "UPDATE donations SET attempts = attempts + 1 WHERE id = ?1 RETURNING payment_token",
+                params![id],
+                |r| r.get(0),
+            )?;
+            let payment_token =
+                token.ok_or_else(|| Error::Corrupt("queued donation without a token".into()))?;
+            out.push(Outgoing {
+                donation,
+                payment_token,
+            });
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Every donation still `sending` goes back to `queued`: used at start-up after a crash
+    /// or kill caught a pass mid-send. They are resent safely (the server deduplicates).
+    pub fn requeue_all_sending(&self, cause: &str, now_ms: i64) -> Result<Vec<Donation>> {
+        let ids = self.ids_where("state = 'sending'", params![])?;
+        let events: Vec<_> = ids.into_iter().map(|id| (id, Event::Interrupt)).collect();
+        self.apply_all(&events, cause, now_ms)
+    }
+
+    /// Expires queued donations created at or before `cutoff_ms` that were never attempted.
+    /// One that was attempted may already be on the server, so it is resent instead and
+    /// the server's answer (deduplicated) decides its fate.
+    pub fn expire_due(&self, cutoff_ms: i64, now_ms: i64) -> Result<Vec<Donation>> {
+        let ids = self.ids_where(
+            "state = 'queued' AND attempts = 0 AND created_at_ms <= ?1",
+            params![cutoff_ms],
+        )?;
+        let events: Vec<_> = ids.into_iter().map(|id| (id, Event::Expire)).collect();
+        self.apply_all(&events, "offline_window_elapsed", now_ms)
+    }
+
+    fn ids_where(&self, condition: &str, args: impl rusqlite::Params) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT id FROM donations WHERE {condition} ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(args, |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn donation(&self, id: &str) -> Result<Option<Donation>> {
+        donation_in(&self.conn(), id)
+    }
+
+    /// Queued and sending donations, newest first.
+    pub fn pending(&self) -> Result<Vec<Donation>> {
+        self.donations_where(
+            "state IN ('queued', 'sending') ORDER BY seq DESC",
+            params![],
+        )
+    }
+
+    /// Donations that left the queue, newest first, `limit` at a time before `before_seq`.
+    pub fn past(&self, before_seq: Option<i64>, limit: u32) -> Result<Vec<Donation>> {
+        self.donations_where(
+            "state NOT IN ('queued', 'sending') AND seq < ?1 ORDER BY seq DESC LIMIT ?2",
+            params![before_seq.unwrap_or(i64::MAX), limit],
+        )
+    }
+
+    pub fn pending_count(&self) -> Result<u32> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM donations WHERE state IN ('queued', 'sending')",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The transition log of one donation: (from, to, cause, at_ms), oldest first.
+    pub fn history(&self, id: &str) -> Result<Vec<(Option<String>, String, String, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT from_state, to_state, cause, at_ms FROM donation_events WHERE donation_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn donations_where(&self, tail: &str, args: impl rusqlite::Params) -> Result<Vec<Donation>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DONATION_COLUMNS} FROM donations WHERE {tail}"
+        ))?;
+        let rows = stmt.query_map(args, |r| Ok(donation_row(r)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
+    // ---- fundraisers ----
+
+    /// Stores fundraisers from the server (a page of the changes feed, or one fetch).
+    pub fn upsert_fundraisers(&self, fundraisers: &[Fundraiser], now_ms: i64) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO fundraisers (id, state, updated_at_ms, fetched_at_ms, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms,
+                     fetched_at_ms = excluded.fetched_at_ms, body = excluded.body",
+            )?;
+            for f in fundraisers {
+                let body = serde_json::to_string(f).map_err(|e| Error::Corrupt(e.to_string()))?;
+                stmt.execute(params![
+                    f.id,
+                    state_json(&f.state)?,
+                    f.updated_at_ms,
+                    now_ms,
+                    body
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One fundraiser with the donor's own pending donations added, flagged as pending.
+    pub fn fundraiser_view(&self, id: &str) -> Result<Option<FundraiserView>> {
+        let mut views = self.views_where("WHERE f.id = ?1", params![id])?;
+        Ok(views.pop())
+    }
+
+    /// A page of fundraisers, most recently updated first, each with pending totals.
+    pub fn fundraiser_views(&self, limit: u32, offset: u32) -> Result<Vec<FundraiserView>> {
+        self.views_where(
+            "ORDER BY f.updated_at_ms DESC, f.id LIMIT ?1 OFFSET ?2",
+            params![limit, offset],
+        )
+    }
+
+    fn views_where(&self, tail: &str, args: impl rusqlite::Params) -> Result<Vec<FundraiserView>> {
+        let conn = self.conn();
+        // One query for the page: pending sums are grouped once, not queried per row.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT f.body, f.fetched_at_ms, COALESCE(p.total, 0), COALESCE(p.n, 0)
+             FROM fundraisers f
+             LEFT JOIN (SELECT fundraiser_id, currency, SUM(amount_minor) AS total, COUNT(*) AS n
+                        FROM donations WHERE state IN ('queued', 'sending')
+                        GROUP BY fundraiser_id, currency) p
+               ON p.fundraiser_id = f.id AND p.currency = json_extract(f.body, '$.confirmed_total.currency')
+             {tail}"
+        ))?;
+        let rows = stmt.query_map(args, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, u32>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (body, fetched_at_ms, pending_minor, pending_count) = row?;
+            let fundraiser: Fundraiser =
+                serde_json::from_str(&body).map_err(|e| Error::Corrupt(e.to_string()))?;
+            out.push(
+                FundraiserView::new(fundraiser, pending_minor, pending_count, fetched_at_ms)
+                    .map_err(FundkitError::from)?,
+            );
+        }
+        Ok(out)
+    }
+
+    // ---- sync bookkeeping ----
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT value FROM sync_meta WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO sync_meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Moves the WAL's content into the main file and truncates the WAL, so that erased
+    /// values do not linger in old WAL frames.
+    pub fn checkpoint(&self) -> Result<()> {
+        let conn = self.conn();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Deletes every row, then rebuilds the file so no deleted content stays readable in it
+    /// or in the WAL (sign-out, privacy requests).
+    pub fn wipe(&self) -> Result<()> {
+        let conn = self.conn();
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             DELETE FROM donation_events;
+             DELETE FROM donations;
+             DELETE FROM fundraisers;
+             DELETE FROM sync_meta;
+             DELETE FROM sqlite_sequence;
+             COMMIT;
+             VACUUM;",
+        )?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+fn apply_in(
+    tx: &Transaction<'_>,
+    id: &str,
+    event: &Event,
+    cause: &str,
+    now_ms: i64,
+) -> Result<Donation> {
+    let current = donation_in(tx, id)?.ok_or_else(|| FundkitError::NotFound {
+        what: format!("donation {id}"),
+    })?;
+    let to = transition(current.state, event)?;
+    let received_at_ms = match event {
+        Event::Accept { received_at_ms } => *received_at_ms,
+        _ => current.received_at_ms,
+    };
+    let reason = event.reason().map(str::to_owned).or(current.reason);
+    // A donation leaving the queue for good has its payment token erased in the same
+    // transaction (secure_delete overwrites it in the page).
+    tx.execute(
+        "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
+             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END
+         WHERE id = ?1",
+        params![
+            id,
+            to.as_str(),
+            reason,
+            received_at_ms,
+            now_ms,
+            to.is_final()
+        ],
+    )?;
+    record_event(tx, id, Some(current.state), to, cause, now_ms)?;
+    donation_in(tx, id)?.ok_or_else(|| Error::Corrupt("updated donation vanished".into()))
+}
+
+fn record_event(
+    tx: &Connection,
+    id: &str,
+    from: Option<DonationState>,
+    to: DonationState,
+    cause: &str,
+    at_ms: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO donation_events (donation_id, from_state, to_state, cause, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id, from.map(DonationState::as_str), to.as_str(), cause, at_ms])?;
+    Ok(())
+}
+
+fn donation_in(conn: &Connection, id: &str) -> Result<Option<Donation>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {DONATION_COLUMNS} FROM donations WHERE id = ?1"
+    ))?;
+    match stmt
+        .query_row(params![id], |r| Ok(donation_row(r)))
+        .optional()?
+    {
+        Some(row) => Ok(Some(row?)),
+        None => Ok(None),
+    }
+}
+
+/// Maps a row; a value this build cannot read is `Corrupt`, never a panic.
+fn donation_row(r: &Row<'_>) -> Result<Donation> {
+    let visibility: String = r.get(5)?;
+    let state: String = r.get(7)?;
+    Ok(Donation {
+        id: r.get(0)?,
+        fundraiser_id: r.get(1)?,
+        amount: Money {
+            minor_units: r.get(2)?,
+            currency: r.get(3)?,
+        },
+        message: r.get(4)?,
+        visibility: parse_visibility(&visibility)?,
+        hide_amount: r.get(6)?,
+        state: DonationState::parse(&state)
+            .ok_or_else(|| Error::Corrupt(format!("donation state {state:?}")))?,
+        reason: r.get(8)?,
+        seq: r.get(9)?,
+        created_at_ms: r.get(10)?,
+        updated_at_ms: r.get(11)?,
+        received_at_ms: r.get(12)?,
+    })
+}
+
+fn visibility_str(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Public => "public",
+        Visibility::HiddenFromPublic => "hidden_from_public",
+        Visibility::Anonymous => "anonymous",
+    }
+}
+
+fn parse_visibility(s: &str) -> Result<Visibility> {
+    match s {
+        "public" => Ok(Visibility::Public),
+        "hidden_from_public" => Ok(Visibility::HiddenFromPublic),
+        "anonymous" => Ok(Visibility::Anonymous),
+        other => Err(Error::Corrupt(format!("visibility {other:?}"))),
+    }
+}
+
+fn state_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    let v = serde_json::to_value(value).map_err(|e| Error::Corrupt(e.to_string()))?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,66 @@
+//! The schema, as forward-only migrations tracked in SQLite's `user_version` by
+//! `rusqlite_migration`. Never edit a released migration: append a new one.
+
+use rusqlite_migration::{Migrations, M};
+use std::sync::LazyLock;
+
+pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        // v1: the offline donation queue and its transition log.
+        M::up(
+            "CREATE TABLE donations (
+                seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+                id             TEXT NOT NULL UNIQUE,
+                fundraiser_id  TEXT NOT NULL,
+                amount_minor   INTEGER NOT NULL,
+                currency       TEXT NOT NULL,
+                message        TEXT,
+                visibility     TEXT NOT NULL,
+                hide_amount    INTEGER NOT NULL,
+                payment_token  TEXT,
+                state          TEXT NOT NULL,
+                reason         TEXT,
+                attempts       INTEGER NOT NULL DEFAULT 0,
+                created_at_ms  INTEGER NOT NULL,
+                updated_at_ms  INTEGER NOT NULL,
+                received_at_ms INTEGER
+            );
+            CREATE INDEX donations_by_state ON donations(state, seq);
+            CREATE TABLE donation_events (
+                id          INTEGER PRIMARY KEY,
+                donation_id TEXT NOT NULL REFERENCES donations(id) ON DELETE CASCADE,
+                from_state  TEXT,
+                to_state    TEXT NOT NULL,
+                cause       TEXT NOT NULL,
+                at_ms       INTEGER NOT NULL
+            );
+            CREATE INDEX donation_events_by_donation ON donation_events(donation_id, id);",
+        ),
+        // v2: the fundraiser cache fed by the changes feed, and sync bookkeeping.
+        M::up(
+            "CREATE TABLE fundraisers (
+                id            TEXT PRIMARY KEY,
+                state         TEXT NOT NULL,
+                updated_at_ms INTEGER NOT NULL,
+                fetched_at_ms INTEGER NOT NULL,
+                body          TEXT NOT NULL
+            );
+            CREATE INDEX fundraisers_by_update ON fundraisers(updated_at_ms DESC, id);
+            CREATE TABLE sync_meta (
+                key   TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            );
+            CREATE INDEX donations_by_fundraiser ON donations(fundraiser_id, state);",
+        ),
+    ])
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(MIGRATIONS.validate().is_ok());
+    }
+}

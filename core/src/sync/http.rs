@@ -1,0 +1,350 @@
+//! The HTTP client: JSON over HTTPS with bearer auth, and the classification of every
+//! failure into retry / re-auth / permanent (DESIGN.md §3, invariant 4).
+//!
+//! Secrets: the auth token is asked of the host on each request and never stored or
+//! logged; request bodies (which carry payment tokens) are never logged.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{header, Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::FundkitError;
+use crate::wire::ApiError;
+
+use super::backoff::parse_retry_after;
+use super::AuthProvider;
+
+/// Largest response body the client reads (a hostile or broken server cannot exhaust the
+/// phone's memory). A page of 500 fundraisers with 5,000-character stories fits.
+const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why a request failed, as the sync engine needs to know it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum HttpError {
+    /// Network error, timeout, 5xx, 408 or 429: retry later (after `retry_after` if given).
+    Transient {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// No token, or the server refused a freshly asked-for one too.
+    Unauthorized { message: String },
+    /// A 4xx (or an unreadable answer) that retrying will not fix.
+    Permanent {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+impl From<HttpError> for FundkitError {
+    fn from(err: HttpError) -> Self {
+        match err {
+            HttpError::Transient { message, .. } => FundkitError::Network { message },
+            HttpError::Unauthorized { message } => FundkitError::Unauthorized { message },
+            HttpError::Permanent {
+                status,
+                code,
+                message,
+            } => FundkitError::Server {
+                status,
+                code,
+                message,
+            },
+        }
+    }
+}
+
+pub(crate) struct Http {
+    client: reqwest::Client,
+    base: Url,
+    auth: Arc<dyn AuthProvider>,
+}
+
+/// Checks a server URL: HTTPS, or plain HTTP to a loopback host only (development).
+pub(crate) fn check_server_url(url: &str) -> Result<Url, FundkitError> {
+    let bad = |message: String| FundkitError::Configuration { message };
+    let mut parsed =
+        Url::parse(url.trim()).map_err(|e| bad(format!("server URL is not valid: {e}")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match parsed.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if !loopback {
+                return Err(bad(
+                    "plain http is allowed only to a loopback host; use https".into(),
+                ));
+            }
+        }
+        other => return Err(bad(format!("unsupported URL scheme {other:?}; use https"))),
+    }
+    if parsed.cannot_be_a_base() || parsed.query().is_some() || !parsed.username().is_empty() {
+        return Err(bad(
+            "server URL must be a plain base URL without credentials or query".into(),
+        ));
+    }
+    // Joining relative paths needs a trailing slash.
+    if !parsed.path().ends_with('/') {
+        let path = format!("{}/", parsed.path());
+        parsed.set_path(&path);
+    }
+    Ok(parsed)
+}
+
+impl Http {
+    pub(crate) fn new(base: Url, auth: Arc<dyn AuthProvider>) -> Result<Http, FundkitError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .https_only(base.scheme() == "https")
+            .user_agent(concat!("fundkit/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| FundkitError::Configuration {
+                message: format!("HTTP client: {e}"),
+            })?;
+        Ok(Http { client, base, auth })
+    }
+
+    /// Sends a request and decodes a JSON answer. A 401 asks the host for a fresh token
+    /// once and retries; a second 401 is `Unauthorized`.
+    pub(crate) async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        idempotency_key: Option<&str>,
+    ) -> Result<T, HttpError> {
+        let url = self.base.join(path).map_err(|e| HttpError::Permanent {
+            status: 0,
+            code: "bad_url".into(),
+            message: e.to_string(),
+        })?;
+        let payload = match body {
+            Some(b) => Some(serde_json::to_vec(b).map_err(|e| HttpError::Permanent {
+                status: 0,
+                code: "encode_failed".into(),
+                message: e.to_string(),
+            })?),
+            None => None,
+        };
+        let mut refreshed = false;
+        loop {
+            let token = self.token(refreshed).await?;
+            let mut req = self
+                .client
+                .request(method.clone(), url.clone())
+                .bearer_auth(&token)
+                .query(query);
+            if let Some(key) = idempotency_key {
+                req = req.header("Idempotency-Key", key);
+            }
+            if let Some(bytes) = &payload {
+                req = req
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(bytes.clone());
+            }
+            let resp = req.send().await.map_err(|e| HttpError::Transient {
+                message: describe(e),
+                retry_after: None,
+            })?;
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED && !refreshed {
+                tracing::info!(path, "401: asking the host for a fresh token");
+                refreshed = true;
+                continue;
+            }
+            let retry_after = resp
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let bytes = read_limited(resp).await?;
+            if status.is_success() {
+                return serde_json::from_slice(&bytes).map_err(|e| HttpError::Permanent {
+                    status: status.as_u16(),
+                    code: "bad_response".into(),
+                    message: format!("the server's answer could not be read: {e}"),
+                });
+            }
+            return Err(classify(status, retry_after, &bytes));
+        }
+    }
+
+    /// Asks the host for a token without blocking the async runtime's thread (the host's
+    /// callback may take a lock or touch its keystore).
+    async fn token(&self, force_refresh: bool) -> Result<String, HttpError> {
+        let auth = Arc::clone(&self.auth);
+        let token = tokio::task::spawn_blocking(move || auth.access_token(force_refresh))
+            .await
+            .map_err(|_| HttpError::Unauthorized {
+                message: "the auth provider failed".into(),
+            })?;
+        match token {
+            Some(t) if !t.trim().is_empty() => Ok(t),
+            _ => Err(HttpError::Unauthorized {
+                message: "no access token: is the user signed in?".into(),
+            }),
+        }
+    }
+}
+
+/// Reads at most MAX_RESPONSE_BYTES of a body.
+async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, HttpError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| HttpError::Transient {
+        message: describe(e),
+        retry_after: None,
+    })? {
+        if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn too_large() -> HttpError {
+    HttpError::Permanent {
+        status: 0,
+        code: "response_too_large".into(),
+        message: "the server's answer is too large".into(),
+    }
+}
+
+/// Decides what a non-success status means.
+pub(crate) fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> HttpError {
+    let (code, message) = match serde_json::from_slice::<ApiError>(body) {
+        Ok(api) => (api.error.code, api.error.message),
+        Err(_) => (
+            format!("http_{}", status.as_u16()),
+            status.canonical_reason().unwrap_or("error").to_owned(),
+        ),
+    };
+    if status.is_server_error()
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+    {
+        HttpError::Transient {
+            message: format!("{} {code}: {message}", status.as_u16()),
+            retry_after,
+        }
+    } else if status == StatusCode::UNAUTHORIZED {
+        HttpError::Unauthorized { message }
+    } else {
+        HttpError::Permanent {
+            status: status.as_u16(),
+            code,
+            message,
+        }
+    }
+}
+
+/// A short description of a transport error, without the URL's query or any body.
+fn describe(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection broke while reading the answer"
+    } else {
+        "request failed"
+    };
+    format!("{kind}: {}", e.without_url())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_required_except_loopback() {
+        assert!(check_server_url("https://api.example.com").is_ok());
+        assert!(check_server_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_server_url("http://localhost:8080/").is_ok());
+        assert!(check_server_url("http://[::1]:9000").is_ok());
+        for bad in [
+            "http://api.example.com",
+            "http://10.0.0.2:80",
+            "ftp://x",
+            "not a url",
+            "https://u:p@h.com",
+        ] {
+            assert!(
+                matches!(
+                    check_server_url(bad),
+                    Err(FundkitError::Configuration { .. })
+                ),
+                "{bad} should be refused"
+            );
+        }
+        assert_eq!(
+            check_server_url("https://h.com/api")
+                .map(|u| u.path().to_owned())
+                .ok(),
+            Some("/api/".into())
+        );
+    }
+
+    #[test]
+    fn classification() {
+        let body = br#"{"error":{"code":"rate_limited","message":"slow down"}}"#;
+        assert_eq!(
+            classify(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(Duration::from_secs(2)),
+                body
+            ),
+            HttpError::Transient {
+                message: "429 rate_limited: slow down".into(),
+                retry_after: Some(Duration::from_secs(2))
+            }
+        );
+        assert!(matches!(
+            classify(StatusCode::SERVICE_UNAVAILABLE, None, b"<html>"),
+            HttpError::Transient { .. }
+        ));
+        assert!(matches!(
+            classify(StatusCode::REQUEST_TIMEOUT, None, b""),
+            HttpError::Transient { .. }
+        ));
+        assert!(matches!(
+            classify(StatusCode::UNAUTHORIZED, None, b""),
+            HttpError::Unauthorized { .. }
+        ));
+        assert_eq!(
+            classify(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                br#"{"error":{"code":"validation_failed","message":"m"}}"#
+            ),
+            HttpError::Permanent {
+                status: 422,
+                code: "validation_failed".into(),
+                message: "m".into()
+            }
+        );
+        assert!(matches!(
+            classify(StatusCode::BAD_REQUEST, None, b"garbage"),
+            HttpError::Permanent { status: 400, .. }
+        ));
+    }
+}
