@@ -592,3 +592,6 @@ fn url_segment(id: &str) -> Result<&str, FundkitError> {
         })
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

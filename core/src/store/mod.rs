@@ -518,4 +518,6 @@ fn state_json<T: serde::Serialize>(value: &T) -> Result<String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod schema_for_tests {
+    pub(crate) use super::schema::MIGRATIONS;
+}
