@@ -547,7 +547,7 @@ impl FundkitClient {
     pub fn donation_history(
         &self,
         id: &str,
-    ) -> Result<Vec<(Option<String>, String, String, i64)>, FundkitError> {
+    ) -> Result<Vec<crate::store::Transition>, FundkitError> {
         Ok(self.shared.store.history(id)?)
     }
 

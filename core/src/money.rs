@@ -48,22 +48,39 @@ impl Money {
     /// Checks the currency code (case-insensitive; stored upper case).
     pub fn new(minor_units: i64, currency: &str) -> Result<Money, MoneyError> {
         let currency = lookup(currency)?;
-        Ok(Money { minor_units, currency: currency.code().to_owned() })
+        Ok(Money {
+            minor_units,
+            currency: currency.code().to_owned(),
+        })
     }
 
     /// `major` whole units of `currency` (100 USD -> 10_000 minor units; 100 JPY -> 100).
     pub fn from_major(major: i64, currency: &str) -> Result<Money, MoneyError> {
         let currency = lookup(currency)?;
-        let minor = major.checked_mul(pow10(exponent_of(currency))?).ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor_units: minor, currency: currency.code().to_owned() })
+        let minor = major
+            .checked_mul(pow10(exponent_of(currency))?)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money {
+            minor_units: minor,
+            currency: currency.code().to_owned(),
+        })
     }
 
     pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
         if !self.currency.eq_ignore_ascii_case(&other.currency) {
-            return Err(MoneyError::CurrencyMismatch { left: self.currency.clone(), right: other.currency.clone() });
+            return Err(MoneyError::CurrencyMismatch {
+                left: self.currency.clone(),
+                right: other.currency.clone(),
+            });
         }
-        let sum = self.minor_units.checked_add(other.minor_units).ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor_units: sum, currency: self.currency.clone() })
+        let sum = self
+            .minor_units
+            .checked_add(other.minor_units)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money {
+            minor_units: sum,
+            currency: self.currency.clone(),
+        })
     }
 }
 
@@ -71,7 +88,9 @@ fn lookup(code: &str) -> Result<Currency, MoneyError> {
     let trimmed = code.trim();
     Currency::from_code(&trimmed.to_ascii_uppercase())
         .filter(|_| trimmed.len() == 3)
-        .ok_or_else(|| MoneyError::UnknownCurrency { code: code.to_owned() })
+        .ok_or_else(|| MoneyError::UnknownCurrency {
+            code: code.to_owned(),
+        })
 }
 
 /// Currencies without an exponent in ISO 4217 (funds, gold, "no currency") are not money
@@ -87,7 +106,11 @@ fn pow10(exponent: u32) -> Result<i64, MoneyError> {
 /// Number of decimal places of an ISO 4217 currency (USD 2, JPY 0, BHD 3).
 pub fn currency_exponent(currency: &str) -> Result<u32, MoneyError> {
     let c = lookup(currency)?;
-    c.exponent().map(u32::from).ok_or_else(|| MoneyError::UnknownCurrency { code: currency.to_owned() })
+    c.exponent()
+        .map(u32::from)
+        .ok_or_else(|| MoneyError::UnknownCurrency {
+            code: currency.to_owned(),
+        })
 }
 
 /// The currency of a country (ISO 3166-1 alpha-2): US -> USD, GB -> GBP, IE -> EUR.
@@ -108,9 +131,19 @@ struct Style {
 }
 
 fn style(locale: &str) -> Result<Style, MoneyError> {
-    match locale.trim().replace('_', "-").to_ascii_lowercase().as_str() {
-        "en-us" | "en-gb" | "en-ie" => Ok(Style { group: ',', decimal: '.' }),
-        _ => Err(MoneyError::UnsupportedLocale { locale: locale.to_owned() }),
+    match locale
+        .trim()
+        .replace('_', "-")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "en-us" | "en-gb" | "en-ie" => Ok(Style {
+            group: ',',
+            decimal: '.',
+        }),
+        _ => Err(MoneyError::UnsupportedLocale {
+            locale: locale.to_owned(),
+        }),
     }
 }
 
@@ -118,7 +151,11 @@ fn style(locale: &str) -> Result<Style, MoneyError> {
 /// `.د.ب`) would be misread next to the number, so the ISO code is shown instead.
 fn display_symbol(currency: Currency) -> String {
     let symbol = currency.symbol().symbol;
-    if symbol.is_empty() || symbol.chars().any(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+    if symbol.is_empty()
+        || symbol
+            .chars()
+            .any(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
         format!("{}\u{a0}", currency.code())
     } else {
         symbol
@@ -135,12 +172,18 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
     if text.is_empty() {
         return Err(MoneyError::Empty);
     }
-    if text.chars().any(|c| matches!(c, '+' | '-' | '\u{2212}' | '(' | ')')) {
+    if text
+        .chars()
+        .any(|c| matches!(c, '+' | '-' | '\u{2212}' | '(' | ')'))
+    {
         return Err(MoneyError::Signed);
     }
     // The currency's own symbol or code, before or after the number.
     let symbol = cur.symbol().symbol;
-    for affix in [symbol.as_str(), cur.code()].into_iter().filter(|a| !a.is_empty()) {
+    for affix in [symbol.as_str(), cur.code()]
+        .into_iter()
+        .filter(|a| !a.is_empty())
+    {
         if let Some(rest) = strip_prefix_ci(text, affix) {
             text = rest.trim_start();
             break;
@@ -156,8 +199,13 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
     if text.chars().any(|c| c == 'e' || c == 'E') && text.chars().any(|c| c.is_ascii_digit()) {
         return Err(MoneyError::Exponent);
     }
-    if let Some(bad) = text.chars().find(|c| !(c.is_ascii_digit() || *c == style.group || *c == style.decimal)) {
-        return Err(MoneyError::InvalidCharacter { found: bad.to_string() });
+    if let Some(bad) = text
+        .chars()
+        .find(|c| !(c.is_ascii_digit() || *c == style.group || *c == style.decimal))
+    {
+        return Err(MoneyError::InvalidCharacter {
+            found: bad.to_string(),
+        });
     }
     let (int_part, frac_part) = match text.split_once(style.decimal) {
         Some((_, frac)) if frac.contains(style.decimal) || frac.contains(style.group) => {
@@ -171,12 +219,18 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
     }
     let digits = ungroup(int_part, style.group)?;
     if frac_part.len() > exponent as usize {
-        return Err(MoneyError::TooManyDecimals { currency: cur.code().to_owned(), max: exponent });
+        return Err(MoneyError::TooManyDecimals {
+            currency: cur.code().to_owned(),
+            max: exponent,
+        });
     }
     let scale = pow10(exponent)?;
     let mut minor: i64 = 0;
     for d in digits.bytes() {
-        minor = minor.checked_mul(10).and_then(|m| m.checked_add(i64::from(d - b'0'))).ok_or(MoneyError::Overflow)?;
+        minor = minor
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i64::from(d - b'0')))
+            .ok_or(MoneyError::Overflow)?;
     }
     minor = minor.checked_mul(scale).ok_or(MoneyError::Overflow)?;
     let mut frac: i64 = 0;
@@ -184,9 +238,14 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
         frac = frac * 10 + i64::from(d - b'0');
     }
     // Pad "12.5" to 50 cents.
-    frac = frac.checked_mul(pow10(exponent - frac_part.len() as u32)?).ok_or(MoneyError::Overflow)?;
+    frac = frac
+        .checked_mul(pow10(exponent - frac_part.len() as u32)?)
+        .ok_or(MoneyError::Overflow)?;
     minor = minor.checked_add(frac).ok_or(MoneyError::Overflow)?;
-    Ok(Money { minor_units: minor, currency: cur.code().to_owned() })
+    Ok(Money {
+        minor_units: minor,
+        currency: cur.code().to_owned(),
+    })
 }
 
 /// The integer digits with group separators removed, if the grouping is well formed:
@@ -212,7 +271,8 @@ fn ungroup(int_part: &str, group: char) -> Result<String, MoneyError> {
 
 fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 fn strip_suffix_ci<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {

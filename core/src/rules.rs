@@ -83,26 +83,96 @@ impl Default for Limits {
     }
 }
 
-// ---- API (bodies to be completed by the rules work; signatures are the contract) ----
+use unicode_segmentation::UnicodeSegmentation;
 
-use crate::model::{DonationRequest, FundraiserDraft};
+use crate::model::{DonationRequest, FundraiserDraft, FundraiserKind};
+use crate::money::{self, Money};
+
+/// Longest id (fundraiser, nonprofit) accepted in any request.
+const MAX_ID_LEN: usize = 64;
 
 /// The draft with its texts trimmed, as it will be stored and sent.
 pub fn normalize_draft(draft: &FundraiserDraft) -> FundraiserDraft {
-    let _ = draft;
-    todo!()
+    let mut d = draft.clone();
+    d.title = d.title.trim().to_owned();
+    d.story = d.story.trim().to_owned();
+    d.country = d.country.trim().to_ascii_uppercase();
+    d.goal.currency = d.goal.currency.trim().to_ascii_uppercase();
+    if let FundraiserKind::Nonprofit { nonprofit_id } = &mut d.kind {
+        *nonprofit_id = nonprofit_id.trim().to_owned();
+    }
+    d
 }
 
 /// Every issue of a fundraiser draft (after trimming), in field order.
 pub fn validate_draft(draft: &FundraiserDraft, limits: &Limits) -> Vec<ValidationIssue> {
-    let _ = (draft, limits);
-    todo!()
+    let d = normalize_draft(draft);
+    let mut issues = Vec::new();
+    if let FundraiserKind::Nonprofit { nonprofit_id } = &d.kind {
+        check_id(&mut issues, "nonprofit_id", nonprofit_id);
+    }
+    check_text(
+        &mut issues,
+        "title",
+        &d.title,
+        true,
+        limits.title_max_chars,
+        false,
+    );
+    check_text(
+        &mut issues,
+        "story",
+        &d.story,
+        true,
+        limits.story_max_chars,
+        true,
+    );
+    match money::currency_for_country(&d.country) {
+        None => issues.push(issue(
+            "country",
+            IssueCode::Required,
+            "choose the country the fundraiser is in",
+        )),
+        Some(expected) => {
+            if money::currency_exponent(&d.goal.currency).is_err() {
+                issues.push(issue(
+                    "goal",
+                    IssueCode::UnknownCurrency,
+                    "the goal's currency is not known",
+                ));
+            } else if expected != d.goal.currency {
+                issues.push(issue(
+                    "goal",
+                    IssueCode::WrongCurrencyForCountry,
+                    &format!("a fundraiser in {} raises money in {expected}", d.country),
+                ));
+            } else {
+                check_range(
+                    &mut issues,
+                    "goal",
+                    &d.goal,
+                    limits.goal_min_major,
+                    limits.goal_max_major,
+                );
+            }
+        }
+    }
+    issues
 }
 
 /// The request with its message trimmed (and an empty message made `None`).
 pub fn normalize_donation(request: &DonationRequest) -> DonationRequest {
-    let _ = request;
-    todo!()
+    let mut r = request.clone();
+    r.fundraiser_id = r.fundraiser_id.trim().to_owned();
+    r.amount.currency = r.amount.currency.trim().to_ascii_uppercase();
+    r.message = r
+        .message
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
+    r.payment_token = r.payment_token.trim().to_owned();
+    r
 }
 
 /// Every issue of a donation request towards a fundraiser in `fundraiser_currency`.
@@ -111,8 +181,61 @@ pub fn validate_donation(
     fundraiser_currency: &str,
     limits: &Limits,
 ) -> Vec<ValidationIssue> {
-    let _ = (request, fundraiser_currency, limits);
-    todo!()
+    let r = normalize_donation(request);
+    let mut issues = Vec::new();
+    check_id(&mut issues, "fundraiser_id", &r.fundraiser_id);
+    if money::currency_exponent(&r.amount.currency).is_err() {
+        issues.push(issue(
+            "amount",
+            IssueCode::UnknownCurrency,
+            "the amount's currency is not known",
+        ));
+    } else if !r
+        .amount
+        .currency
+        .eq_ignore_ascii_case(fundraiser_currency.trim())
+    {
+        issues.push(issue(
+            "amount",
+            IssueCode::CurrencyMismatch,
+            &format!(
+                "this fundraiser takes donations in {}",
+                fundraiser_currency.trim()
+            ),
+        ));
+    } else {
+        check_range(
+            &mut issues,
+            "amount",
+            &r.amount,
+            limits.donation_min_major,
+            limits.donation_max_major,
+        );
+    }
+    if let Some(message) = &r.message {
+        check_text(
+            &mut issues,
+            "message",
+            message,
+            false,
+            limits.message_max_chars,
+            true,
+        );
+    }
+    if r.payment_token.is_empty() {
+        issues.push(issue(
+            "payment_token",
+            IssueCode::Required,
+            "the payment sheet gave no token",
+        ));
+    } else if r.payment_token.len() > 4096 || r.payment_token.chars().any(char::is_control) {
+        issues.push(issue(
+            "payment_token",
+            IssueCode::InvalidId,
+            "the payment token is malformed",
+        ));
+    }
+    issues
 }
 
 /// Extending an active fundraiser by `extra_days`: the new total duration, or the issues.
@@ -121,13 +244,191 @@ pub fn validate_extension(
     extra_days: u32,
     limits: &Limits,
 ) -> Result<u32, Vec<ValidationIssue>> {
-    let _ = (current_days, extra_days, limits);
-    todo!()
+    let step = limits.extension_step_days;
+    if extra_days == 0 || step == 0 || extra_days % step != 0 {
+        return Err(vec![issue(
+            "duration_days",
+            IssueCode::InvalidDuration,
+            &format!("fundraisers are extended in steps of {step} days"),
+        )]);
+    }
+    match current_days.checked_add(extra_days) {
+        Some(total) if total <= limits.max_duration_days => Ok(total),
+        _ => Err(vec![issue(
+            "duration_days",
+            IssueCode::InvalidDuration,
+            &format!(
+                "a fundraiser runs at most {} days in all",
+                limits.max_duration_days
+            ),
+        )]),
+    }
 }
 
 /// True if `text` holds a card number: 13–19 digits passing Luhn, possibly written with
 /// single spaces or dashes between digits.
 pub fn contains_card_number(text: &str) -> bool {
-    let _ = text;
-    todo!()
+    // Runs of digits joined by single spaces or dashes; a run of 13–19 digits that passes
+    // Luhn is a card number. Longer runs (order numbers) are not checked window by window,
+    // which would flag most long numbers.
+    let is_card = |run: &[u8]| (13..=19).contains(&run.len()) && luhn(run);
+    let mut run: Vec<u8> = Vec::new();
+    let mut last_was_sep = false;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c as u8 - b'0');
+            last_was_sep = false;
+        } else if (c == ' ' || c == '-') && !run.is_empty() && !last_was_sep {
+            last_was_sep = true;
+        } else {
+            if is_card(&run) {
+                return true;
+            }
+            run.clear();
+            last_was_sep = false;
+        }
+    }
+    is_card(&run)
 }
+
+fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+fn issue(field: &str, code: IssueCode, message: &str) -> ValidationIssue {
+    ValidationIssue {
+        field: field.to_owned(),
+        code,
+        message: message.to_owned(),
+    }
+}
+
+/// Length in user-perceived characters, control characters and card numbers.
+/// Line breaks are allowed only where `multiline` (story, message); tabs never.
+fn check_text(
+    issues: &mut Vec<ValidationIssue>,
+    field: &str,
+    text: &str,
+    required: bool,
+    max_chars: u32,
+    multiline: bool,
+) {
+    let text = text.trim();
+    let count = text.graphemes(true).count();
+    if count == 0 {
+        if required {
+            issues.push(issue(
+                field,
+                IssueCode::Required,
+                &format!("{field} is required"),
+            ));
+        }
+        return;
+    }
+    if count > max_chars as usize {
+        issues.push(issue(
+            field,
+            IssueCode::TooLong,
+            &format!("{field} is limited to {max_chars} characters"),
+        ));
+    }
+    let bad_control = text
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r')));
+    if bad_control {
+        issues.push(issue(
+            field,
+            IssueCode::ControlCharacter,
+            &format!("{field} contains a control character"),
+        ));
+    }
+    if contains_card_number(text) {
+        issues.push(issue(
+            field,
+            IssueCode::CardNumber,
+            &format!("{field} looks like it contains a card number; never share one"),
+        ));
+    }
+}
+
+fn check_id(issues: &mut Vec<ValidationIssue>, field: &str, id: &str) {
+    let id = id.trim();
+    if id.is_empty() {
+        issues.push(issue(
+            field,
+            IssueCode::Required,
+            &format!("{field} is required"),
+        ));
+    } else if id.len() > MAX_ID_LEN
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        issues.push(issue(
+            field,
+            IssueCode::InvalidId,
+            &format!("{field} is not a valid id"),
+        ));
+    } else if contains_card_number(id) {
+        issues.push(issue(
+            field,
+            IssueCode::CardNumber,
+            &format!("{field} looks like a card number"),
+        ));
+    }
+}
+
+/// `amount` between `min_major` and `max_major` whole units of its currency, inclusive.
+fn check_range(
+    issues: &mut Vec<ValidationIssue>,
+    field: &str,
+    amount: &Money,
+    min_major: i64,
+    max_major: i64,
+) {
+    let (Ok(min), Ok(max)) = (
+        Money::from_major(min_major, &amount.currency),
+        Money::from_major(max_major, &amount.currency),
+    ) else {
+        issues.push(issue(
+            field,
+            IssueCode::UnknownCurrency,
+            "the currency is not known",
+        ));
+        return;
+    };
+    if amount.minor_units < min.minor_units {
+        issues.push(issue(
+            field,
+            IssueCode::BelowMinimum,
+            &format!("the minimum is {min_major} {}", amount.currency),
+        ));
+    } else if amount.minor_units > max.minor_units {
+        issues.push(issue(
+            field,
+            IssueCode::AboveMaximum,
+            &format!("the maximum is {max_major} {}", amount.currency),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,9 @@
 //! (Sync against the real reference server is tested in `tests/`.)
 
 use super::*;
-use crate::model::{Beneficiary, Category, DonationState, FundraiserKind, FundraiserState, Visibility};
+use crate::model::{
+    Beneficiary, Category, DonationState, FundraiserKind, FundraiserState, Visibility,
+};
 use crate::rollout::Platform;
 use std::sync::atomic::AtomicI64;
 use std::sync::Mutex;
@@ -57,7 +59,11 @@ fn config(path: &std::path::Path, country: &str) -> ClientConfig {
     ClientConfig {
         database_path: path.to_string_lossy().into_owned(),
         server_url: "http://127.0.0.1:9".into(),
-        user: UserContext { country: country.into(), platform: Platform::Android, age_years: Some(30) },
+        user: UserContext {
+            country: country.into(),
+            platform: Platform::Android,
+            age_years: Some(30),
+        },
         locale: "en-US".into(),
         online: false,
         background_sync: false,
@@ -68,9 +74,19 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fundkit.db");
     let clock = Arc::new(TestClock(AtomicI64::new(T0)));
-    let client = FundkitClient::with_clock(config(&path, "US"), Arc::new(NoAuth), clock.clone()).unwrap();
-    client.shared.store.upsert_fundraisers(&[fundraiser("fr_1", "USD", FundraiserState::Active)], T0).unwrap();
-    Fixture { _dir: dir, path, clock, client }
+    let client =
+        FundkitClient::with_clock(config(&path, "US"), Arc::new(NoAuth), clock.clone()).unwrap();
+    client
+        .shared
+        .store
+        .upsert_fundraisers(&[fundraiser("fr_1", "USD", FundraiserState::Active)], T0)
+        .unwrap();
+    Fixture {
+        _dir: dir,
+        path,
+        clock,
+        client,
+    }
 }
 
 fn reopen(f: &Fixture) -> Arc<FundkitClient> {
@@ -82,14 +98,22 @@ pub(crate) fn fundraiser(id: &str, currency: &str, state: FundraiserState) -> Fu
         id: id.into(),
         organiser_id: "usr_organiser".into(),
         organiser_name: "Olivia Organiser".into(),
-        kind: FundraiserKind::PersonalCause { beneficiary: Beneficiary::SomeoneElse },
+        kind: FundraiserKind::PersonalCause {
+            beneficiary: Beneficiary::SomeoneElse,
+        },
         category: Category::Medical,
         title: "Help Sam walk again".into(),
         story: "Physio after the accident.".into(),
-        goal: Money { minor_units: 500_000, currency: currency.into() },
+        goal: Money {
+            minor_units: 500_000,
+            currency: currency.into(),
+        },
         country: "US".into(),
         state,
-        confirmed_total: Money { minor_units: 10_000, currency: currency.into() },
+        confirmed_total: Money {
+            minor_units: 10_000,
+            currency: currency.into(),
+        },
         donation_count: 2,
         duration_days: 30,
         created_at_ms: T0,
@@ -101,7 +125,10 @@ pub(crate) fn fundraiser(id: &str, currency: &str, state: FundraiserState) -> Fu
 fn request(cents: i64) -> DonationRequest {
     DonationRequest {
         fundraiser_id: "fr_1".into(),
-        amount: Money { minor_units: cents, currency: "USD".into() },
+        amount: Money {
+            minor_units: cents,
+            currency: "USD".into(),
+        },
         message: Some("Get well soon".into()),
         visibility: Visibility::Public,
         hide_amount: false,
@@ -111,7 +138,12 @@ fn request(cents: i64) -> DonationRequest {
 
 fn raw_token(path: &std::path::Path, id: &str) -> Option<String> {
     let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row("SELECT payment_token FROM donations WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+    conn.query_row(
+        "SELECT payment_token FROM donations WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -123,7 +155,11 @@ fn donate_is_on_disk_before_it_returns() {
     // A second, independent connection sees the committed row and its token.
     let conn = rusqlite::Connection::open(&f.path).unwrap();
     let (state, amount): (String, i64) = conn
-        .query_row("SELECT state, amount_minor FROM donations WHERE id = ?1", [&d.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT state, amount_minor FROM donations WHERE id = ?1",
+            [&d.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!((state.as_str(), amount), ("queued", 2_500));
     assert_eq!(raw_token(&f.path, &d.id).as_deref(), Some("tok_ok"));
@@ -140,23 +176,38 @@ fn invalid_donations_are_refused_with_every_issue() {
     match f.client.donate(bad) {
         Err(FundkitError::Validation { issues }) => {
             let codes: Vec<_> = issues.iter().map(|i| (i.field.as_str(), i.code)).collect();
-            assert!(codes.contains(&("amount", rules::IssueCode::CurrencyMismatch)), "{codes:?}");
-            assert!(codes.iter().any(|(f, _)| *f == "payment_token"), "{codes:?}");
+            assert!(
+                codes.contains(&("amount", rules::IssueCode::CurrencyMismatch)),
+                "{codes:?}"
+            );
+            assert!(
+                codes.iter().any(|(f, _)| *f == "payment_token"),
+                "{codes:?}"
+            );
         }
         other => panic!("expected validation error, got {other:?}"),
     }
     let mut unknown = request(100);
     unknown.fundraiser_id = "fr_nope".into();
-    assert!(matches!(f.client.donate(unknown), Err(FundkitError::NotFound { .. })));
+    assert!(matches!(
+        f.client.donate(unknown),
+        Err(FundkitError::NotFound { .. })
+    ));
     assert!(f.client.pending_donations().unwrap().is_empty());
 }
 
 #[test]
 fn donations_only_while_active() {
     let f = fixture();
-    f.client.shared.store.upsert_fundraisers(&[fundraiser("fr_1", "USD", FundraiserState::Ended)], T0).unwrap();
+    f.client
+        .shared
+        .store
+        .upsert_fundraisers(&[fundraiser("fr_1", "USD", FundraiserState::Ended)], T0)
+        .unwrap();
     match f.client.donate(request(100)) {
-        Err(FundkitError::Validation { issues }) => assert_eq!(issues[0].code, rules::IssueCode::NotActive),
+        Err(FundkitError::Validation { issues }) => {
+            assert_eq!(issues[0].code, rules::IssueCode::NotActive)
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -164,10 +215,13 @@ fn donations_only_while_active() {
 #[test]
 fn donating_outside_the_rollout_is_unavailable() {
     let dir = tempfile::tempdir().unwrap();
-    let client = FundkitClient::new(config(&dir.path().join("x.db"), "FR"), Arc::new(NoAuth)).unwrap();
+    let client =
+        FundkitClient::new(config(&dir.path().join("x.db"), "FR"), Arc::new(NoAuth)).unwrap();
     assert_eq!(
         client.donate(request(100)).unwrap_err(),
-        FundkitError::Unavailable { reason: crate::rollout::UnavailableReason::CountryNotLaunched }
+        FundkitError::Unavailable {
+            reason: crate::rollout::UnavailableReason::CountryNotLaunched
+        }
     );
 }
 
@@ -176,14 +230,18 @@ fn offline_caps_single_total_and_count() {
     let f = fixture();
     assert_eq!(
         f.client.donate(request(25_001)).unwrap_err(),
-        FundkitError::OfflineLimit { cap: crate::OfflineCap::SingleAmount }
+        FundkitError::OfflineLimit {
+            cap: crate::OfflineCap::SingleAmount
+        }
     );
     for _ in 0..4 {
         f.client.donate(request(25_000)).unwrap();
     }
     assert_eq!(
-        f.client.donate(request(1)).unwrap_err(),
-        FundkitError::OfflineLimit { cap: crate::OfflineCap::TotalAmount }
+        f.client.donate(request(100)).unwrap_err(),
+        FundkitError::OfflineLimit {
+            cap: crate::OfflineCap::TotalAmount
+        }
     );
     // A cancelled donation frees its share of the cap.
     let first = f.client.pending_donations().unwrap()[0].id.clone();
@@ -194,7 +252,12 @@ fn offline_caps_single_total_and_count() {
     for _ in 0..50 {
         g.client.donate(request(100)).unwrap();
     }
-    assert_eq!(g.client.donate(request(100)).unwrap_err(), FundkitError::OfflineLimit { cap: crate::OfflineCap::Count });
+    assert_eq!(
+        g.client.donate(request(100)).unwrap_err(),
+        FundkitError::OfflineLimit {
+            cap: crate::OfflineCap::Count
+        }
+    );
 }
 
 #[test]
@@ -217,7 +280,9 @@ fn caps_hold_under_concurrent_donors() {
                         Ok(_) => {
                             ok.fetch_add(1, Ordering::SeqCst);
                         }
-                        Err(FundkitError::OfflineLimit { cap: crate::OfflineCap::Count }) => {}
+                        Err(FundkitError::OfflineLimit {
+                            cap: crate::OfflineCap::Count,
+                        }) => {}
                         Err(e) => panic!("{e:?}"),
                     }
                 }
@@ -238,15 +303,24 @@ fn cancel_only_before_sending_and_token_is_erased() {
     assert_eq!(raw_token(&f.path, &d.id), None);
     assert_eq!(
         f.client.cancel_donation(d.id.clone()).unwrap_err(),
-        FundkitError::IllegalTransition { state: DonationState::Cancelled, action: "cancel".into() }
+        FundkitError::IllegalTransition {
+            state: DonationState::Cancelled,
+            action: "cancel".into()
+        }
     );
     let sending = f.client.donate(request(1_000)).unwrap();
     f.client.shared.store.claim_batch(100, T0).unwrap();
     assert_eq!(
         f.client.cancel_donation(sending.id).unwrap_err(),
-        FundkitError::IllegalTransition { state: DonationState::Sending, action: "cancel".into() }
+        FundkitError::IllegalTransition {
+            state: DonationState::Sending,
+            action: "cancel".into()
+        }
     );
-    assert!(matches!(f.client.cancel_donation("nope".into()), Err(FundkitError::NotFound { .. })));
+    assert!(matches!(
+        f.client.cancel_donation("nope".into()),
+        Err(FundkitError::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -264,7 +338,9 @@ fn unsent_donations_expire_after_24_hours_and_the_listener_hears() {
     assert_eq!(expired.reason.as_deref(), Some("expired_offline"));
     assert_eq!(raw_token(&f.path, &d.id), None);
     let heard = recorder.donations.lock().unwrap();
-    assert!(heard.iter().any(|x| x.id == d.id && x.state == DonationState::Expired));
+    assert!(heard
+        .iter()
+        .any(|x| x.id == d.id && x.state == DonationState::Expired));
 }
 
 #[test]
@@ -272,10 +348,17 @@ fn an_attempted_donation_is_resent_not_expired() {
     let f = fixture();
     let d = f.client.donate(request(1_000)).unwrap();
     f.client.shared.store.claim_batch(100, T0).unwrap();
-    f.client.shared.store.requeue_all_sending("send_failed", T0).unwrap();
+    f.client
+        .shared
+        .store
+        .requeue_all_sending("send_failed", T0)
+        .unwrap();
     f.clock.advance_ms(48 * 3_600_000);
     let pending = f.client.pending_donations().unwrap();
-    assert_eq!(pending.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), vec![d.id]);
+    assert_eq!(
+        pending.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        vec![d.id]
+    );
 }
 
 #[test]
@@ -288,8 +371,16 @@ fn a_crash_mid_send_requeues_on_restart() {
     let again = reopen(&f);
     let back = again.donation(d.id.clone()).unwrap().unwrap();
     assert_eq!(back.state, DonationState::Queued);
-    let causes: Vec<_> = again.donation_history(&d.id).unwrap().into_iter().map(|h| h.2).collect();
-    assert_eq!(causes, vec!["donate", "sync_pass", "recovered_after_restart"]);
+    let causes: Vec<_> = again
+        .donation_history(&d.id)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.2)
+        .collect();
+    assert_eq!(
+        causes,
+        vec!["donate", "sync_pass", "recovered_after_restart"]
+    );
 }
 
 #[test]
@@ -299,7 +390,13 @@ fn reads_are_paged_newest_first_and_totals_flag_pending() {
     let b = f.client.donate(request(2_000)).unwrap();
     let c = f.client.donate(request(4_000)).unwrap();
     f.client.cancel_donation(a.id.clone()).unwrap();
-    let pending: Vec<_> = f.client.pending_donations().unwrap().into_iter().map(|d| d.id).collect();
+    let pending: Vec<_> = f
+        .client
+        .pending_donations()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
     assert_eq!(pending, vec![c.id.clone(), b.id.clone()]);
 
     let view = f.client.fundraiser("fr_1".into()).unwrap().unwrap();
@@ -311,16 +408,39 @@ fn reads_are_paged_newest_first_and_totals_flag_pending() {
 
     // Past donations page with before_seq.
     let claimed = f.client.shared.store.claim_batch(100, T0).unwrap();
-    let events: Vec<_> = claimed.iter().map(|o| (o.donation.id.clone(), Event::Accept { received_at_ms: Some(T0 + 5) })).collect();
-    f.client.shared.store.apply_all(&events, "server_answer", T0).unwrap();
+    let events: Vec<_> = claimed
+        .iter()
+        .map(|o| {
+            (
+                o.donation.id.clone(),
+                Event::Accept {
+                    received_at_ms: Some(T0 + 5),
+                },
+            )
+        })
+        .collect();
+    f.client
+        .shared
+        .store
+        .apply_all(&events, "server_answer", T0)
+        .unwrap();
     let page1 = f.client.past_donations(None, 2).unwrap();
-    assert_eq!(page1.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), vec![c.id.clone(), b.id.clone()]);
+    assert_eq!(
+        page1.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+        vec![c.id.clone(), b.id.clone()]
+    );
     let page2 = f.client.past_donations(Some(page1[1].seq), 2).unwrap();
-    assert_eq!(page2.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), vec![a.id]);
+    assert_eq!(
+        page2.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+        vec![a.id]
+    );
     assert_eq!(page1[0].received_at_ms, Some(T0 + 5));
     // Confirmed donations no longer count as pending.
     let view = f.client.fundraiser("fr_1".into()).unwrap().unwrap();
-    assert_eq!((view.pending_count, view.displayed_total.minor_units), (0, 10_000));
+    assert_eq!(
+        (view.pending_count, view.displayed_total.minor_units),
+        (0, 10_000)
+    );
 }
 
 #[test]
@@ -330,9 +450,24 @@ fn listener_hears_every_donation_change_and_the_fundraiser_total() {
     f.client.set_listener(Some(recorder.clone()));
     let d = f.client.donate(request(1_500)).unwrap();
     f.client.cancel_donation(d.id.clone()).unwrap();
-    let states: Vec<_> = recorder.donations.lock().unwrap().iter().map(|x| x.state).collect();
-    assert_eq!(states, vec![DonationState::Queued, DonationState::Cancelled]);
-    let totals: Vec<_> = recorder.fundraisers.lock().unwrap().iter().map(|v| v.displayed_total.minor_units).collect();
+    let states: Vec<_> = recorder
+        .donations
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|x| x.state)
+        .collect();
+    assert_eq!(
+        states,
+        vec![DonationState::Queued, DonationState::Cancelled]
+    );
+    let totals: Vec<_> = recorder
+        .fundraisers
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|v| v.displayed_total.minor_units)
+        .collect();
     assert_eq!(totals, vec![11_500, 10_000]);
     assert!(!recorder.states.lock().unwrap().is_empty());
 }
@@ -350,7 +485,10 @@ fn a_panicking_listener_does_not_break_the_client() {
     let f = fixture();
     f.client.set_listener(Some(Arc::new(Bad)));
     let d = f.client.donate(request(100)).unwrap();
-    assert_eq!(f.client.donation(d.id).unwrap().unwrap().state, DonationState::Queued);
+    assert_eq!(
+        f.client.donation(d.id).unwrap().unwrap().state,
+        DonationState::Queued
+    );
 }
 
 #[test]
@@ -383,7 +521,11 @@ fn wipe_leaves_nothing_readable() {
     for suffix in ["", "-wal", "-shm"] {
         let file = PathBuf::from(format!("{}{suffix}", f.path.display()));
         if let Ok(bytes) = std::fs::read(&file) {
-            for needle in ["SECRET-MESSAGE-7f3a", "tok_ok_SECRETTOKEN91", "Help Sam walk again"] {
+            for needle in [
+                "SECRET-MESSAGE-7f3a",
+                "tok_ok_SECRETTOKEN91",
+                "Help Sam walk again",
+            ] {
                 assert!(
                     !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
                     "{needle} still readable in {}",
@@ -393,7 +535,11 @@ fn wipe_leaves_nothing_readable() {
         }
     }
     // The client keeps working after a wipe.
-    f.client.shared.store.upsert_fundraisers(&[fundraiser("fr_1", "USD", FundraiserState::Active)], T0).unwrap();
+    f.client
+        .shared
+        .store
+        .upsert_fundraisers(&[fundraiser("fr_1", "USD", FundraiserState::Active)], T0)
+        .unwrap();
     f.client.donate(request(100)).unwrap();
 }
 
@@ -404,11 +550,25 @@ fn erased_tokens_do_not_linger_in_the_file() {
     r.payment_token = "tok_ok_LINGERCHECK55".into();
     let d = f.client.donate(r).unwrap();
     f.client.shared.store.claim_batch(100, T0).unwrap();
-    f.client.shared.store.apply(&d.id, &Event::Accept { received_at_ms: Some(T0) }, "server_answer", T0).unwrap();
+    f.client
+        .shared
+        .store
+        .apply(
+            &d.id,
+            &Event::Accept {
+                received_at_ms: Some(T0),
+            },
+            "server_answer",
+            T0,
+        )
+        .unwrap();
     f.client.shared.store.checkpoint().unwrap();
     for suffix in ["", "-wal"] {
         let bytes = std::fs::read(format!("{}{suffix}", f.path.display())).unwrap_or_default();
-        assert!(!bytes.windows(20).any(|w| w == b"tok_ok_LINGERCHECK55"), "token left in {suffix:?}");
+        assert!(
+            !bytes.windows(20).any(|w| w == b"tok_ok_LINGERCHECK55"),
+            "token left in {suffix:?}"
+        );
     }
 }
 
@@ -432,11 +592,20 @@ fn a_database_from_every_earlier_schema_version_opens() {
             .unwrap();
         }
         let clock = Arc::new(TestClock(AtomicI64::new(T0)));
-        let client = FundkitClient::with_clock(config(&path, "US"), Arc::new(NoAuth), clock).unwrap();
-        let d = client.donation("0190aaaa-0000-7000-8000-000000000001".into()).unwrap().unwrap();
-        assert_eq!((d.amount.minor_units, d.visibility, d.hide_amount), (700, Visibility::Anonymous, true));
+        let client =
+            FundkitClient::with_clock(config(&path, "US"), Arc::new(NoAuth), clock).unwrap();
+        let d = client
+            .donation("0190aaaa-0000-7000-8000-000000000001".into())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (d.amount.minor_units, d.visibility, d.hide_amount),
+            (700, Visibility::Anonymous, true)
+        );
         let conn = rusqlite::Connection::open(&path).unwrap();
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, count as i64, "migrated from v{version}");
     }
 }
@@ -446,10 +615,16 @@ fn bad_configuration_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(&dir.path().join("x.db"), "US");
     c.server_url = "http://fundraising.example.com".into();
-    assert!(matches!(FundkitClient::new(c, Arc::new(NoAuth)), Err(FundkitError::Configuration { .. })));
+    assert!(matches!(
+        FundkitClient::new(c, Arc::new(NoAuth)),
+        Err(FundkitError::Configuration { .. })
+    ));
     let mut c = config(&dir.path().join("x.db"), "US");
     c.locale = "xx-YY".into();
-    assert!(matches!(FundkitClient::new(c, Arc::new(NoAuth)), Err(FundkitError::InvalidAmount { .. })));
+    assert!(matches!(
+        FundkitClient::new(c, Arc::new(NoAuth)),
+        Err(FundkitError::InvalidAmount { .. })
+    ));
 }
 
 #[test]
@@ -467,25 +642,30 @@ fn logs_carry_no_amounts_messages_or_tokens() {
     }
     let buf = Buf::default();
     let writer = buf.clone();
+    // The global subscriber, so that no per-thread interest cache hides a line; every
+    // test's logs land in the buffer from here on, which only widens the check.
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        let f = fixture();
-        let mut r = request(98_765);
-        r.payment_token = "tok_ok_LOGCHECK".into();
-        r.message = Some("LOG-MESSAGE-CHECK".into());
-        let d = f.client.donate(r).unwrap();
-        f.client.cancel_donation(d.id).unwrap();
-        f.clock.advance_ms(48 * 3_600_000);
-        f.client.donate(request(100)).unwrap();
-        f.clock.advance_ms(48 * 3_600_000);
-        f.client.pending_donations().unwrap();
-    });
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let f = fixture();
+    let mut r = request(12_345);
+    r.payment_token = "tok_ok_LOGCHECK".into();
+    r.message = Some("LOG-MESSAGE-CHECK".into());
+    let d = f.client.donate(r).unwrap();
+    f.client.cancel_donation(d.id).unwrap();
+    f.clock.advance_ms(48 * 3_600_000);
+    f.client.donate(request(100)).unwrap();
+    f.clock.advance_ms(48 * 3_600_000);
+    f.client.pending_donations().unwrap();
     let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("donation queued"), "the test must see real log lines: {logs}");
-    for secret in ["98765", "987.65", "tok_ok", "LOG-MESSAGE-CHECK"] {
+    assert!(
+        logs.contains("donation queued"),
+        "the test must see real log lines: {logs}"
+    );
+    for secret in ["12345", "123.45", "tok_ok", "LOG-MESSAGE-CHECK"] {
         assert!(!logs.contains(secret), "{secret} appears in logs:\n{logs}");
     }
 }

@@ -2,7 +2,10 @@ use super::*;
 use proptest::prelude::*;
 
 fn m(minor: i64, cur: &str) -> Money {
-    Money { minor_units: minor, currency: cur.into() }
+    Money {
+        minor_units: minor,
+        currency: cur.into(),
+    }
 }
 
 #[test]
@@ -28,7 +31,11 @@ fn parses_what_people_type() {
         ("1,000,000", "USD", "en_us", 100_000_000),
     ];
     for (input, cur, locale, want) in cases {
-        assert_eq!(parse(input, cur, locale), Ok(m(*want, cur)), "{input:?} {cur} {locale}");
+        assert_eq!(
+            parse(input, cur, locale),
+            Ok(m(*want, cur)),
+            "{input:?} {cur} {locale}"
+        );
     }
 }
 
@@ -44,9 +51,30 @@ fn refuses_what_is_not_an_amount() {
         ("5-", "USD", Signed),
         ("1e3", "USD", Exponent),
         ("1E3", "USD", Exponent),
-        ("12.345", "USD", TooManyDecimals { currency: "USD".into(), max: 2 }),
-        ("12.5", "JPY", TooManyDecimals { currency: "JPY".into(), max: 0 }),
-        ("1.2345", "BHD", TooManyDecimals { currency: "BHD".into(), max: 3 }),
+        (
+            "12.345",
+            "USD",
+            TooManyDecimals {
+                currency: "USD".into(),
+                max: 2,
+            },
+        ),
+        (
+            "12.5",
+            "JPY",
+            TooManyDecimals {
+                currency: "JPY".into(),
+                max: 0,
+            },
+        ),
+        (
+            "1.2345",
+            "BHD",
+            TooManyDecimals {
+                currency: "BHD".into(),
+                max: 3,
+            },
+        ),
         ("1,23", "USD", InvalidGrouping),
         ("12,34.5", "USD", InvalidGrouping),
         (",123", "USD", InvalidGrouping),
@@ -61,9 +89,22 @@ fn refuses_what_is_not_an_amount() {
     for (input, cur, want) in cases {
         assert_eq!(parse(input, cur, "en-US"), Err(want.clone()), "{input:?}");
     }
-    assert_eq!(parse("1", "XXX1", "en-US"), Err(UnknownCurrency { code: "XXX1".into() }));
-    assert_eq!(parse("1", "ZZZ", "en-US"), Err(UnknownCurrency { code: "ZZZ".into() }));
-    assert_eq!(parse("1", "USD", "tlh-KX"), Err(UnsupportedLocale { locale: "tlh-KX".into() }));
+    assert_eq!(
+        parse("1", "XXX1", "en-US"),
+        Err(UnknownCurrency {
+            code: "XXX1".into()
+        })
+    );
+    assert_eq!(
+        parse("1", "ZZZ", "en-US"),
+        Err(UnknownCurrency { code: "ZZZ".into() })
+    );
+    assert_eq!(
+        parse("1", "USD", "tlh-KX"),
+        Err(UnsupportedLocale {
+            locale: "tlh-KX".into()
+        })
+    );
 }
 
 #[test]
@@ -72,11 +113,20 @@ fn formats_for_launch_locales() {
     assert_eq!(format(&m(123_456, "GBP"), "en-GB").unwrap(), "£1,234.56");
     assert_eq!(format(&m(123_456, "EUR"), "en-IE").unwrap(), "€1,234.56");
     assert_eq!(format(&m(5, "USD"), "en-US").unwrap(), "$0.05");
-    assert_eq!(format(&m(100_000_000, "USD"), "en-US").unwrap(), "$1,000,000.00");
+    assert_eq!(
+        format(&m(100_000_000, "USD"), "en-US").unwrap(),
+        "$1,000,000.00"
+    );
     assert_eq!(format(&m(1235, "JPY"), "en-US").unwrap(), "¥1,235");
-    assert_eq!(format(&m(1_234_567, "BHD"), "en-US").unwrap(), "BHD\u{a0}1,234.567");
+    assert_eq!(
+        format(&m(1_234_567, "BHD"), "en-US").unwrap(),
+        "BHD\u{a0}1,234.567"
+    );
     assert_eq!(format(&m(-100, "USD"), "en-US").unwrap(), "-$1.00");
-    assert_eq!(format(&m(i64::MIN, "USD"), "en-US").unwrap(), "-$92,233,720,368,547,758.08");
+    assert_eq!(
+        format(&m(i64::MIN, "USD"), "en-US").unwrap(),
+        "-$92,233,720,368,547,758.08"
+    );
     assert!(format(&m(1, "NOPE"), "en-US").is_err());
 }
 
@@ -85,11 +135,17 @@ fn exponents_come_from_iso_data() {
     assert_eq!(currency_exponent("USD"), Ok(2));
     assert_eq!(currency_exponent("jpy"), Ok(0));
     assert_eq!(currency_exponent("BHD"), Ok(3));
-    assert!(currency_exponent("XAU").is_err(), "gold has no exponent: not money a person gives");
+    assert!(
+        currency_exponent("XAU").is_err(),
+        "gold has no exponent: not money a person gives"
+    );
     assert_eq!(Money::from_major(100, "USD"), Ok(m(10_000, "USD")));
     assert_eq!(Money::from_major(100, "JPY"), Ok(m(100, "JPY")));
     assert_eq!(Money::from_major(1, "BHD"), Ok(m(1_000, "BHD")));
-    assert_eq!(Money::from_major(i64::MAX, "USD"), Err(MoneyError::Overflow));
+    assert_eq!(
+        Money::from_major(i64::MAX, "USD"),
+        Err(MoneyError::Overflow)
+    );
     assert_eq!(Money::new(5, "usd"), Ok(m(5, "USD")));
 }
 
@@ -106,8 +162,14 @@ fn countries_map_to_their_currency() {
 #[test]
 fn adding_checks_currency_and_overflow() {
     assert_eq!(m(1, "USD").checked_add(&m(2, "USD")), Ok(m(3, "USD")));
-    assert!(matches!(m(1, "USD").checked_add(&m(2, "EUR")), Err(MoneyError::CurrencyMismatch { .. })));
-    assert_eq!(m(i64::MAX, "USD").checked_add(&m(1, "USD")), Err(MoneyError::Overflow));
+    assert!(matches!(
+        m(1, "USD").checked_add(&m(2, "EUR")),
+        Err(MoneyError::CurrencyMismatch { .. })
+    ));
+    assert_eq!(
+        m(i64::MAX, "USD").checked_add(&m(1, "USD")),
+        Err(MoneyError::Overflow)
+    );
 }
 
 proptest! {

@@ -43,6 +43,9 @@ pub(crate) struct PendingSummary {
     pub total_minor: i64,
 }
 
+/// One recorded transition: (from state, to state, cause, time in ms).
+pub type Transition = (Option<String>, String, String, i64);
+
 /// A donation taken into a batch, with its payment token for the wire.
 #[derive(Debug, Clone)]
 pub(crate) struct Outgoing {
@@ -260,7 +263,7 @@ impl Store {
     }
 
     /// The transition log of one donation: (from, to, cause, at_ms), oldest first.
-    pub fn history(&self, id: &str) -> Result<Vec<(Option<String>, String, String, i64)>> {
+    pub fn history(&self, id: &str) -> Result<Vec<Transition>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT from_state, to_state, cause, at_ms FROM donation_events WHERE donation_id = ?1 ORDER BY id",
