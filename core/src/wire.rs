@@ -125,3 +125,93 @@ pub struct ApiErrorBody {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<ValidationIssue>,
 }
+
+#[cfg(test)]
+mod tests {
+    //! Decoder robustness: whatever a broken or hostile server sends, decoding returns an
+    //! error or a value, never a panic. Random JSON trees and raw bytes, plus mutations
+    //! of valid bodies.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("accepted".to_owned()),
+                Just("rejected".to_owned()),
+                Just("needs_action".to_owned()),
+                Just("USD".to_owned()),
+                ".{0,12}"
+            ]
+            .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(5, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("results".to_owned()),
+                        Just("id".to_owned()),
+                        Just("outcome".to_owned()),
+                        Just("duplicate".to_owned()),
+                        Just("fundraisers".to_owned()),
+                        Just("next_cursor".to_owned()),
+                        Just("has_more".to_owned()),
+                        Just("error".to_owned()),
+                        Just("code".to_owned()),
+                        "[a-z_]{1,10}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn decode_all(bytes: &[u8]) {
+        let _ = serde_json::from_slice::<BatchResult>(bytes);
+        let _ = serde_json::from_slice::<ChangesPage>(bytes);
+        let _ = serde_json::from_slice::<ServerConfig>(bytes);
+        let _ = serde_json::from_slice::<ApiError>(bytes);
+        let _ = serde_json::from_slice::<crate::model::Fundraiser>(bytes);
+        let _ = serde_json::from_slice::<DonationBatch>(bytes);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_json_never_panics_the_decoders(value in json()) {
+            decode_all(value.to_string().as_bytes());
+        }
+
+        #[test]
+        fn random_bytes_never_panic_the_decoders(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            decode_all(&bytes);
+        }
+
+        #[test]
+        fn mutated_valid_answers_never_panic(cut in 0usize..200, flip in 0usize..200, byte in any::<u8>()) {
+            let valid = br#"{"results":[{"id":"0190","outcome":"accepted","duplicate":false,"code":null,"action_url":null,"received_at_ms":1}]}"#;
+            let mut bytes = valid.to_vec();
+            if let Some(b) = bytes.get_mut(flip % valid.len()) {
+                *b = byte;
+            }
+            bytes.truncate(cut % (valid.len() + 1));
+            decode_all(&bytes);
+        }
+    }
+
+    #[test]
+    fn a_valid_batch_result_decodes() {
+        let body = br#"{"results":[{"id":"a","outcome":"needs_action","duplicate":true,"code":"authentication_required","action_url":"https://x","received_at_ms":5}]}"#;
+        let r: BatchResult = serde_json::from_slice(body).unwrap();
+        assert_eq!(r.results[0].outcome, ItemOutcome::NeedsAction);
+        assert!(r.results[0].duplicate);
+    }
+}

@@ -348,3 +348,33 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        /// Any status with any body classifies without panicking, and the class follows
+        /// the status alone.
+        #[test]
+        fn classify_never_panics(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..200)) {
+            let Ok(code) = StatusCode::from_u16(status) else { return Ok(()) };
+            let class = classify(code, None, &body);
+            let transient = code.is_server_error() || status == 429 || status == 408;
+            prop_assert_eq!(matches!(class, HttpError::Transient { .. }), transient);
+        }
+
+        #[test]
+        fn retry_after_parsing_never_panics(value in ".{0,30}") {
+            let _ = parse_retry_after(&value);
+        }
+
+        #[test]
+        fn server_url_checking_never_panics(url in ".{0,60}") {
+            let _ = check_server_url(&url);
+        }
+    }
+}
