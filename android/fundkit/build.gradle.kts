@@ -1,0 +1,49 @@
+// The FundKit Android library: the UniFFI-generated Kotlin (android = true), the idiomatic
+// layer in src/main/kotlin, and libfundkit.so for each ABI built with cargo-ndk.
+plugins {
+    id("com.android.library")
+    id("org.jetbrains.kotlin.android")
+}
+
+val repoRoot = rootProject.projectDir.parentFile
+val jniOut = layout.buildDirectory.dir("jniLibs")
+
+android {
+    namespace = "dev.fundkit"
+    compileSdk = 35
+    defaultConfig {
+        // Timestamps cross FFI as Long millis, so java.time (API 26) is not needed.
+        minSdk = 24
+        consumerProguardFiles("consumer-rules.pro")
+    }
+    sourceSets["main"].java.srcDir(File(repoRoot, "target/bindings/kotlin-android"))
+    sourceSets["main"].jniLibs.srcDir(jniOut)
+    compileOptions {
+        sourceCompatibility = JavaVersion.VERSION_17
+        targetCompatibility = JavaVersion.VERSION_17
+    }
+    kotlinOptions { jvmTarget = "17" }
+}
+
+dependencies {
+    // The AAR flavour of JNA carries its own native dispatch library per ABI.
+    implementation("net.java.dev.jna:jna:5.14.0@aar")
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.8.1")
+}
+
+// cargo-ndk builds the release library (DESIGN.md §4 profile) for the three ABIs, then the
+// bindings are generated from an unstripped host build (stripping removes UniFFI metadata).
+val cargoNdk by tasks.registering(Exec::class) {
+    workingDir = repoRoot
+    commandLine(
+        "cargo", "ndk",
+        "-t", "arm64-v8a", "-t", "armeabi-v7a", "-t", "x86_64",
+        "-o", jniOut.get().asFile.path,
+        "build", "--release", "-p", "fundkit",
+    )
+}
+val generateBindings by tasks.registering(Exec::class) {
+    workingDir = repoRoot
+    commandLine("bash", "bindings/generate.sh")
+}
+tasks.named("preBuild") { dependsOn(cargoNdk, generateBindings) }
