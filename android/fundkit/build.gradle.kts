@@ -29,6 +29,8 @@ dependencies {
     // The AAR flavour of JNA carries its own native dispatch library per ABI.
     implementation("net.java.dev.jna:jna:5.14.0@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.8.1")
+    // The generated bindings (android = true) annotate API-level checks.
+    implementation("androidx.annotation:annotation:1.9.1")
 }
 
 // cargo-ndk builds the release library (DESIGN.md §4 profile) for the three ABIs, then the

@@ -87,7 +87,7 @@ impl Shared {
     /// Keeps the server's config in memory and on disk (for the next offline start).
     pub(crate) fn set_server_config(&self, config: ServerConfig) -> Result<(), FundkitError> {
         let json = serde_json::to_string(&config).map_err(|e| FundkitError::Internal {
-            message: e.to_string(),
+            detail: e.to_string(),
         })?;
         self.store.set_meta(CONFIG_KEY, &json)?;
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
@@ -183,7 +183,7 @@ impl Drop for FundkitClient {
 impl FundkitClient {
     fn runtime(&self) -> Result<&tokio::runtime::Runtime, FundkitError> {
         self.runtime.as_ref().ok_or_else(|| FundkitError::Internal {
-            message: "client is shut down".into(),
+            detail: "client is shut down".into(),
         })
     }
 
@@ -196,7 +196,7 @@ impl FundkitClient {
             .spawn(fut)
             .await
             .map_err(|e| FundkitError::Internal {
-                message: format!("background task failed: {e}"),
+                detail: format!("background task failed: {e}"),
             })?
     }
 }
@@ -231,7 +231,7 @@ impl FundkitClient {
         )?;
         if config.database_path.trim().is_empty() {
             return Err(FundkitError::Configuration {
-                message: "database_path is empty".into(),
+                detail: "database_path is empty".into(),
             });
         }
         let engine = sync::Engine::new(&config.server_url, auth)?;
@@ -269,7 +269,7 @@ impl FundkitClient {
             .enable_all()
             .build()
             .map_err(|e| FundkitError::Internal {
-                message: format!("runtime: {e}"),
+                detail: format!("runtime: {e}"),
             })?;
         if config.background_sync {
             runtime.spawn(sync::worker(Arc::clone(&shared)));
@@ -569,7 +569,7 @@ fn cache_and_view(shared: &Shared, f: Fundraiser) -> Result<FundraiserView, Fund
         .store
         .fundraiser_view(&f.id)?
         .ok_or_else(|| FundkitError::Internal {
-            message: "cached fundraiser vanished".into(),
+            detail: "cached fundraiser vanished".into(),
         })
 }
 

@@ -46,28 +46,30 @@ pub enum FundkitError {
         state: DonationState,
         action: String,
     },
+    // Variants carry `detail`, not `message`: a field named `message` would clash with
+    // `Throwable.message` in the generated Kotlin exception classes.
     /// The network failed or timed out; the work stays queued and will be retried.
-    #[error("network error: {message}")]
-    Network { message: String },
+    #[error("network error: {detail}")]
+    Network { detail: String },
     /// The host gave no token, or the server refused the fresh one too.
-    #[error("not authorised: {message}")]
-    Unauthorized { message: String },
+    #[error("not authorised: {detail}")]
+    Unauthorized { detail: String },
     /// The server answered with an error that retrying will not fix.
-    #[error("server error {status} ({code}): {message}")]
+    #[error("server error {status} ({code}): {detail}")]
     Server {
         status: u16,
         code: String,
-        message: String,
+        detail: String,
     },
     /// The client was configured wrongly (e.g. plain http to a non-loopback host).
-    #[error("configuration error: {message}")]
-    Configuration { message: String },
+    #[error("configuration error: {detail}")]
+    Configuration { detail: String },
     /// The local database failed (disk full, corruption, permissions).
-    #[error("storage error: {message}")]
-    Storage { message: String },
+    #[error("storage error: {detail}")]
+    Storage { detail: String },
     /// A bug in FundKit. Please report it.
-    #[error("internal error: {message}")]
-    Internal { message: String },
+    #[error("internal error: {detail}")]
+    Internal { detail: String },
 }
 
 impl From<MoneyError> for FundkitError {
@@ -106,25 +108,25 @@ mod internal {
                 Error::Sqlite(e) => {
                     tracing::error!(error = %e, "sqlite failure");
                     FundkitError::Storage {
-                        message: e.to_string(),
+                        detail: e.to_string(),
                     }
                 }
                 Error::Migration(e) => {
                     tracing::error!(error = %e, "migration failure");
                     FundkitError::Storage {
-                        message: e.to_string(),
+                        detail: e.to_string(),
                     }
                 }
                 Error::Io(e) => {
                     tracing::error!(error = %e, "io failure");
                     FundkitError::Storage {
-                        message: e.to_string(),
+                        detail: e.to_string(),
                     }
                 }
                 Error::Corrupt(what) => {
                     tracing::error!(%what, "corrupt row");
                     FundkitError::Storage {
-                        message: format!("stored data is not readable: {what}"),
+                        detail: format!("stored data is not readable: {what}"),
                     }
                 }
                 Error::Public(e) => e,

@@ -42,8 +42,8 @@ pub(crate) enum HttpError {
 impl From<HttpError> for FundkitError {
     fn from(err: HttpError) -> Self {
         match err {
-            HttpError::Transient { message, .. } => FundkitError::Network { message },
-            HttpError::Unauthorized { message } => FundkitError::Unauthorized { message },
+            HttpError::Transient { message, .. } => FundkitError::Network { detail: message },
+            HttpError::Unauthorized { message } => FundkitError::Unauthorized { detail: message },
             HttpError::Permanent {
                 status,
                 code,
@@ -51,7 +51,7 @@ impl From<HttpError> for FundkitError {
             } => FundkitError::Server {
                 status,
                 code,
-                message,
+                detail: message,
             },
         }
     }
@@ -65,7 +65,7 @@ pub(crate) struct Http {
 
 /// Checks a server URL: HTTPS, or plain HTTP to a loopback host only (development).
 pub(crate) fn check_server_url(url: &str) -> Result<Url, FundkitError> {
-    let bad = |message: String| FundkitError::Configuration { message };
+    let bad = |detail: String| FundkitError::Configuration { detail };
     let mut parsed =
         Url::parse(url.trim()).map_err(|e| bad(format!("server URL is not valid: {e}")))?;
     match parsed.scheme() {
@@ -107,7 +107,7 @@ impl Http {
             .user_agent(concat!("fundkit/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FundkitError::Configuration {
-                message: format!("HTTP client: {e}"),
+                detail: format!("HTTP client: {e}"),
             })?;
         Ok(Http { client, base, auth })
     }

@@ -146,7 +146,7 @@ class ShellTest {
     @Test
     fun `listener events reach flows and a sync is a suspend call`() =
         runBlocking {
-            val created = (open("dev-organiser-ie", "IE").use { it.createFundraiser(draft("Irish relief").copy(country = "IE", goal = Money(500_000, "EUR"))) } as CreateOutcome.Created)
+            val created = (open("dev-organiser-ie", "IE").use { it.createFundraiser(draft("Irish relief").copy(country = "IE", goal = Money(500_000, "EUR"))) } as CreateOutcome.Created).fundraiser
             open("dev-donor-2", "IE").use { fk ->
                 fk.refreshFundraiser(created.fundraiser.id)
                 val states = mutableListOf<DonationState>()

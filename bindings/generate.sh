@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Generates the Kotlin and Swift bindings from the built library (UniFFI library mode).
+#
+#   bindings/generate.sh            release-unstripped build (for shipping)
+#   bindings/generate.sh --debug    dev build (fast; what the tests use)
+#
+# Output (never committed):
+#   target/bindings/kotlin-android/  Kotlin for Android (android = true)
+#   target/bindings/kotlin-jvm/      Kotlin for JVM host tests (android = false)
+#   target/bindings/swift/           FundKit.swift, FundKitFFI.h, FundKitFFI.modulemap
+#
+# Bindings are generated from an UNSTRIPPED library: stripping removes UniFFI's metadata.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+profile=release-unstripped
+[ "${1:-}" = "--debug" ] && profile=dev
+out_dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
+
+case "$(uname -s)" in
+  Darwin) lib="target/$out_dir/libfundkit.dylib" ;;
+  *) lib="target/$out_dir/libfundkit.so" ;;
+esac
+
+cargo build --quiet -p fundkit --profile "$profile"
+cargo build --quiet -p fundkit-bindgen --bin uniffi-bindgen
+bindgen="target/debug/uniffi-bindgen"
+
+rm -rf target/bindings
+mkdir -p target/bindings
+# The JVM host variant: same config with android = false (android = true code does not
+# run on a plain JVM).
+sed 's/^android *= *true/android = false/' uniffi.toml > target/bindings/uniffi-jvm.toml
+
+"$bindgen" generate --library "$lib" --language kotlin --config uniffi.toml --no-format \
+  --out-dir target/bindings/kotlin-android
+"$bindgen" generate --library "$lib" --language kotlin --config target/bindings/uniffi-jvm.toml --no-format \
+  --out-dir target/bindings/kotlin-jvm
+"$bindgen" generate --library "$lib" --language swift --config uniffi.toml --no-format \
+  --out-dir target/bindings/swift
+
+echo "bindings: Kotlin (android, jvm) and Swift generated from $lib into target/bindings/"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The one command that runs every FundKit test: `scripts/test.sh`.
+#
+# On a clean machine it fetches what it needs (cargo fetches crates, Maven fetches the
+# Kotlin toolchain and libraries); it needs Rust (rustup), a JDK 17 and Maven on PATH.
+# Stages run in order and stop at the first failure. Run a subset with
+#   FUNDKIT_STAGES="rust kotlin" scripts/test.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export CARGO_TERM_COLOR=never
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "test.sh: '$1' is required ($2)" >&2; exit 2; }; }
+stage() { printf '\n==== %s ====\n' "$*"; }
+
+lint() {
+  stage "format and lints"
+  rustup component add rustfmt clippy >/dev/null 2>&1 || true
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+}
+
+rust() {
+  stage "Rust: unit, property, end-to-end (real server on loopback), kill and soak tests"
+  # The kill test SIGKILLs the CLI 50 times; the soak runs a bounded, seeded storm.
+  FUNDKIT_KILLS="${FUNDKIT_KILLS:-50}" FUNDKIT_SOAK_SECS="${FUNDKIT_SOAK_SECS:-25}" \
+    cargo test --workspace --locked -- --nocapture --test-threads 2 2>&1 | grep -E -v '^\s*$' \
+    | grep -E 'test result|^test .* FAILED|panicked|soak:|kill test:|error|FAILED|warning: unused' || true
+  # grep swallows the exit code: run again quietly to get it (cached, so cheap).
+  cargo test --workspace --locked -q >/dev/null 2>&1 || { cargo test --workspace --locked 2>&1 | tail -80; exit 1; }
+}
+
+bindings() {
+  stage "bindings: generate Kotlin (android, jvm) and Swift from the built library"
+  bash bindings/generate.sh --debug
+  cargo build --quiet --locked -p fundkit-cli
+  test -f target/bindings/swift/FundKitFFI.h
+  test -f target/bindings/swift/FundKitFFI.modulemap
+  grep -q '^module FundKitFFI' target/bindings/swift/FundKitFFI.modulemap
+  grep -q 'public func parseMoney' target/bindings/swift/FundKit.swift
+  bash android/check-names.sh
+}
+
+kotlin() {
+  stage "Kotlin: JVM host tests through JNA against the real libfundkit and reference server"
+  need java "a JDK 17"
+  need mvn "Apache Maven"
+  (cd android/host-tests && mvn -B -ntp test -Dfundkit.lib.dir="$root/target/debug")
+}
+
+stages="${FUNDKIT_STAGES:-lint rust bindings kotlin}"
+for s in $stages; do "$s"; done
+echo
+echo "All stages passed: $stages"
