@@ -1,1 +1,148 @@
-fn main() {}
+//! `fundkit`: the FundKit core from a terminal.
+//!
+//! * `fundkit demo`: the whole story on this machine (reference server + SQLite).
+//! * `fundkit serve`: the reference server on a port, for an app or another client.
+//! * `fundkit fundraiser create|show`, `fundkit donate`, `fundkit queue`, `fundkit sync`:
+//!   one client (one SQLite file) against any server URL.
+
+mod commands;
+mod demo;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "fundkit", version, about = "FundKit from a terminal")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How a client command reaches its server and its local database.
+#[derive(clap::Args, Clone)]
+pub struct ClientArgs {
+    /// Base URL of the server (https, or http to loopback).
+    #[arg(long, env = "FUNDKIT_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Bearer token of the user (the reference server's dev users: dev-organiser, dev-donor-1, ...).
+    #[arg(long, env = "FUNDKIT_TOKEN", default_value = "dev-donor-1")]
+    pub token: String,
+    /// The client's SQLite file.
+    #[arg(long, env = "FUNDKIT_DB", default_value = "fundkit-client.db")]
+    pub db: PathBuf,
+    /// The user's country (ISO 3166-1 alpha-2).
+    #[arg(long, default_value = "US")]
+    pub country: String,
+    /// Start offline: donations stay queued until `fundkit sync`.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the end-to-end demo: server, organiser, offline donor, sync.
+    Demo {
+        /// Keep the demo's databases in this directory instead of a temporary one.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Runs the reference server.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// SQLite file; in memory when absent.
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Creates a fundraiser (as an organiser).
+    Create {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "A story worth telling.")]
+        story: String,
+        /// Goal as typed by a person, e.g. "5,000".
+        #[arg(long)]
+        goal: String,
+    },
+    /// Queues donations to a fundraiser (sent at once when online).
+    Donate {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        fundraiser: String,
+        /// Amount as typed by a person, e.g. "25" or "$12.50".
+        #[arg(long)]
+        amount: String,
+        /// Payment-sheet token: tok_ok, tok_declined, tok_needs_action, tok_expired.
+        #[arg(long, default_value = "tok_ok")]
+        payment: String,
+        #[arg(long)]
+        message: Option<String>,
+        /// How many donations to queue (printing each id once it is on disk).
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Run a sync pass after every N donations (0: never).
+        #[arg(long, default_value_t = 0)]
+        sync_every: u32,
+    },
+    /// Lists the local queue and recent donations.
+    Queue {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Runs one sync pass and prints its report.
+    Sync {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FUNDKIT_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { dir } => demo::run(dir).await,
+        Command::Serve { addr, db } => commands::serve(addr, db).await,
+        Command::Create {
+            client,
+            title,
+            story,
+            goal,
+        } => commands::create(client, title, story, goal).await,
+        Command::Donate {
+            client,
+            fundraiser,
+            amount,
+            payment,
+            message,
+            count,
+            sync_every,
+        } => {
+            commands::donate(
+                client, fundraiser, amount, payment, message, count, sync_every,
+            )
+            .await
+        }
+        Command::Queue { client } => commands::queue(client),
+        Command::Sync { client } => commands::sync(client).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -234,7 +234,7 @@ impl FundkitClient {
                 detail: "database_path is empty".into(),
             });
         }
-        let engine = sync::Engine::new(&config.server_url, auth)?;
+        let engine = sync::Engine::new(&config.server_url, auth, config.user.platform)?;
         let store = Store::open(&PathBuf::from(&config.database_path))?;
         let cached_config = store
             .meta(CONFIG_KEY)?

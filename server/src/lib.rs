@@ -1,1 +1,156 @@
-pub fn placeholder() {}
+//! `fundkit-server`: the reference backend speaking FundKit's sync protocol (DESIGN.md §3)
+//! over JSON under `/v1`, with SQLite (a file or in memory). The demo and every end-to-end
+//! test run against it; its OpenAPI document is `server/openapi.yaml`.
+//!
+//! It is the final authority: it validates again with the same rules as the core
+//! (`fundkit` without its client or FFI features), deduplicates donations by
+//! (donor, donation id), and simulates the payment step with test tokens.
+
+mod auth;
+mod db;
+mod error;
+mod extract;
+mod payments;
+mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fundkit::wire::ServerConfig;
+
+pub use auth::{DevUser, DEV_USERS};
+pub use routes::ROUTES;
+
+/// Where the server keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Memory,
+    Path(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub database: Database,
+    /// `127.0.0.1:0` lets the OS choose a free port.
+    pub addr: SocketAddr,
+    /// Rollout and limits, served by `GET /v1/config` and enforced.
+    pub config: ServerConfig,
+    pub rate_limit_per_minute: u32,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// Skip review: new fundraisers are active at once.
+    pub auto_approve: bool,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            database: Database::Memory,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            config: ServerConfig {
+                rollout: Default::default(),
+                limits: Default::default(),
+            },
+            rate_limit_per_minute: 6_000,
+            request_timeout: Duration::from_secs(10),
+            max_body_bytes: 1024 * 1024,
+            auto_approve: true,
+        }
+    }
+}
+
+/// Counters for tests and benchmarks ("a repeated sync sends zero donations").
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    requests: AtomicU64,
+    batch_requests: AtomicU64,
+    donation_items_received: AtomicU64,
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    pub requests: u64,
+    pub batch_requests: u64,
+    pub donation_items_received: u64,
+    pub accepted: u64,
+    pub duplicates: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("could not open the database: {0}")]
+    Database(String),
+    #[error("could not listen: {0}")]
+    Bind(#[from] std::io::Error),
+}
+
+pub struct RunningServer {
+    addr: SocketAddr,
+    state: Arc<routes::AppState>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn stats(&self) -> ServerStats {
+        let c = &self.state.counters;
+        ServerStats {
+            requests: c.requests.load(Ordering::SeqCst),
+            batch_requests: c.batch_requests.load(Ordering::SeqCst),
+            donation_items_received: c.donation_items_received.load(Ordering::SeqCst),
+            accepted: c.accepted.load(Ordering::SeqCst),
+            duplicates: c.duplicates.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and closes the database.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the server on `options.addr` and returns once it is listening.
+pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError> {
+    let path = match &options.database {
+        Database::Memory => None,
+        Database::Path(p) => Some(p.clone()),
+    };
+    let db = tokio::task::spawn_blocking(move || db::Db::open(path.as_deref()))
+        .await
+        .map_err(|e| ServerError::Database(e.to_string()))?
+        .map_err(|e| ServerError::Database(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(options.addr).await?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(routes::AppState::new(db, options));
+    let router = routes::router(state.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    tracing::info!(%addr, "fundkit reference server listening");
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown: tx,
+        task,
+    })
+}

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::FundkitError;
+use crate::rollout::Platform;
 use crate::wire::ApiError;
 
 use super::backoff::parse_retry_after;
@@ -61,6 +62,8 @@ pub(crate) struct Http {
     client: reqwest::Client,
     base: Url,
     auth: Arc<dyn AuthProvider>,
+    /// Sent as `X-FundKit-Platform` so the server applies the same rollout rules.
+    platform: &'static str,
 }
 
 /// Checks a server URL: HTTPS, or plain HTTP to a loopback host only (development).
@@ -99,7 +102,11 @@ pub(crate) fn check_server_url(url: &str) -> Result<Url, FundkitError> {
 }
 
 impl Http {
-    pub(crate) fn new(base: Url, auth: Arc<dyn AuthProvider>) -> Result<Http, FundkitError> {
+    pub(crate) fn new(
+        base: Url,
+        auth: Arc<dyn AuthProvider>,
+        platform: Platform,
+    ) -> Result<Http, FundkitError> {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
@@ -109,7 +116,16 @@ impl Http {
             .map_err(|e| FundkitError::Configuration {
                 detail: format!("HTTP client: {e}"),
             })?;
-        Ok(Http { client, base, auth })
+        let platform = match platform {
+            Platform::Android => "android",
+            Platform::Ios => "ios",
+        };
+        Ok(Http {
+            client,
+            base,
+            auth,
+            platform,
+        })
     }
 
     /// Sends a request and decodes a JSON answer. A 401 asks the host for a fresh token
@@ -142,6 +158,7 @@ impl Http {
                 .client
                 .request(method.clone(), url.clone())
                 .bearer_auth(&token)
+                .header("X-FundKit-Platform", self.platform)
                 .query(query);
             if let Some(key) = idempotency_key {
                 req = req.header("Idempotency-Key", key);

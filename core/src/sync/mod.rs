@@ -105,10 +105,11 @@ impl Engine {
     pub(crate) fn new(
         server_url: &str,
         auth: Arc<dyn AuthProvider>,
+        platform: crate::rollout::Platform,
     ) -> Result<Engine, FundkitError> {
         let base = http::check_server_url(server_url)?;
         Ok(Engine {
-            http: Http::new(base, auth)?,
+            http: Http::new(base, auth, platform)?,
             pass_lock: tokio::sync::Mutex::new(()),
             status: Mutex::new(Status::default()),
             wake: tokio::sync::Notify::new(),

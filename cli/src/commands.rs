@@ -1,0 +1,156 @@
+//! One client (one SQLite file) against any server, and the server itself.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use fundkit::{
+    Beneficiary, Category, ClientConfig, DonationRequest, FundkitClient, FundraiserDraft,
+    FundraiserKind, Platform, SyncReport, UserContext, Visibility,
+};
+use fundkit_server::{Database, ServerOptions};
+
+use crate::output::{auth, donation_line, fundraiser_line};
+use crate::ClientArgs;
+
+pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+pub fn open(args: &ClientArgs) -> Result<Arc<FundkitClient>> {
+    let config = ClientConfig {
+        database_path: args.db.to_string_lossy().into_owned(),
+        server_url: args.server.clone(),
+        user: UserContext {
+            country: args.country.clone(),
+            platform: Platform::Android,
+            age_years: Some(30),
+        },
+        locale: "en-US".into(),
+        online: !args.offline,
+        background_sync: false,
+    };
+    Ok(FundkitClient::new(config, auth(&args.token))?)
+}
+
+pub async fn serve(addr: SocketAddr, db: Option<PathBuf>) -> Result {
+    let database = db.map(Database::Path).unwrap_or(Database::Memory);
+    let server = fundkit_server::start(ServerOptions {
+        addr,
+        database,
+        ..ServerOptions::default()
+    })
+    .await?;
+    println!("FundKit reference server on {}", server.url());
+    println!("dev users (bearer tokens):");
+    for u in fundkit_server::DEV_USERS {
+        println!(
+            "  {:<18} {} ({}, {})",
+            u.token, u.name, u.country, u.age_years
+        );
+    }
+    println!("Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+pub async fn create(args: ClientArgs, title: String, story: String, goal: String) -> Result {
+    let client = open(&args)?;
+    let currency = fundkit::money::currency_for_country(&args.country)
+        .ok_or("no currency for this country")?;
+    let goal = client.parse_amount(goal, currency)?;
+    let draft = FundraiserDraft {
+        kind: FundraiserKind::PersonalCause {
+            beneficiary: Beneficiary::Myself,
+        },
+        category: Category::Community,
+        title,
+        story,
+        goal,
+        country: args.country.clone(),
+    };
+    let view = client.create_fundraiser(draft).await?;
+    println!("created:\n{}", fundraiser_line(&client, &view));
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn donate(
+    args: ClientArgs,
+    fundraiser: String,
+    amount: String,
+    payment: String,
+    message: Option<String>,
+    count: u32,
+    sync_every: u32,
+) -> Result {
+    let client = open(&args)?;
+    let view = match client.fundraiser(fundraiser.clone())? {
+        Some(v) => v,
+        None => client.refresh_fundraiser(fundraiser.clone()).await?,
+    };
+    let amount = client.parse_amount(amount, view.fundraiser.goal.currency.clone())?;
+    for i in 1..=count {
+        let d = client.donate(DonationRequest {
+            fundraiser_id: fundraiser.clone(),
+            amount: amount.clone(),
+            message: message.clone(),
+            visibility: Visibility::Public,
+            hide_amount: false,
+            payment_token: payment.clone(),
+        })?;
+        // Printed only once `donate` returned, i.e. once the donation is on disk: the kill
+        // test relies on this line.
+        println!(
+            "queued {} {} {}",
+            d.id, d.amount.minor_units, d.amount.currency
+        );
+        if sync_every > 0 && i % sync_every == 0 {
+            client.sync_now().await?;
+        }
+    }
+    Ok(())
+}
+
+pub fn queue(args: ClientArgs) -> Result {
+    let client = open(&args)?;
+    println!("pending:");
+    for d in client.pending_donations()? {
+        println!("{}", donation_line(&client, &d));
+    }
+    println!("past (newest first):");
+    for d in client.past_donations(None, 50)? {
+        println!("{}", donation_line(&client, &d));
+    }
+    println!("fundraisers:");
+    for v in client.fundraisers(20, 0)? {
+        println!("{}", fundraiser_line(&client, &v));
+    }
+    Ok(())
+}
+
+pub async fn sync(args: ClientArgs) -> Result {
+    let client = open(&args)?;
+    let report = client.sync_now().await?;
+    print_report(&report);
+    for v in client.fundraisers(5, 0)? {
+        println!("{}", fundraiser_line(&client, &v));
+    }
+    Ok(())
+}
+
+pub fn print_report(r: &SyncReport) {
+    println!(
+        "  sync: sent {}, confirmed {}, rejected {}, needs action {}, duplicates {}, expired {}, requeued {}, \
+         fundraisers updated {}, still queued {}{}",
+        r.sent,
+        r.confirmed,
+        r.rejected,
+        r.needs_action,
+        r.duplicates,
+        r.expired,
+        r.requeued,
+        r.fundraisers_updated,
+        r.remaining,
+        r.error.as_ref().map(|e| format!(", error: {e}")).unwrap_or_default()
+    );
+}

@@ -1,0 +1,252 @@
+//! `fundkit demo`: the story of one fundraiser, on this machine.
+//!
+//! An organiser in the US creates a fundraiser; a donor browses it, loses the network,
+//! donates five times (one card is declined, one bank asks for authentication), sees the
+//! optimistic total, comes back online, syncs with visible progress, and finally syncs
+//! again to show that nothing is sent twice. The server is the real reference server on
+//! 127.0.0.1 with SQLite; each client has its own SQLite file.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use fundkit::{
+    Beneficiary, Category, ClientConfig, Donation, DonationRequest, DonationState, FundkitClient,
+    FundkitListener, FundraiserDraft, FundraiserKind, FundraiserView, Money, Platform, SyncState,
+    UserContext, Visibility,
+};
+use fundkit_server::{Database, ServerOptions};
+
+use crate::commands::{print_report, Result};
+use crate::output::{auth, donation_line, fundraiser_line, money};
+
+/// Prints the donor's donation changes as they happen during the sync.
+struct Progress(Mutex<Vec<String>>);
+
+impl FundkitListener for Progress {
+    fn on_donations_changed(&self, donations: Vec<Donation>) {
+        for d in donations {
+            let line = format!("    ~ {} -> {}", short(&d.id), d.state.as_str());
+            println!("{line}");
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+        }
+    }
+    fn on_fundraisers_changed(&self, _: Vec<FundraiserView>) {}
+    fn on_sync_state_changed(&self, _: SyncState) {}
+}
+
+fn short(id: &str) -> &str {
+    id.get(id.len().saturating_sub(8)..).unwrap_or(id)
+}
+
+fn client(
+    dir: &std::path::Path,
+    name: &str,
+    server: &str,
+    token: &str,
+) -> Result<Arc<FundkitClient>> {
+    let config = ClientConfig {
+        database_path: dir
+            .join(format!("{name}.db"))
+            .to_string_lossy()
+            .into_owned(),
+        server_url: server.into(),
+        user: UserContext {
+            country: "US".into(),
+            platform: Platform::Android,
+            age_years: Some(34),
+        },
+        locale: "en-US".into(),
+        online: true,
+        background_sync: false,
+    };
+    Ok(FundkitClient::new(config, auth(token))?)
+}
+
+pub async fn run(dir: Option<PathBuf>) -> Result {
+    let temp = tempfile::tempdir()?;
+    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+
+    println!("== 1. The reference server starts on loopback (SQLite)");
+    let server = fundkit_server::start(ServerOptions {
+        database: Database::Path(dir.join("server.db")),
+        ..ServerOptions::default()
+    })
+    .await?;
+    let url = server.url();
+    println!("  listening on {url}");
+
+    println!("\n== 2. Olivia (US, Android) creates a fundraiser");
+    let organiser = client(&dir, "organiser", &url, "dev-organiser")?;
+    println!(
+        "  availability: {:?}",
+        organiser.availability(fundkit::Action::CreateFundraiser)
+    );
+    let goal = organiser.parse_amount("5,000".into(), "USD".into())?;
+    let created = organiser
+        .create_fundraiser(FundraiserDraft {
+            kind: FundraiserKind::PersonalCause {
+                beneficiary: Beneficiary::SomeoneElse,
+            },
+            category: Category::Emergency,
+            title: "Help the Rivera family rebuild after the flood".into(),
+            story: "The river took the ground floor of their home.\nEvery dollar goes to repairs."
+                .into(),
+            goal,
+            country: "US".into(),
+        })
+        .await?;
+    println!("{}", fundraiser_line(&organiser, &created));
+    let fundraiser_id = created.fundraiser.id.clone();
+
+    println!("\n== 3. Dan, a donor, opens the app online and browses");
+    let donor = client(&dir, "donor", &url, "dev-donor-1")?;
+    print_report(&donor.sync_now().await?);
+    let view = donor
+        .fundraiser(fundraiser_id.clone())?
+        .ok_or("the fundraiser did not sync down")?;
+    println!("{}", fundraiser_line(&donor, &view));
+
+    println!("\n== 4. The train enters a tunnel: offline. Dan donates five times");
+    donor.set_online(false);
+    let gifts: [(&str, &str, Visibility, Option<&str>); 5] = [
+        ("25", "tok_ok", Visibility::Public, Some("Stay strong!")),
+        ("$100.00", "tok_ok", Visibility::Anonymous, None),
+        ("40", "tok_declined", Visibility::Public, None),
+        (
+            "60",
+            "tok_needs_action",
+            Visibility::HiddenFromPublic,
+            Some("From all of us at work"),
+        ),
+        ("15.50", "tok_ok", Visibility::Public, None),
+    ];
+    let mut queued = Vec::new();
+    for (typed, token, visibility, message) in gifts {
+        let amount = donor.parse_amount(typed.into(), "USD".into())?;
+        let d = donor.donate(DonationRequest {
+            fundraiser_id: fundraiser_id.clone(),
+            amount,
+            message: message.map(str::to_owned),
+            visibility,
+            hide_amount: false,
+            payment_token: token.into(),
+        })?;
+        println!(
+            "  typed {typed:>8} -> queued {} ({})",
+            money(&donor, &d.amount),
+            token
+        );
+        queued.push(d.id);
+    }
+    println!("  an offline donation over the cap is refused, clearly:");
+    let too_big = donor.parse_amount("300".into(), "USD".into())?;
+    match donor.donate(DonationRequest {
+        fundraiser_id: fundraiser_id.clone(),
+        amount: too_big,
+        message: None,
+        visibility: Visibility::Public,
+        hide_amount: false,
+        payment_token: "tok_ok".into(),
+    }) {
+        Err(e) => println!("    {e}"),
+        Ok(_) => return Err("the offline cap did not hold".into()),
+    }
+    println!("  the queue, on disk:");
+    for d in donor.pending_donations()? {
+        println!("{}", donation_line(&donor, &d));
+    }
+    let view = donor
+        .fundraiser(fundraiser_id.clone())?
+        .ok_or("fundraiser missing")?;
+    println!(
+        "  what Dan sees (optimistic):\n{}",
+        fundraiser_line(&donor, &view)
+    );
+
+    println!("\n== 5. Back online: sync, with progress");
+    donor.set_listener(Some(Arc::new(Progress(Mutex::new(Vec::new())))));
+    donor.set_online(true);
+    let report = donor.sync_now().await?;
+    print_report(&report);
+    donor.set_listener(None);
+
+    println!("\n== 6. Final states");
+    let mut confirmed_by_client = 0i64;
+    for id in &queued {
+        let d = donor.donation(id.clone())?.ok_or("donation missing")?;
+        println!("{}", donation_line(&donor, &d));
+        if d.state == DonationState::Confirmed {
+            confirmed_by_client += d.amount.minor_units;
+        }
+    }
+    let server_view = organiser.refresh_fundraiser(fundraiser_id.clone()).await?;
+    let client_view = donor
+        .fundraiser(fundraiser_id.clone())?
+        .ok_or("fundraiser missing")?;
+    let server_total = server_view.fundraiser.confirmed_total.clone();
+    println!("  server total: {}", money(&donor, &server_total));
+    println!(
+        "  client total: {} (pending {})",
+        money(&donor, &client_view.displayed_total),
+        client_view.pending_count
+    );
+    println!(
+        "  Dan's confirmed donations: {}",
+        money(
+            &donor,
+            &Money {
+                minor_units: confirmed_by_client,
+                currency: "USD".into()
+            }
+        )
+    );
+
+    println!("\n== 7. Sync again: nothing is sent twice");
+    let before = server.stats();
+    let again = donor.sync_now().await?;
+    print_report(&again);
+    let after = server.stats();
+    println!(
+        "  donations received by the server during this pass: {}",
+        after.donation_items_received - before.donation_items_received
+    );
+
+    let expected: [DonationState; 5] = [
+        DonationState::Confirmed,
+        DonationState::Confirmed,
+        DonationState::Rejected,
+        DonationState::NeedsAction,
+        DonationState::Confirmed,
+    ];
+    let mut ok = true;
+    for (id, want) in queued.iter().zip(expected) {
+        let got = donor.donation(id.clone())?.map(|d| d.state);
+        ok &= got == Some(want);
+    }
+    ok &= server_total == client_view.displayed_total && client_view.pending_count == 0;
+    ok &= server_total.minor_units == confirmed_by_client;
+    ok &= again.sent == 0 && after.donation_items_received == before.donation_items_received;
+    println!("\n== Summary");
+    println!(
+        "  donations in the expected states: 3 confirmed, 1 rejected (declined), 1 needs action"
+    );
+    println!(
+        "  server total {} == client total {}: {}",
+        money(&donor, &server_total),
+        money(&donor, &client_view.displayed_total),
+        if server_total == client_view.displayed_total {
+            "yes"
+        } else {
+            "NO"
+        }
+    );
+    println!("  second sync sent {} donation(s)", again.sent);
+    server.shutdown().await;
+    if ok {
+        println!("  DEMO OK");
+        Ok(())
+    } else {
+        Err("the demo's final state is not what the story expects".into())
+    }
+}

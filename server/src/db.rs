@@ -1,0 +1,485 @@
+//! The server's SQLite: schema, migrations and every query. One connection behind a mutex,
+//! used from blocking threads; each request that changes anything is one transaction.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use axum::http::StatusCode;
+use fundkit::model::{Fundraiser, FundraiserDraft, FundraiserState, Visibility};
+use fundkit::money::Money;
+use fundkit::wire::{
+    DonationEntry, DonationItem, ItemOutcome, ItemResult, OwnDonation, ServerConfig,
+};
+use fundkit::DonationState;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite_migration::{Migrations, M};
+
+use crate::auth::DevUser;
+use crate::error::Failure;
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        "CREATE TABLE fundraisers (
+            id              TEXT PRIMARY KEY,
+            organiser_id    TEXT NOT NULL,
+            organiser_name  TEXT NOT NULL,
+            kind            TEXT NOT NULL,
+            category        TEXT NOT NULL,
+            title           TEXT NOT NULL,
+            story           TEXT NOT NULL,
+            goal_minor      INTEGER NOT NULL,
+            currency        TEXT NOT NULL,
+            country         TEXT NOT NULL,
+            state           TEXT NOT NULL,
+            confirmed_minor INTEGER NOT NULL DEFAULT 0,
+            donation_count  INTEGER NOT NULL DEFAULT 0,
+            duration_days   INTEGER NOT NULL,
+            created_at_ms   INTEGER NOT NULL,
+            ends_at_ms      INTEGER NOT NULL,
+            updated_at_ms   INTEGER NOT NULL,
+            change_seq      INTEGER NOT NULL UNIQUE
+        );
+        CREATE INDEX fundraisers_by_organiser ON fundraisers(organiser_id, state);
+        CREATE TABLE fundraiser_keys (
+            organiser_id  TEXT NOT NULL,
+            idem_key      TEXT NOT NULL,
+            fingerprint   TEXT NOT NULL,
+            fundraiser_id TEXT NOT NULL REFERENCES fundraisers(id),
+            PRIMARY KEY (organiser_id, idem_key)
+        );
+        -- One outcome per (donor, donation id): the idempotency key's unique constraint.
+        -- Payment tokens are never stored; the fingerprint covers them.
+        CREATE TABLE donations (
+            donor_id       TEXT NOT NULL,
+            id             TEXT NOT NULL,
+            fundraiser_id  TEXT NOT NULL,
+            amount_minor   INTEGER NOT NULL,
+            currency       TEXT NOT NULL,
+            message        TEXT,
+            visibility     TEXT NOT NULL,
+            hide_amount    INTEGER NOT NULL,
+            fingerprint    TEXT NOT NULL,
+            outcome        TEXT NOT NULL,
+            code           TEXT,
+            action_url     TEXT,
+            received_at_ms INTEGER NOT NULL,
+            PRIMARY KEY (donor_id, id)
+        );
+        CREATE INDEX donations_by_fundraiser ON donations(fundraiser_id, outcome, received_at_ms);",
+    )])
+}
+
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+const FUNDRAISER_COLUMNS: &str = "id, organiser_id, organiser_name, kind, category, title, story, goal_minor, currency, \
+     country, state, confirmed_minor, donation_count, duration_days, created_at_ms, ends_at_ms, updated_at_ms";
+
+impl Db {
+    pub fn open(path: Option<&Path>) -> Result<Db, Box<dyn std::error::Error + Send + Sync>> {
+        let mut conn = match path {
+            Some(p) => Connection::open(p)?,
+            None => Connection::open_in_memory()?,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        if path.is_some() {
+            let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Db {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Creates a fundraiser, or returns the one this idempotency key already created.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_fundraiser(
+        &self,
+        organiser: &DevUser,
+        key: &str,
+        fingerprint: &str,
+        draft: &FundraiserDraft,
+        config: &ServerConfig,
+        auto_approve: bool,
+        now_ms: i64,
+    ) -> Result<(Fundraiser, bool), Failure> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<(String, String)> = tx
+            .query_row(
+                "SELECT fingerprint, fundraiser_id FROM fundraiser_keys WHERE organiser_id = ?1 AND idem_key = ?2",
+                params![organiser.id, key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((fp, id)) = existing {
+            if fp != fingerprint {
+                return Err(Failure::new(
+                    StatusCode::CONFLICT,
+                    "idempotency_conflict",
+                    "this Idempotency-Key was used with a different request",
+                ));
+            }
+            let f = fundraiser_in(&tx, &id)?
+                .ok_or_else(|| Failure::internal("keyed fundraiser missing"))?;
+            return Ok((f, false));
+        }
+        let active: u32 = tx.query_row(
+            "SELECT COUNT(*) FROM fundraisers WHERE organiser_id = ?1 AND state IN ('in_review', 'active')",
+            params![organiser.id],
+            |r| r.get(0),
+        )?;
+        if active >= config.limits.max_active_fundraisers_per_organiser {
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "active_fundraiser_limit",
+                "you already have an active fundraiser; end it before starting another",
+            ));
+        }
+        let id = format!("fr_{}", uuid::Uuid::now_v7().simple());
+        let days = config.limits.default_duration_days;
+        let state = if auto_approve {
+            FundraiserState::Active
+        } else {
+            FundraiserState::InReview
+        };
+        tx.execute(
+            "INSERT INTO fundraisers (id, organiser_id, organiser_name, kind, category, title, story, goal_minor,
+                 currency, country, state, duration_days, created_at_ms, ends_at_ms, updated_at_ms, change_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13,
+                 (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM fundraisers))",
+            params![
+                id,
+                organiser.id,
+                organiser.name,
+                to_json(&draft.kind)?,
+                name(&draft.category)?,
+                draft.title,
+                draft.story,
+                draft.goal.minor_units,
+                draft.goal.currency,
+                draft.country,
+                name(&state)?,
+                days,
+                now_ms,
+                now_ms.saturating_add(i64::from(days) * 86_400_000),
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO fundraiser_keys (organiser_id, idem_key, fingerprint, fundraiser_id) VALUES (?1, ?2, ?3, ?4)",
+            params![organiser.id, key, fingerprint, id],
+        )?;
+        let f = fundraiser_in(&tx, &id)?
+            .ok_or_else(|| Failure::internal("created fundraiser missing"))?;
+        tx.commit()?;
+        Ok((f, true))
+    }
+
+    pub fn fundraiser(&self, id: &str) -> Result<Option<Fundraiser>, Failure> {
+        fundraiser_in(&self.conn(), id)
+    }
+
+    /// Fundraisers changed after `since`, oldest change first: (page, last seq, has_more).
+    pub fn changes(&self, since: i64, limit: u32) -> Result<(Vec<Fundraiser>, i64, bool), Failure> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {FUNDRAISER_COLUMNS}, change_seq FROM fundraisers WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2"
+        ))?;
+        let mut rows = stmt.query(params![since, i64::from(limit) + 1])?;
+        let mut out = Vec::new();
+        let mut last = since;
+        let mut has_more = false;
+        while let Some(row) = rows.next()? {
+            if out.len() as u32 == limit {
+                has_more = true;
+                break;
+            }
+            out.push(fundraiser_row(row)?);
+            last = row.get(17)?;
+        }
+        Ok((out, last, has_more))
+    }
+
+    /// Applies a batch in one transaction. `decide` runs for each new item (validation and
+    /// the payment step) with the fundraiser as stored.
+    pub fn apply_batch(
+        &self,
+        donor: &DevUser,
+        items: &[(DonationItem, String)],
+        now_ms: i64,
+        mut decide: impl FnMut(
+            &DonationItem,
+            Option<&Fundraiser>,
+        ) -> (ItemOutcome, Option<String>, Option<String>),
+    ) -> Result<(Vec<ItemResult>, u64, u64), Failure> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(items.len());
+        let (mut accepted, mut duplicates) = (0u64, 0u64);
+        for (item, fingerprint) in items {
+            let existing: Option<(String, String, Option<String>, Option<String>, i64)> = tx
+                .prepare_cached(
+                    "SELECT fingerprint, outcome, code, action_url, received_at_ms FROM donations
+                     WHERE donor_id = ?1 AND id = ?2",
+                )?
+                .query_row(params![donor.id, item.id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
+            if let Some((fp, outcome, code, action_url, received_at_ms)) = existing {
+                let result = if &fp == fingerprint {
+                    duplicates += 1;
+                    ItemResult {
+                        id: item.id.clone(),
+                        outcome: parse_outcome(&outcome)?,
+                        duplicate: true,
+                        code,
+                        action_url,
+                        received_at_ms: Some(received_at_ms),
+                    }
+                } else {
+                    ItemResult {
+                        id: item.id.clone(),
+                        outcome: ItemOutcome::Conflict,
+                        duplicate: false,
+                        code: Some("idempotency_conflict".into()),
+                        action_url: None,
+                        received_at_ms: None,
+                    }
+                };
+                results.push(result);
+                continue;
+            }
+            let fundraiser = fundraiser_in(&tx, &item.fundraiser_id)?;
+            let (outcome, code, action_url) = decide(item, fundraiser.as_ref());
+            tx.prepare_cached(
+                "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
+                     hide_amount, fingerprint, outcome, code, action_url, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                donor.id,
+                item.id,
+                item.fundraiser_id,
+                item.amount.minor_units,
+                item.amount.currency,
+                item.message,
+                name(&item.visibility)?,
+                item.hide_amount,
+                fingerprint,
+                name(&outcome)?,
+                code,
+                action_url,
+                now_ms,
+            ])?;
+            if outcome == ItemOutcome::Accepted {
+                accepted += 1;
+                tx.prepare_cached(
+                    "UPDATE fundraisers SET confirmed_minor = confirmed_minor + ?2, donation_count = donation_count + 1,
+                         updated_at_ms = ?3, change_seq = (SELECT MAX(change_seq) + 1 FROM fundraisers)
+                     WHERE id = ?1",
+                )?
+                .execute(params![item.fundraiser_id, item.amount.minor_units, now_ms])?;
+            }
+            results.push(ItemResult {
+                id: item.id.clone(),
+                outcome,
+                duplicate: false,
+                code,
+                action_url,
+                received_at_ms: Some(now_ms),
+            });
+        }
+        tx.commit()?;
+        Ok((results, accepted, duplicates))
+    }
+
+    /// Accepted donations of a fundraiser, newest first, masked for `viewer`.
+    pub fn public_donations(
+        &self,
+        fundraiser: &Fundraiser,
+        viewer: &DevUser,
+    ) -> Result<Vec<DonationEntry>, Failure> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.donor_id, d.amount_minor, d.currency, d.message, d.visibility, d.hide_amount, d.received_at_ms
+             FROM donations d WHERE d.fundraiser_id = ?1 AND d.outcome = 'accepted'
+             ORDER BY d.received_at_ms DESC, d.id DESC LIMIT 500",
+        )?;
+        let rows = stmt.query_map(params![fundraiser.id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, bool>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })?;
+        let is_organiser = fundraiser.organiser_id == viewer.id;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, donor_id, minor, currency, message, visibility, hide_amount, received_at_ms) =
+                row?;
+            let visibility: Visibility = from_name(&visibility)?;
+            let own = donor_id == viewer.id;
+            // Anonymous names never leave the server, not even to the organiser.
+            let name_visible = own
+                || match visibility {
+                    Visibility::Public => true,
+                    Visibility::HiddenFromPublic => is_organiser,
+                    Visibility::Anonymous => false,
+                };
+            let donor_name = if name_visible {
+                crate::auth::DEV_USERS
+                    .iter()
+                    .find(|u| u.id == donor_id)
+                    .map(|u| u.name.to_owned())
+            } else {
+                None
+            };
+            let amount_visible = own || is_organiser || !hide_amount;
+            out.push(DonationEntry {
+                id,
+                donor_name,
+                amount: amount_visible.then(|| Money {
+                    minor_units: minor,
+                    currency,
+                }),
+                message,
+                received_at_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn own_donations(&self, donor: &DevUser) -> Result<Vec<OwnDonation>, Failure> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount, outcome, code,
+                 received_at_ms
+             FROM donations WHERE donor_id = ?1 ORDER BY received_at_ms DESC, id DESC LIMIT 500",
+        )?;
+        let rows = stmt.query_map(params![donor.id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, bool>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, i64>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                fundraiser_id,
+                minor,
+                currency,
+                message,
+                visibility,
+                hide_amount,
+                outcome,
+                code,
+                received_at_ms,
+            ) = row?;
+            let state = match parse_outcome(&outcome)? {
+                ItemOutcome::Accepted => DonationState::Confirmed,
+                ItemOutcome::NeedsAction => DonationState::NeedsAction,
+                ItemOutcome::Rejected | ItemOutcome::Conflict => DonationState::Rejected,
+            };
+            out.push(OwnDonation {
+                id,
+                fundraiser_id,
+                amount: Money {
+                    minor_units: minor,
+                    currency,
+                },
+                message,
+                visibility: from_name(&visibility)?,
+                hide_amount,
+                state,
+                code,
+                received_at_ms,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn fundraiser_in(conn: &Connection, id: &str) -> Result<Option<Fundraiser>, Failure> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {FUNDRAISER_COLUMNS} FROM fundraisers WHERE id = ?1"
+    ))?;
+    let mut rows = stmt.query(params![id])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(fundraiser_row(row)?)),
+        None => Ok(None),
+    }
+}
+
+fn fundraiser_row(r: &Row<'_>) -> Result<Fundraiser, Failure> {
+    let currency: String = r.get(8)?;
+    Ok(Fundraiser {
+        id: r.get(0)?,
+        organiser_id: r.get(1)?,
+        organiser_name: r.get(2)?,
+        kind: from_json(&r.get::<_, String>(3)?)?,
+        category: from_name(&r.get::<_, String>(4)?)?,
+        title: r.get(5)?,
+        story: r.get(6)?,
+        goal: Money {
+            minor_units: r.get(7)?,
+            currency: currency.clone(),
+        },
+        country: r.get(9)?,
+        state: from_name(&r.get::<_, String>(10)?)?,
+        confirmed_total: Money {
+            minor_units: r.get(11)?,
+            currency,
+        },
+        donation_count: r.get::<_, i64>(12)?.max(0) as u64,
+        duration_days: r.get(13)?,
+        created_at_ms: r.get(14)?,
+        ends_at_ms: r.get(15)?,
+        updated_at_ms: r.get(16)?,
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
+    serde_json::to_string(v).map_err(Failure::internal)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, Failure> {
+    serde_json::from_str(s).map_err(Failure::internal)
+}
+
+/// A unit enum variant's serde name (`active`, `hidden_from_public`): stored as plain text
+/// so that SQL can compare it.
+fn name<T: serde::Serialize>(v: &T) -> Result<String, Failure> {
+    match serde_json::to_value(v).map_err(Failure::internal)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(Failure::internal(format!("not a unit variant: {other}"))),
+    }
+}
+
+fn from_name<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, Failure> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(Failure::internal)
+}
+
+fn parse_outcome(s: &str) -> Result<ItemOutcome, Failure> {
+    from_name(s)
+}

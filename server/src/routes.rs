@@ -1,0 +1,405 @@
+//! The `/v1` routes. Each handler authenticates, rate-limits, validates with the core's
+//! rules, and runs its SQL on a blocking thread.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use fundkit::model::{DonationRequest, FundraiserDraft, FundraiserState};
+use fundkit::rollout::{self, Action, Availability, Platform, UserContext};
+use fundkit::rules;
+use fundkit::wire::{
+    BatchResult, ChangesPage, DonationBatch, DonationItem, ItemOutcome, MAX_BATCH, MAX_CHANGES_PAGE,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{authenticate, DevUser, RateLimiter};
+use crate::db::Db;
+use crate::error::Failure;
+use crate::extract::Body;
+use crate::payments;
+use crate::{Counters, ServerOptions};
+
+/// Every (method, path) the server serves; the OpenAPI document must list exactly these.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/v1/config"),
+    ("post", "/v1/fundraisers"),
+    ("get", "/v1/fundraisers/changes"),
+    ("get", "/v1/fundraisers/{id}"),
+    ("get", "/v1/fundraisers/{id}/donations"),
+    ("get", "/v1/me/donations"),
+    ("post", "/v1/donations/batch"),
+];
+
+pub struct AppState {
+    db: Arc<Db>,
+    options: ServerOptions,
+    limiter: RateLimiter,
+    pub(crate) counters: Counters,
+}
+
+impl AppState {
+    pub fn new(db: Db, options: ServerOptions) -> AppState {
+        AppState {
+            db: Arc::new(db),
+            limiter: RateLimiter::new(options.rate_limit_per_minute),
+            options,
+            counters: Counters::default(),
+        }
+    }
+
+    fn user(&self, headers: &HeaderMap) -> Result<&'static DevUser, Failure> {
+        let user = authenticate(headers)?;
+        self.limiter.check(user.id)?;
+        Ok(user)
+    }
+
+    /// Runs `f` with the database on a blocking thread.
+    async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, Failure> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(Failure::internal)?
+    }
+}
+
+type Shared = State<Arc<AppState>>;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let max_body = state.options.max_body_bytes;
+    Router::new()
+        .route("/v1/config", get(config))
+        .route("/v1/fundraisers", post(create_fundraiser))
+        .route("/v1/fundraisers/changes", get(changes))
+        .route("/v1/fundraisers/{id}", get(fundraiser))
+        .route("/v1/fundraisers/{id}/donations", get(fundraiser_donations))
+        .route("/v1/me/donations", get(my_donations))
+        .route("/v1/donations/batch", post(donation_batch))
+        .fallback(|| async { Failure::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            Failure::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+/// Counts requests and bounds each one in time with a JSON 503 (retryable) on timeout.
+async fn guard(State(state): Shared, req: Request, next: Next) -> Response {
+    state.counters.requests.fetch_add(1, Ordering::Relaxed);
+    match tokio::time::timeout(state.options.request_timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let mut f = Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the request took too long; retry",
+            );
+            f.retry_after_secs = Some(1);
+            f.into_response()
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The platform the client says it runs on (for rollout); Android when absent.
+fn platform(headers: &HeaderMap) -> Platform {
+    match headers
+        .get("x-fundkit-platform")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(p) if p.eq_ignore_ascii_case("ios") => Platform::Ios,
+        _ => Platform::Android,
+    }
+}
+
+fn context(user: &DevUser, headers: &HeaderMap) -> UserContext {
+    UserContext {
+        country: user.country.into(),
+        platform: platform(headers),
+        age_years: Some(user.age_years),
+    }
+}
+
+async fn config(State(state): Shared, headers: HeaderMap) -> Result<Response, Failure> {
+    state.user(&headers)?;
+    Ok(Json(state.options.config.clone()).into_response())
+}
+
+async fn create_fundraiser(
+    State(state): Shared,
+    headers: HeaderMap,
+    Body(draft): Body<FundraiserDraft>,
+) -> Result<Response, Failure> {
+    let user = state.user(&headers)?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 128)
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "missing_idempotency_key",
+                "send an Idempotency-Key header (1–128 chars)",
+            )
+        })?
+        .to_owned();
+    if let Availability::Unavailable { reason } = rollout::availability(
+        &state.options.config.rollout,
+        &context(user, &headers),
+        Action::CreateFundraiser,
+    ) {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "unavailable",
+            format!("creating is not available: {reason:?}"),
+        ));
+    }
+    let draft = rules::normalize_draft(&draft);
+    if !draft.country.eq_ignore_ascii_case(user.country) {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "country_mismatch",
+            "a fundraiser is created in your own country",
+        ));
+    }
+    let issues = rules::validate_draft(&draft, &state.options.config.limits);
+    if !issues.is_empty() {
+        return Err(Failure::validation(issues));
+    }
+    let fp = fingerprint(&[&serde_json::to_string(&draft).map_err(Failure::internal)?]);
+    let (config, auto) = (state.options.config.clone(), state.options.auto_approve);
+    let (fundraiser, created) = state
+        .db(move |db| db.create_fundraiser(user, &key, &fp, &draft, &config, auto, now_ms()))
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(fundraiser)).into_response())
+}
+
+async fn fundraiser(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    state.user(&headers)?;
+    let f = state
+        .db(move |db| db.fundraiser(&id))
+        .await?
+        .ok_or_else(|| Failure::not_found("fundraiser"))?;
+    Ok(Json(f).into_response())
+}
+
+#[derive(Deserialize)]
+struct ChangesQuery {
+    since: Option<String>,
+    limit: Option<String>,
+}
+
+async fn changes(
+    State(state): Shared,
+    headers: HeaderMap,
+    Query(q): Query<ChangesQuery>,
+) -> Result<Response, Failure> {
+    state.user(&headers)?;
+    let since = match q.since.as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some(c) => c
+            .strip_prefix('c')
+            .and_then(|n| n.parse::<i64>().ok())
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_cursor",
+                    "the cursor is not one this server gave",
+                )
+            })?,
+    };
+    let limit = match q.limit.as_deref() {
+        None => 100,
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=MAX_CHANGES_PAGE).contains(l))
+            .ok_or_else(|| {
+                Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_limit",
+                    format!("limit must be 1..={MAX_CHANGES_PAGE}"),
+                )
+            })?,
+    };
+    let (fundraisers, last, has_more) = state.db(move |db| db.changes(since, limit)).await?;
+    Ok(Json(ChangesPage {
+        fundraisers,
+        next_cursor: format!("c{last}"),
+        has_more,
+    })
+    .into_response())
+}
+
+async fn fundraiser_donations(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let viewer = state.user(&headers)?;
+    let entries = state
+        .db(move |db| {
+            let f = db
+                .fundraiser(&id)?
+                .ok_or_else(|| Failure::not_found("fundraiser"))?;
+            db.public_donations(&f, viewer)
+        })
+        .await?;
+    Ok(Json(entries).into_response())
+}
+
+async fn my_donations(State(state): Shared, headers: HeaderMap) -> Result<Response, Failure> {
+    let user = state.user(&headers)?;
+    Ok(Json(state.db(move |db| db.own_donations(user)).await?).into_response())
+}
+
+async fn donation_batch(
+    State(state): Shared,
+    headers: HeaderMap,
+    Body(batch): Body<DonationBatch>,
+) -> Result<Response, Failure> {
+    let donor = state.user(&headers)?;
+    let n = batch.donations.len();
+    if n == 0 {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "empty_batch",
+            "a batch carries at least one donation",
+        ));
+    }
+    if n > MAX_BATCH {
+        return Err(Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("a batch carries at most {MAX_BATCH} donations"),
+        ));
+    }
+    state
+        .counters
+        .batch_requests
+        .fetch_add(1, Ordering::Relaxed);
+    state
+        .counters
+        .donation_items_received
+        .fetch_add(n as u64, Ordering::Relaxed);
+    let items: Vec<(DonationItem, String)> = batch
+        .donations
+        .into_iter()
+        .map(|item| {
+            let fp = fingerprint(&[
+                &item.fundraiser_id,
+                &item.amount.minor_units.to_string(),
+                &item.amount.currency,
+                item.message.as_deref().unwrap_or("\u{0}none"),
+                &format!("{:?}/{}", item.visibility, item.hide_amount),
+                &item.payment_token,
+            ]);
+            (item, fp)
+        })
+        .collect();
+    let config = state.options.config.clone();
+    let donor_ctx = context(donor, &headers);
+    let (results, accepted, duplicates) = state
+        .db(move |db| {
+            db.apply_batch(donor, &items, now_ms(), |item, fundraiser| {
+                decide(item, fundraiser, &config, &donor_ctx)
+            })
+        })
+        .await?;
+    state
+        .counters
+        .accepted
+        .fetch_add(accepted, Ordering::Relaxed);
+    state
+        .counters
+        .duplicates
+        .fetch_add(duplicates, Ordering::Relaxed);
+    Ok(Json(BatchResult { results }).into_response())
+}
+
+/// The server's decision for one new donation: validation, then the payment step.
+fn decide(
+    item: &DonationItem,
+    fundraiser: Option<&fundkit::Fundraiser>,
+    config: &fundkit::wire::ServerConfig,
+    donor: &UserContext,
+) -> (ItemOutcome, Option<String>, Option<String>) {
+    let reject = |code: &str| (ItemOutcome::Rejected, Some(code.to_owned()), None);
+    if uuid::Uuid::parse_str(&item.id).is_err() {
+        return reject("invalid_id");
+    }
+    let Some(fundraiser) = fundraiser else {
+        return reject("fundraiser_not_found");
+    };
+    if fundraiser.state != FundraiserState::Active {
+        return reject("fundraiser_not_active");
+    }
+    if let Availability::Unavailable { .. } =
+        rollout::availability(&config.rollout, donor, Action::Donate)
+    {
+        return reject("unavailable");
+    }
+    let request = DonationRequest {
+        fundraiser_id: item.fundraiser_id.clone(),
+        amount: item.amount.clone(),
+        message: item.message.clone(),
+        visibility: item.visibility,
+        hide_amount: item.hide_amount,
+        payment_token: item.payment_token.clone(),
+    };
+    if let Some(issue) =
+        rules::validate_donation(&request, &fundraiser.goal.currency, &config.limits).first()
+    {
+        let code = serde_json::to_value(issue.code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
+        return reject(&code.unwrap_or_else(|| "invalid_donation".into()));
+    }
+    let charge = payments::charge(&item.payment_token, &item.id);
+    (
+        charge.outcome,
+        charge.code.map(str::to_owned),
+        charge.action_url,
+    )
+}

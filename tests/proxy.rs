@@ -1,0 +1,276 @@
+//! A fault-injecting HTTP proxy for loopback tests: it sits between a FundKit client and
+//! the reference server and, request by request, passes, delays, refuses, answers with an
+//! error status, drops the answer after the server committed, or cuts the answer midway.
+//!
+//! It is HTTP-aware just enough for that: it reads one whole request (headers and a
+//! Content-Length body), forwards it on a fresh upstream connection with
+//! `Connection: close`, and reads the answer to EOF.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What happens to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    Pass,
+    /// Wait, then pass.
+    Delay(Duration),
+    /// Close the connection before anything reaches the server.
+    DropRequest,
+    /// Forward it (the server commits), then close without answering.
+    DropResponse,
+    /// Forward it, then send only the first half of the answer.
+    CutResponse,
+    /// Answer with this status (and `Retry-After` seconds) without forwarding.
+    Status {
+        code: u16,
+        retry_after: Option<u64>,
+    },
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub forwarded: AtomicU64,
+    pub faults: AtomicU64,
+    /// Faults injected, by kind ("drop_request", "status_503", ...).
+    pub by_kind: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Fault {
+    pub fn kind(&self) -> String {
+        match self {
+            Fault::Pass => "pass".into(),
+            Fault::Delay(_) => "delay".into(),
+            Fault::DropRequest => "drop_request".into(),
+            Fault::DropResponse => "drop_response".into(),
+            Fault::CutResponse => "cut_response".into(),
+            Fault::Status { code, .. } => format!("status_{code}"),
+        }
+    }
+}
+
+pub struct Proxy {
+    pub addr: SocketAddr,
+    upstream: Arc<Mutex<SocketAddr>>,
+    plan: Arc<Mutex<Plan>>,
+    pub counters: Arc<Counters>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Plan {
+    /// Faults for the next requests, in order; then `random` if set, else Pass.
+    queue: VecDeque<Fault>,
+    /// (probability in 0..=1000 per request, the faults to draw from, rng state)
+    random: Option<(u32, Vec<Fault>, u64)>,
+    /// Only requests whose path contains this are subject to queued faults.
+    only_path: Option<String>,
+}
+
+impl Proxy {
+    pub async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let upstream = Arc::new(Mutex::new(upstream));
+        let plan = Arc::new(Mutex::new(Plan::default()));
+        let counters = Arc::new(Counters::default());
+        let task = {
+            let (upstream, plan, counters) = (upstream.clone(), plan.clone(), counters.clone());
+            tokio::spawn(async move {
+                while let Ok((conn, _)) = listener.accept().await {
+                    let (upstream, plan, counters) =
+                        (upstream.clone(), plan.clone(), counters.clone());
+                    tokio::spawn(async move {
+                        let _ = serve(conn, upstream, plan, counters).await;
+                    });
+                }
+            })
+        };
+        Proxy {
+            addr,
+            upstream,
+            plan,
+            counters,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Points the proxy at a restarted server.
+    pub fn set_upstream(&self, addr: SocketAddr) {
+        *self.upstream.lock().unwrap() = addr;
+    }
+
+    /// Applies `faults`, in order, to the next requests (to those whose path contains
+    /// `path`, if given).
+    pub fn push(&self, path: Option<&str>, faults: impl IntoIterator<Item = Fault>) {
+        let mut plan = self.plan.lock().unwrap();
+        plan.queue.extend(faults);
+        plan.only_path = path.map(str::to_owned);
+    }
+
+    /// From now on, each request meets one of `faults` with probability `per_mille`/1000.
+    pub fn randomize(&self, per_mille: u32, faults: Vec<Fault>, seed: u64) {
+        self.plan.lock().unwrap().random = Some((per_mille, faults, seed.max(1)));
+    }
+
+    pub fn calm(&self) {
+        let mut plan = self.plan.lock().unwrap();
+        plan.queue.clear();
+        plan.random = None;
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn next_fault(plan: &Mutex<Plan>, path: &str) -> Fault {
+    let mut plan = plan.lock().unwrap();
+    let applies = plan.only_path.as_deref().is_none_or(|p| path.contains(p));
+    if applies {
+        if let Some(f) = plan.queue.pop_front() {
+            return f;
+        }
+    }
+    if let Some((per_mille, faults, state)) = plan.random.as_mut() {
+        // xorshift64: seeded and replayable, no shared global RNG.
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        if (*state % 1000) < u64::from(*per_mille) && !faults.is_empty() {
+            let pick = (*state / 1000) as usize % faults.len();
+            return faults[pick].clone();
+        }
+    }
+    Fault::Pass
+}
+
+async fn serve(
+    mut conn: TcpStream,
+    upstream: Arc<Mutex<SocketAddr>>,
+    plan: Arc<Mutex<Plan>>,
+    counters: Arc<Counters>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        let Some((head, body)) = read_request(&mut conn, &mut buf).await? else {
+            return Ok(());
+        };
+        counters.requests.fetch_add(1, Ordering::SeqCst);
+        let path = head.lines().next().unwrap_or("").to_owned();
+        let fault = next_fault(&plan, &path);
+        if fault != Fault::Pass {
+            counters.faults.fetch_add(1, Ordering::SeqCst);
+            *counters
+                .by_kind
+                .lock()
+                .unwrap()
+                .entry(fault.kind())
+                .or_default() += 1;
+        }
+        match fault {
+            Fault::DropRequest => return Ok(()),
+            Fault::Status { code, retry_after } => {
+                let body = format!(
+                    r#"{{"error":{{"code":"injected","message":"fault injected by the test proxy"}}}}"#
+                );
+                let retry = retry_after
+                    .map(|s| format!("retry-after: {s}\r\n"))
+                    .unwrap_or_default();
+                let resp = format!(
+                    "HTTP/1.1 {code} Injected\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{retry}connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                conn.write_all(resp.as_bytes()).await?;
+                return Ok(());
+            }
+            Fault::Delay(d) => tokio::time::sleep(d).await,
+            _ => {}
+        }
+        let upstream_addr = *upstream.lock().unwrap();
+        let response = match forward(upstream_addr, &head, &body).await {
+            Ok(r) => r,
+            Err(_) => return Ok(()), // server down: the client sees a broken connection
+        };
+        counters.forwarded.fetch_add(1, Ordering::SeqCst);
+        match fault {
+            Fault::DropResponse => return Ok(()),
+            Fault::CutResponse => {
+                conn.write_all(&response[..response.len() / 2]).await?;
+                return Ok(());
+            }
+            _ => {
+                conn.write_all(&response).await?;
+                return Ok(()); // the answer says connection: close
+            }
+        }
+    }
+}
+
+/// Reads one request: (head with `Connection: close` forced, body).
+async fn read_request(
+    conn: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = conn.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[head_end..head_end + length].to_vec();
+    buf.drain(..head_end + length);
+    let head: String = head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let head = head.trim_end_matches("\r\n").to_owned() + "\r\nconnection: close\r\n\r\n";
+    Ok(Some((head, body)))
+}
+
+async fn forward(upstream: SocketAddr, head: &str, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut up = TcpStream::connect(upstream).await?;
+    up.write_all(head.as_bytes()).await?;
+    up.write_all(body).await?;
+    let mut response = Vec::new();
+    up.read_to_end(&mut response).await?;
+    if response.is_empty() {
+        return Err(std::io::Error::other("empty answer"));
+    }
+    Ok(response)
+}

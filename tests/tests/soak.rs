@@ -1,0 +1,179 @@
+//! Randomized soak: several devices (separate SQLite files) donate and sync through the
+//! fault-injecting proxy while the server restarts and clients are torn down mid-pass.
+//! At the end every donation any client acknowledged is on the server exactly once, or in
+//! a final client state that explains why, and client and server totals agree.
+//!
+//! Seeded: `FUNDKIT_SEED=N` replays a run. CI runs a bounded version; a long run:
+//! `FUNDKIT_SOAK_SECS=600 cargo test -p fundkit-e2e --release --test soak -- --nocapture`.
+//! (Real SIGKILLs of a client process are in `cli/tests/kill.rs`.)
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use fundkit::{Donation, DonationState};
+use fundkit_e2e::proxy::{Fault, Proxy};
+use fundkit_e2e::*;
+use rand::{Rng, SeedableRng};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_loses_nothing_and_doubles_nothing() {
+    let seed: u64 = std::env::var("FUNDKIT_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(rand::random);
+    let budget = Duration::from_secs(
+        std::env::var("FUNDKIT_SOAK_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(25),
+    );
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    println!("soak: FUNDKIT_SEED={seed}, budget {budget:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let mut server = server_on_file(db.clone()).await;
+    let proxy = Proxy::start(server.addr()).await;
+    let f = fundraiser(&server.url()).await;
+    let tokens = ["dev-donor-1", "dev-donor-1", "dev-donor-2"];
+    let mut devices = Vec::new();
+    for token in tokens {
+        devices.push(donor(&proxy.url(), token, &f).await);
+    }
+    proxy.randomize(
+        200,
+        vec![
+            Fault::DropRequest,
+            Fault::DropResponse,
+            Fault::CutResponse,
+            Fault::Status {
+                code: 503,
+                retry_after: Some(1),
+            },
+            Fault::Status {
+                code: 429,
+                retry_after: Some(1),
+            },
+            Fault::Status {
+                code: 500,
+                retry_after: None,
+            },
+            Fault::Delay(Duration::from_millis(30)),
+        ],
+        seed,
+    );
+
+    // Every donation a client acknowledged: id -> (device, amount, token).
+    let mut acknowledged: BTreeMap<String, (usize, i64, &str)> = BTreeMap::new();
+    let (mut rounds, mut restarts, mut teardowns, mut passes) = (0u32, 0u32, 0u32, 0u32);
+    let start = Instant::now();
+    while start.elapsed() < budget {
+        rounds += 1;
+        let i = rng.random_range(0..devices.len());
+        let device = &mut devices[i];
+        device.client.set_online(rng.random_bool(0.8));
+        for _ in 0..rng.random_range(0..6) {
+            let token = match rng.random_range(0..20) {
+                0 => "tok_declined",
+                1 => "tok_needs_action",
+                _ => "tok_ok",
+            };
+            let cents = rng.random_range(100..5_000);
+            // Caps may refuse (offline or full queue): a refusal is not an acknowledgement.
+            if let Ok(d) = device.client.donate(donation(&f, cents, token)) {
+                acknowledged.insert(d.id, (i, cents, token));
+            }
+        }
+        device.client.set_online(true);
+        match rng.random_range(0..10) {
+            // Tear the client down mid-pass, as a crash would, then restart the app.
+            0 => {
+                let client = device.client.clone();
+                let pass = tokio::spawn(async move { client.sync_now().await });
+                tokio::time::sleep(Duration::from_millis(rng.random_range(0..20))).await;
+                pass.abort();
+                device.restart();
+                teardowns += 1;
+            }
+            // Restart the server on the same file.
+            1 => {
+                server.shutdown().await;
+                server = server_on_file(db.clone()).await;
+                proxy.set_upstream(server.addr());
+                restarts += 1;
+            }
+            _ => {
+                let _ = device.client.sync_now().await;
+                passes += 1;
+            }
+        }
+    }
+
+    // Calm network: every device drains.
+    proxy.calm();
+    for device in &devices {
+        for _ in 0..5 {
+            if device
+                .client
+                .sync_now()
+                .await
+                .map(|r| r.remaining == 0 && r.error.is_none())
+                .unwrap_or(false)
+            {
+                break;
+            }
+        }
+    }
+
+    let mut confirmed = (0u64, 0i64);
+    for (id, (i, cents, token)) in &acknowledged {
+        let d: Donation = devices[*i]
+            .client
+            .donation(id.clone())
+            .unwrap()
+            .expect("acknowledged donation lost");
+        assert_eq!(d.amount.minor_units, *cents);
+        let want = match *token {
+            "tok_declined" => DonationState::Rejected,
+            "tok_needs_action" => DonationState::NeedsAction,
+            _ => DonationState::Confirmed,
+        };
+        assert_eq!(d.state, want, "{id} ({token})");
+        if d.state == DonationState::Confirmed {
+            confirmed.0 += 1;
+            confirmed.1 += cents;
+        }
+    }
+    let view = devices[0]
+        .client
+        .refresh_fundraiser(f.fundraiser.id.clone())
+        .await
+        .unwrap();
+    let lost_or_doubled = view.fundraiser.donation_count as i64 - confirmed.0 as i64;
+    assert_eq!(
+        view.fundraiser.donation_count, confirmed.0,
+        "server count vs confirmed on devices"
+    );
+    assert_eq!(
+        view.fundraiser.confirmed_total.minor_units, confirmed.1,
+        "server total vs devices"
+    );
+    assert_eq!(
+        view.displayed_total, view.fundraiser.confirmed_total,
+        "client and server totals agree"
+    );
+
+    let faults = proxy.counters.by_kind.lock().unwrap().clone();
+    println!(
+        "soak: seed {seed}, {:.0?}, {} devices, {rounds} rounds, {passes} passes, {} donations acknowledged \
+         ({} confirmed), requests {}, faults {:?}, server restarts {restarts}, client teardowns {teardowns}, \
+         lost: 0, duplicated: {lost_or_doubled}",
+        start.elapsed(),
+        devices.len(),
+        acknowledged.len(),
+        confirmed.0,
+        proxy.counters.requests.load(std::sync::atomic::Ordering::SeqCst),
+        faults,
+    );
+    assert!(acknowledged.len() > 10, "the soak must exercise something");
+}
