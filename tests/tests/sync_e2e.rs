@@ -7,6 +7,16 @@ use fundkit::{DonationState, FundkitError};
 use fundkit_e2e::proxy::{Fault, Proxy};
 use fundkit_e2e::*;
 
+/// A server whose config lets one device hold `cap` pending donations (the launch cap is 50).
+async fn server_with_queue_cap(database: Database, cap: u32) -> RunningServer {
+    let mut options = ServerOptions {
+        database,
+        ..ServerOptions::default()
+    };
+    options.config.limits.offline_max_count = cap;
+    fundkit_server::start(options).await.unwrap()
+}
+
 fn raw_token(device: &Device, id: &str) -> Option<String> {
     let conn = rusqlite::Connection::open(device.db_path()).unwrap();
     conn.query_row(
@@ -167,11 +177,12 @@ async fn a_cut_answer_is_resent_and_counted_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_restart_mid_sync_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server_on_file(dir.path().join("server.db")).await;
+    let server = server_with_queue_cap(Database::Path(dir.path().join("server.db")), 1_000).await;
     let proxy = Proxy::start(server.addr()).await;
     let f = fundraiser(&server.url()).await;
     let mut donor = donor(&proxy.url(), "dev-donor-1", &f).await;
-    // 150 donations: two batches. The second waits in the proxy while the server stops.
+    donor.client.sync_now().await.unwrap(); // picks up the server's queue cap
+                                            // 150 donations: two batches. The second waits in the proxy while the server stops.
     for _ in 0..150 {
         donor.donate(&f, 100, "tok_ok");
     }
@@ -189,7 +200,7 @@ async fn server_restart_mid_sync_loses_and_doubles_nothing() {
     assert_eq!(report.remaining, 50);
     // The app restarts too, then the server comes back on the same file.
     donor.restart();
-    let server = server_on_file(dir.path().join("server.db")).await;
+    let server = server_with_queue_cap(Database::Path(dir.path().join("server.db")), 1_000).await;
     proxy.set_upstream(server.addr());
     let report = donor.client.sync_now().await.unwrap();
     assert_eq!(
@@ -268,9 +279,10 @@ async fn expired_offline_donations_are_never_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_donation_does_not_hold_back_the_rest() {
-    let server = server().await;
+    let server = server_with_queue_cap(Database::Memory, 1_000).await;
     let f = fundraiser(&server.url()).await;
     let donor = donor(&server.url(), "dev-donor-1", &f).await;
+    donor.client.sync_now().await.unwrap(); // picks up the server's queue cap
     let declined = donor.donate(&f, 1_000, "tok_declined");
     let mut later = Vec::new();
     for _ in 0..120 {

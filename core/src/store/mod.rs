@@ -175,6 +175,32 @@ impl Store {
         Ok(changed)
     }
 
+    /// Applies the server's answers (or a requeue) to a batch in one transaction. A donation
+    /// already settled by someone else (a pass of a client torn down mid-send that carried
+    /// the same donation) keeps its final state: both answers come from the same server
+    /// record, so there is nothing to reconcile.
+    pub fn settle(
+        &self,
+        events: &[(String, Event)],
+        cause: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Donation>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = Vec::with_capacity(events.len());
+        for (id, event) in events {
+            match donation_in(&tx, id)? {
+                Some(current) if current.state.is_final() => {
+                    tracing::info!(%id, state = current.state.as_str(), "already settled; answer ignored");
+                }
+                Some(_) => changed.push(apply_in(&tx, id, event, cause, now_ms)?),
+                None => tracing::warn!(%id, "answer for an unknown donation ignored"),
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
     /// Takes up to `limit` queued donations, oldest `seq` first, into `sending`.
     pub fn claim_batch(&self, limit: usize, now_ms: i64) -> Result<Vec<Outgoing>> {
         let mut conn = self.conn();
@@ -208,30 +234,53 @@ impl Store {
     /// Every donation still `sending` goes back to `queued`: used at start-up after a crash
     /// or kill caught a pass mid-send. They are resent safely (the server deduplicates).
     pub fn requeue_all_sending(&self, cause: &str, now_ms: i64) -> Result<Vec<Donation>> {
-        let ids = self.ids_where("state = 'sending'", params![])?;
-        let events: Vec<_> = ids.into_iter().map(|id| (id, Event::Interrupt)).collect();
-        self.apply_all(&events, cause, now_ms)
+        self.apply_where(
+            "state = 'sending'",
+            params![],
+            &Event::Interrupt,
+            cause,
+            now_ms,
+        )
     }
 
     /// Expires queued donations created at or before `cutoff_ms` that were never attempted.
     /// One that was attempted may already be on the server, so it is resent instead and
     /// the server's answer (deduplicated) decides its fate.
     pub fn expire_due(&self, cutoff_ms: i64, now_ms: i64) -> Result<Vec<Donation>> {
-        let ids = self.ids_where(
+        self.apply_where(
             "state = 'queued' AND attempts = 0 AND created_at_ms <= ?1",
             params![cutoff_ms],
-        )?;
-        let events: Vec<_> = ids.into_iter().map(|id| (id, Event::Expire)).collect();
-        self.apply_all(&events, "offline_window_elapsed", now_ms)
+            &Event::Expire,
+            "offline_window_elapsed",
+            now_ms,
+        )
     }
 
-    fn ids_where(&self, condition: &str, args: impl rusqlite::Params) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT id FROM donations WHERE {condition} ORDER BY seq"
-        ))?;
-        let rows = stmt.query_map(args, |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    /// Selects and transitions in ONE transaction, so that no other connection (a sync pass
+    /// of a client being torn down, another process) can change a row in between.
+    fn apply_where(
+        &self,
+        condition: &str,
+        args: impl rusqlite::Params,
+        event: &Event,
+        cause: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Donation>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids: Vec<String> = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT id FROM donations WHERE {condition} ORDER BY seq"
+            ))?;
+            let rows = stmt.query_map(args, |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut changed = Vec::with_capacity(ids.len());
+        for id in ids {
+            changed.push(apply_in(&tx, &id, event, cause, now_ms)?);
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     pub fn donation(&self, id: &str) -> Result<Option<Donation>> {

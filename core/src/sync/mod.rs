@@ -219,12 +219,24 @@ async fn pass(shared: &Arc<Shared>) -> Result<(SyncReport, Option<Failure>), Fun
             .send::<_, BatchResult>(Method::POST, "v1/donations/batch", &[], Some(&body), None)
             .await
         {
-            Ok(result) => apply_results(shared, &ids, result, &mut report)?,
+            Ok(result) => {
+                if let Err(e) = apply_results(shared, &ids, result, &mut report) {
+                    // Never leave a batch in `sending` within a running client.
+                    let events: Vec<_> = ids
+                        .iter()
+                        .map(|id| (id.clone(), Event::Interrupt))
+                        .collect();
+                    let _ = shared
+                        .store
+                        .settle(&events, "apply_failed", shared.now_ms());
+                    return Err(e);
+                }
+            }
             Err(e) => {
                 let events: Vec<_> = ids.into_iter().map(|id| (id, Event::Interrupt)).collect();
                 let requeued = shared
                     .store
-                    .apply_all(&events, "send_failed", shared.now_ms())
+                    .settle(&events, "send_failed", shared.now_ms())
                     .map_err(FundkitError::from)?;
                 report.requeued += requeued.len() as u32;
                 shared.notify_donations(requeued);
@@ -310,7 +322,7 @@ fn apply_results(
     }
     let changed = shared
         .store
-        .apply_all(&events, "server_answer", shared.now_ms())
+        .settle(&events, "server_answer", shared.now_ms())
         .map_err(FundkitError::from)?;
     shared.notify_donations(changed);
     Ok(())
