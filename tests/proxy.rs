@@ -158,6 +158,7 @@ fn next_fault(plan: &Mutex<Plan>, path: &str) -> Fault {
     Fault::Pass
 }
 
+/// One request per connection: every answer says `connection: close`.
 async fn serve(
     mut conn: TcpStream,
     upstream: Arc<Mutex<SocketAddr>>,
@@ -165,58 +166,48 @@ async fn serve(
     counters: Arc<Counters>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
-    loop {
-        let Some((head, body)) = read_request(&mut conn, &mut buf).await? else {
-            return Ok(());
-        };
-        counters.requests.fetch_add(1, Ordering::SeqCst);
-        let path = head.lines().next().unwrap_or("").to_owned();
-        let fault = next_fault(&plan, &path);
-        if fault != Fault::Pass {
-            counters.faults.fetch_add(1, Ordering::SeqCst);
-            *counters
-                .by_kind
-                .lock()
-                .unwrap()
-                .entry(fault.kind())
-                .or_default() += 1;
+    let Some((head, body)) = read_request(&mut conn, &mut buf).await? else {
+        return Ok(());
+    };
+    counters.requests.fetch_add(1, Ordering::SeqCst);
+    let path = head.lines().next().unwrap_or("").to_owned();
+    let fault = next_fault(&plan, &path);
+    if fault != Fault::Pass {
+        counters.faults.fetch_add(1, Ordering::SeqCst);
+        *counters
+            .by_kind
+            .lock()
+            .unwrap()
+            .entry(fault.kind())
+            .or_default() += 1;
+    }
+    match fault {
+        Fault::DropRequest => return Ok(()),
+        Fault::Status { code, retry_after } => {
+            let body =
+                r#"{"error":{"code":"injected","message":"fault injected by the test proxy"}}"#;
+            let retry = retry_after
+                .map(|s| format!("retry-after: {s}\r\n"))
+                .unwrap_or_default();
+            let resp = format!(
+                "HTTP/1.1 {code} Injected\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{retry}connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            return conn.write_all(resp.as_bytes()).await;
         }
-        match fault {
-            Fault::DropRequest => return Ok(()),
-            Fault::Status { code, retry_after } => {
-                let body = format!(
-                    r#"{{"error":{{"code":"injected","message":"fault injected by the test proxy"}}}}"#
-                );
-                let retry = retry_after
-                    .map(|s| format!("retry-after: {s}\r\n"))
-                    .unwrap_or_default();
-                let resp = format!(
-                    "HTTP/1.1 {code} Injected\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{retry}connection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                conn.write_all(resp.as_bytes()).await?;
-                return Ok(());
-            }
-            Fault::Delay(d) => tokio::time::sleep(d).await,
-            _ => {}
-        }
-        let upstream_addr = *upstream.lock().unwrap();
-        let response = match forward(upstream_addr, &head, &body).await {
-            Ok(r) => r,
-            Err(_) => return Ok(()), // server down: the client sees a broken connection
-        };
-        counters.forwarded.fetch_add(1, Ordering::SeqCst);
-        match fault {
-            Fault::DropResponse => return Ok(()),
-            Fault::CutResponse => {
-                conn.write_all(&response[..response.len() / 2]).await?;
-                return Ok(());
-            }
-            _ => {
-                conn.write_all(&response).await?;
-                return Ok(()); // the answer says connection: close
-            }
-        }
+        Fault::Delay(d) => tokio::time::sleep(d).await,
+        _ => {}
+    }
+    let upstream_addr = *upstream.lock().unwrap();
+    // Server down: the client sees a broken connection.
+    let Ok(response) = forward(upstream_addr, &head, &body).await else {
+        return Ok(());
+    };
+    counters.forwarded.fetch_add(1, Ordering::SeqCst);
+    match fault {
+        Fault::DropResponse => Ok(()),
+        Fault::CutResponse => conn.write_all(&response[..response.len() / 2]).await,
+        _ => conn.write_all(&response).await,
     }
 }
 

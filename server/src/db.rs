@@ -69,6 +69,9 @@ fn migrations() -> Migrations<'static> {
     )])
 }
 
+/// (fingerprint, outcome, code, action_url, received_at_ms) of a donation already answered.
+type StoredOutcome = (String, String, Option<String>, Option<String>, i64);
+
 pub struct Db {
     conn: Mutex<Connection>,
 }
@@ -223,7 +226,7 @@ impl Db {
         let mut results = Vec::with_capacity(items.len());
         let (mut accepted, mut duplicates) = (0u64, 0u64);
         for (item, fingerprint) in items {
-            let existing: Option<(String, String, Option<String>, Option<String>, i64)> = tx
+            let existing: Option<StoredOutcome> = tx
                 .prepare_cached(
                     "SELECT fingerprint, outcome, code, action_url, received_at_ms FROM donations
                      WHERE donor_id = ?1 AND id = ?2",
@@ -350,7 +353,7 @@ impl Db {
             out.push(DonationEntry {
                 id,
                 donor_name,
-                amount: amount_visible.then(|| Money {
+                amount: amount_visible.then_some(Money {
                     minor_units: minor,
                     currency,
                 }),

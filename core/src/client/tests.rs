@@ -422,7 +422,7 @@ fn reads_are_paged_newest_first_and_totals_flag_pending() {
     f.client
         .shared
         .store
-        .apply_all(&events, "server_answer", T0)
+        .settle(&events, "server_answer", T0)
         .unwrap();
     let page1 = f.client.past_donations(None, 2).unwrap();
     assert_eq!(

@@ -158,23 +158,6 @@ impl Store {
         Ok(donation)
     }
 
-    /// Applies several events in one transaction: all of them or none.
-    pub fn apply_all(
-        &self,
-        events: &[(String, Event)],
-        cause: &str,
-        now_ms: i64,
-    ) -> Result<Vec<Donation>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut changed = Vec::with_capacity(events.len());
-        for (id, event) in events {
-            changed.push(apply_in(&tx, id, event, cause, now_ms)?);
-        }
-        tx.commit()?;
-        Ok(changed)
-    }
-
     /// Applies the server's answers (or a requeue) to a batch in one transaction. A donation
     /// already settled by someone else (a pass of a client torn down mid-send that carried
     /// the same donation) keeps its final state: both answers come from the same server
