@@ -196,7 +196,7 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
     if text.is_empty() {
         return Err(MoneyError::Empty);
     }
-    if text.chars().any(|c| c == 'e' || c == 'E') && text.chars().any(|c| c.is_ascii_digit()) {
+    if has_exponent(text) {
         return Err(MoneyError::Exponent);
     }
     if let Some(bad) = text
@@ -218,7 +218,10 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
         return Err(MoneyError::Empty);
     }
     let digits = ungroup(int_part, style.group)?;
-    if frac_part.len() > exponent as usize {
+    // A currency without decimals takes no decimal point at all: `12.` in JPY is as wrong
+    // as `12.5` (the person may think they typed a fraction).
+    let has_point = text.contains(style.decimal);
+    if frac_part.len() > exponent as usize || (exponent == 0 && has_point) {
         return Err(MoneyError::TooManyDecimals {
             currency: cur.code().to_owned(),
             max: exponent,
@@ -229,15 +232,18 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
     for d in digits.bytes() {
         minor = minor
             .checked_mul(10)
-            .and_then(|m| m.checked_add(i64::from(d - b'0')))
+            .and_then(|m| m.checked_add(digit(d)?))
             .ok_or(MoneyError::Overflow)?;
     }
     minor = minor.checked_mul(scale).ok_or(MoneyError::Overflow)?;
     let mut frac: i64 = 0;
     for d in frac_part.bytes() {
-        frac = frac * 10 + i64::from(d - b'0');
+        frac = frac
+            .checked_mul(10)
+            .and_then(|f| f.checked_add(digit(d)?))
+            .ok_or(MoneyError::Overflow)?;
     }
-    // Pad "12.5" to 50 cents.
+    // Pad "12.5" to 50 cents (`frac_part` is no longer than `exponent`: checked above).
     frac = frac
         .checked_mul(pow10(exponent - frac_part.len() as u32)?)
         .ok_or(MoneyError::Overflow)?;
@@ -245,6 +251,22 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
     Ok(Money {
         minor_units: minor,
         currency: cur.code().to_owned(),
+    })
+}
+
+/// The value of an ASCII digit; `None` for anything else (the earlier character check has
+/// already refused those, so `None` only guards against a future locale mistake).
+fn digit(b: u8) -> Option<i64> {
+    b.is_ascii_digit().then(|| i64::from(b - b'0'))
+}
+
+/// `1e3`, `1.5E10`: an `e` between a digit (or the decimal point) and a digit. A stray
+/// letter elsewhere (`12 euros`) is an invalid character, not an exponent.
+fn has_exponent(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(3).any(|w| {
+        matches!(w, [before, 'e' | 'E', after]
+            if (before.is_ascii_digit() || *before == '.') && after.is_ascii_digit())
     })
 }
 
@@ -286,7 +308,8 @@ pub fn format(money: &Money, locale: &str) -> Result<String, MoneyError> {
     let style = style(locale)?;
     let cur = lookup(&money.currency)?;
     let exponent = exponent_of(cur);
-    let scale = 10u64.pow(exponent);
+    // ISO 4217 exponents are 0–4; anything that would not fit is refused, not a panic.
+    let scale = 10u64.checked_pow(exponent).ok_or(MoneyError::Overflow)?;
     let abs = money.minor_units.unsigned_abs();
     let (int, frac) = (abs / scale, abs % scale);
     let digits = int.to_string();

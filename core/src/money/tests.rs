@@ -29,6 +29,19 @@ fn parses_what_people_type() {
         ("¥1,235", "JPY", "en-US", 1235),
         ("1.234", "BHD", "en-US", 1234),
         ("1,000,000", "USD", "en_us", 100_000_000),
+        ("12.50$", "USD", "en-US", 1250),
+        ("12€", "EUR", "en-IE", 1200),
+        ("€ 12", "EUR", "EN-ie", 1200),
+        ("eur 12", "EUR", "en-IE", 1200),
+        ("12.50 GBP", "GBP", "en_GB", 1250),
+        ("\t12.50\n", "USD", "en-US", 1250),
+        ("1.5", "BHD", "en-US", 1500),
+        ("BHD 1.5", "BHD", "en-US", 1500),
+        ("1,234.567 BHD", "BHD", "en-US", 1_234_567),
+        ("JPY 12", "JPY", "en-GB", 12),
+        ("92233720368547758.07", "USD", "en-US", i64::MAX),
+        ("9,223,372,036,854,775,807", "JPY", "en-US", i64::MAX),
+        ("000012.50", "USD", "en-US", 1250),
     ];
     for (input, cur, locale, want) in cases {
         assert_eq!(
@@ -85,6 +98,66 @@ fn refuses_what_is_not_an_amount() {
         ("1 234", "USD", InvalidCharacter { found: " ".into() }),
         ("92233720368547758.08", "USD", Overflow),
         ("99999999999999999999999", "USD", Overflow),
+        ("9223372036854775808", "JPY", Overflow),
+        ("1.5 USD-", "USD", Signed),
+        ("\u{2212}5", "USD", Signed),
+        ("(5)", "USD", Signed),
+        ("1e-3", "USD", Signed),
+        ("1.5E10", "USD", Exponent),
+        ("1.e3", "USD", Exponent),
+        // A letter that is no exponent is just a wrong character.
+        ("12 euros", "USD", InvalidCharacter { found: " ".into() }),
+        ("12e", "USD", InvalidCharacter { found: "e".into() }),
+        ("e3", "USD", InvalidCharacter { found: "e".into() }),
+        (
+            "12.",
+            "JPY",
+            TooManyDecimals {
+                currency: "JPY".into(),
+                max: 0,
+            },
+        ),
+        (
+            ".5",
+            "JPY",
+            TooManyDecimals {
+                currency: "JPY".into(),
+                max: 0,
+            },
+        ),
+        (
+            "12.5",
+            "JPY",
+            TooManyDecimals {
+                currency: "JPY".into(),
+                max: 0,
+            },
+        ),
+        ("12,", "USD", InvalidGrouping),
+        ("1,,234", "USD", InvalidGrouping),
+        ("1,234.5,6", "USD", InvalidGrouping),
+        ("1234,567", "USD", InvalidGrouping),
+        (".", "USD", Empty),
+        ("USD", "USD", Empty),
+        (
+            "€12",
+            "USD",
+            InvalidCharacter {
+                found: "€".into()
+            },
+        ),
+        ("GBP 12", "USD", InvalidCharacter { found: "G".into() }),
+        ("$12", "GBP", InvalidCharacter { found: "$".into() }),
+        ("$$12", "USD", InvalidCharacter { found: "$".into() }),
+        (
+            "1\u{a0}234",
+            "USD",
+            InvalidCharacter {
+                found: "\u{a0}".into(),
+            },
+        ),
+        ("١٢", "USD", InvalidCharacter { found: "١".into() }),
+        ("12\0", "USD", InvalidCharacter { found: "\0".into() }),
     ];
     for (input, cur, want) in cases {
         assert_eq!(parse(input, cur, "en-US"), Err(want.clone()), "{input:?}");
@@ -99,6 +172,16 @@ fn refuses_what_is_not_an_amount() {
         parse("1", "ZZZ", "en-US"),
         Err(UnknownCurrency { code: "ZZZ".into() })
     );
+    for locale in ["fr-FR", "en", "", "en-US-x", "de_DE"] {
+        assert_eq!(
+            parse("1", "USD", locale),
+            Err(UnsupportedLocale {
+                locale: locale.into()
+            }),
+            "{locale:?}"
+        );
+        assert!(format(&m(1, "USD"), locale).is_err(), "{locale:?}");
+    }
     assert_eq!(
         parse("1", "USD", "tlh-KX"),
         Err(UnsupportedLocale {
@@ -128,6 +211,20 @@ fn formats_for_launch_locales() {
         "-$92,233,720,368,547,758.08"
     );
     assert!(format(&m(1, "NOPE"), "en-US").is_err());
+    assert_eq!(format(&m(0, "USD"), "en-US").unwrap(), "$0.00");
+    assert_eq!(format(&m(999, "USD"), "en-GB").unwrap(), "$9.99");
+    assert_eq!(format(&m(100_000, "GBP"), "en-GB").unwrap(), "£1,000.00");
+    assert_eq!(format(&m(10_000, "EUR"), "en_ie").unwrap(), "€100.00");
+    assert_eq!(format(&m(-1235, "JPY"), "en-US").unwrap(), "-¥1,235");
+    assert_eq!(format(&m(1, "BHD"), "en-US").unwrap(), "BHD\u{a0}0.001");
+    assert_eq!(
+        format(&m(i64::MAX, "JPY"), "en-US").unwrap(),
+        "¥9,223,372,036,854,775,807"
+    );
+    assert_eq!(
+        format(&m(i64::MIN, "BHD"), "en-US").unwrap(),
+        "-BHD\u{a0}9,223,372,036,854,775.808"
+    );
 }
 
 #[test]
@@ -147,6 +244,29 @@ fn exponents_come_from_iso_data() {
         Err(MoneyError::Overflow)
     );
     assert_eq!(Money::new(5, "usd"), Ok(m(5, "USD")));
+    assert_eq!(Money::new(-5, " eur "), Ok(m(-5, "EUR")));
+    assert!(matches!(
+        Money::new(5, "US"),
+        Err(MoneyError::UnknownCurrency { .. })
+    ));
+    assert!(matches!(
+        Money::new(5, "USDX"),
+        Err(MoneyError::UnknownCurrency { .. })
+    ));
+    assert_eq!(Money::from_major(0, "USD"), Ok(m(0, "USD")));
+    assert_eq!(
+        Money::from_major(92_233_720_368_547_758, "USD"),
+        Ok(m(9_223_372_036_854_775_800, "USD"))
+    );
+    assert_eq!(
+        Money::from_major(92_233_720_368_547_759, "USD"),
+        Err(MoneyError::Overflow)
+    );
+    assert_eq!(
+        Money::from_major(i64::MIN, "BHD"),
+        Err(MoneyError::Overflow)
+    );
+    assert_eq!(Money::from_major(i64::MAX, "JPY"), Ok(m(i64::MAX, "JPY")));
 }
 
 #[test]
@@ -157,6 +277,11 @@ fn countries_map_to_their_currency() {
     assert_eq!(currency_for_country("JP").as_deref(), Some("JPY"));
     assert_eq!(currency_for_country("ZZ"), None);
     assert_eq!(currency_for_country(""), None);
+    assert_eq!(currency_for_country(" ie ").as_deref(), Some("EUR"));
+    assert_eq!(currency_for_country("FR").as_deref(), Some("EUR"));
+    assert_eq!(currency_for_country("BH").as_deref(), Some("BHD"));
+    assert_eq!(currency_for_country("UK"), None, "the ISO code is GB");
+    assert_eq!(currency_for_country("USA"), None);
 }
 
 #[test]
@@ -188,6 +313,32 @@ proptest! {
     fn parse_never_panics(input in ".{0,40}", cur in "[A-Za-z]{0,4}") {
         let _ = parse(&input, &cur, "en-US");
         let _ = parse(&input, "USD", "en-GB");
+    }
+
+    /// Inputs made of the characters a money parser cares about, so that the interesting
+    /// paths (grouping, decimals, affixes, overflow) are reached far more often than by
+    /// arbitrary strings. Whatever is accepted must format back to the same amount.
+    #[test]
+    fn parse_never_panics_on_money_like_text(
+        input in "[0-9.,$£€¥eE+ USDGBPJYHd\u{a0}-]{0,30}",
+        cur in prop::sample::select(vec!["USD", "GBP", "EUR", "JPY", "BHD"]),
+    ) {
+        if let Ok(money) = parse(&input, cur, "en-US") {
+            prop_assert!(money.minor_units >= 0);
+            let text = format(&money, "en-US").unwrap();
+            prop_assert_eq!(parse(&text, cur, "en-US"), Ok(money));
+        }
+    }
+
+    #[test]
+    fn negative_amounts_format_with_a_leading_minus(
+        minor in i64::MIN..0,
+        cur in prop::sample::select(vec!["USD", "GBP", "EUR", "JPY", "BHD"]),
+    ) {
+        let text = format(&m(minor, cur), "en-US").unwrap();
+        prop_assert!(text.starts_with('-'));
+        // Signed input is refused rather than read back as a negative amount.
+        prop_assert_eq!(parse(&text, cur, "en-US"), Err(MoneyError::Signed));
     }
 
     #[test]
