@@ -1,0 +1,705 @@
+//! The reference server over real HTTP on 127.0.0.1:0: protocol, idempotency, privacy,
+//! limits and hostile input. Every bad input gets an exact status and JSON code.
+
+use fundkit_server::{start, Database, RunningServer, ServerOptions, ROUTES};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+struct Api {
+    server: RunningServer,
+    http: Client,
+}
+
+impl Api {
+    async fn start() -> Api {
+        Api::with(ServerOptions::default()).await
+    }
+
+    async fn with(options: ServerOptions) -> Api {
+        Api {
+            server: start(options).await.unwrap(),
+            http: Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    async fn raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        read(resp).await
+    }
+
+    async fn create(&self, token: &str, key: &str, draft: Value) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url("/v1/fundraisers"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&draft)
+            .send()
+            .await
+            .unwrap();
+        read(resp).await
+    }
+
+    async fn fundraiser(&self) -> String {
+        let (status, f) = self.create("dev-organiser", "k1", draft("US", "USD")).await;
+        assert_eq!(status, StatusCode::CREATED, "{f}");
+        f["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn batch(&self, token: &str, items: Vec<Value>) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/v1/donations/batch",
+            token,
+            Some(json!({ "donations": items })),
+        )
+        .await
+    }
+
+    async fn total(&self, id: &str) -> (i64, u64) {
+        let (_, f) = self
+            .call(
+                Method::GET,
+                &format!("/v1/fundraisers/{id}"),
+                "dev-donor-1",
+                None,
+            )
+            .await;
+        (
+            f["confirmed_total"]["minor_units"].as_i64().unwrap(),
+            f["donation_count"].as_u64().unwrap(),
+        )
+    }
+}
+
+async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = resp.text().await.unwrap();
+    assert!(
+        ct.starts_with("application/json"),
+        "{status} answered {ct:?}: {text}"
+    );
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+fn draft(country: &str, currency: &str) -> Value {
+    json!({
+        "kind": {"type": "personal_cause", "beneficiary": "myself"},
+        "category": "medical",
+        "title": "Help Sam walk again",
+        "story": "Physio after the accident.",
+        "goal": {"minor_units": 500_000, "currency": currency},
+        "country": country
+    })
+}
+
+fn item(id: &str, fundraiser: &str, cents: i64, token: &str) -> Value {
+    json!({
+        "id": id, "fundraiser_id": fundraiser, "amount": {"minor_units": cents, "currency": "USD"},
+        "message": "Get well", "visibility": "public", "hide_amount": false, "payment_token": token
+    })
+}
+
+fn uuid(n: u32) -> String {
+    format!("0190aaaa-0000-7000-8000-{n:012}")
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+#[tokio::test]
+async fn openapi_documents_exactly_the_served_routes() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+    let mut documented = Vec::new();
+    let mut path = None;
+    for line in doc.lines() {
+        if line == "components:" {
+            break;
+        }
+        if let Some(p) = line.strip_prefix("  /").and_then(|l| l.strip_suffix(':')) {
+            path = Some(format!("/{p}"));
+        } else if let (Some(p), Some(m)) = (
+            &path,
+            line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')),
+        ) {
+            if ["get", "post", "put", "delete", "patch"].contains(&m) {
+                documented.push((m.to_owned(), p.clone()));
+            }
+        }
+    }
+    let mut served: Vec<_> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    documented.sort();
+    served.sort();
+    assert_eq!(documented, served);
+    // And every listed route is really routed (not the 404 fallback).
+    let api = Api::start().await;
+    for (method, path) in ROUTES {
+        let path = path.replace("{id}", "fr_missing");
+        let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let (_, body) = api.call(m, &path, "dev-donor-1", Some(json!({}))).await;
+        assert_ne!(body["error"]["message"], "no such route", "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn auth_is_required_and_errors_are_json() {
+    let api = Api::start().await;
+    let (status, body) = api.call(Method::GET, "/v1/config", "nope", None).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    let resp = api.http.get(api.url("/v1/config")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let (status, body) = api
+        .call(Method::GET, "/v2/nothing", "dev-donor-1", None)
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, body) = api
+        .call(Method::DELETE, "/v1/config", "dev-donor-1", None)
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
+    let (status, config) = api
+        .call(Method::GET, "/v1/config", "dev-donor-1", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        config["rollout"]["create"]["countries"],
+        json!(["US", "GB", "IE"])
+    );
+    assert_eq!(config["limits"]["offline_max_single_major"], 250);
+}
+
+#[tokio::test]
+async fn fundraiser_creation_is_validated_and_idempotent() {
+    let api = Api::start().await;
+    let (s, missing) = api
+        .call(
+            Method::POST,
+            "/v1/fundraisers",
+            "dev-organiser",
+            Some(draft("US", "USD")),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&missing)),
+        (StatusCode::BAD_REQUEST, "missing_idempotency_key")
+    );
+    let (s1, a) = api
+        .create("dev-organiser", "key-1", draft("US", "USD"))
+        .await;
+    let (s2, b) = api
+        .create("dev-organiser", "key-1", draft("US", "USD"))
+        .await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::OK));
+    assert_eq!(
+        a["id"], b["id"],
+        "a retried create returns the same fundraiser"
+    );
+    assert_eq!(a["state"], "active");
+    let mut other = draft("US", "USD");
+    other["title"] = json!("Another title");
+    let (s, body) = api.create("dev-organiser", "key-1", other.clone()).await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::CONFLICT, "idempotency_conflict")
+    );
+    let (s, body) = api.create("dev-organiser", "key-2", other).await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::CONFLICT, "active_fundraiser_limit")
+    );
+
+    let mut bad = draft("GB", "USD");
+    bad["title"] = json!("");
+    bad["story"] = json!("card 4111 1111 1111 1111");
+    let (s, body) = api.create("dev-organiser-gb", "k", bad).await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
+    let issues: Vec<_> = body["error"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].clone())
+        .collect();
+    assert_eq!(
+        issues,
+        vec![
+            json!("required"),
+            json!("card_number"),
+            json!("wrong_currency_for_country")
+        ]
+    );
+
+    let (s, body) = api.create("dev-minor", "k", draft("US", "USD")).await;
+    assert_eq!((s, code(&body)), (StatusCode::FORBIDDEN, "unavailable"));
+    let (s, body) = api
+        .create("dev-organiser-ie", "k", draft("US", "USD"))
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::FORBIDDEN, "country_mismatch")
+    );
+    let resp = api
+        .http
+        .post(api.url("/v1/fundraisers"))
+        .bearer_auth("dev-organiser-ie")
+        .header("Idempotency-Key", "ios")
+        .header("X-FundKit-Platform", "ios")
+        .json(&draft("IE", "EUR"))
+        .send()
+        .await
+        .unwrap();
+    let (s, body) = read(resp).await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::FORBIDDEN, "unavailable"),
+        "iOS is not launched"
+    );
+}
+
+#[tokio::test]
+async fn every_payment_outcome_duplicates_and_conflicts() {
+    let api = Api::start().await;
+    let f = api.fundraiser().await;
+    let items = vec![
+        item(&uuid(1), &f, 1_000, "tok_ok"),
+        item(&uuid(2), &f, 1_000, "tok_declined"),
+        item(&uuid(3), &f, 1_000, "tok_needs_action"),
+        item(&uuid(4), &f, 1_000, "tok_expired"),
+        item(&uuid(5), &f, 1_000, "tok_forged"),
+        item(&uuid(6), "fr_missing", 1_000, "tok_ok"),
+        item("not-a-uuid", &f, 1_000, "tok_ok"),
+    ];
+    let (s, first) = api.batch("dev-donor-1", items.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    let outcomes: Vec<_> = first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["outcome"].clone(), r["code"].clone()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (json!("accepted"), Value::Null),
+            (json!("rejected"), json!("declined")),
+            (json!("needs_action"), json!("authentication_required")),
+            (json!("rejected"), json!("payment_expired")),
+            (json!("rejected"), json!("invalid_payment_token")),
+            (json!("rejected"), json!("fundraiser_not_found")),
+            (json!("rejected"), json!("invalid_id")),
+        ]
+    );
+    assert!(first["results"][2]["action_url"].is_string());
+    assert_eq!(api.total(&f).await, (1_000, 1));
+    // The same batch again: the original outcomes, flagged, nothing charged twice.
+    let (_, again) = api.batch("dev-donor-1", items).await;
+    for (a, b) in first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(again["results"].as_array().unwrap())
+    {
+        assert_eq!(
+            (a["outcome"].clone(), b["duplicate"].clone()),
+            (b["outcome"].clone(), json!(true))
+        );
+        assert_eq!(a["received_at_ms"], b["received_at_ms"]);
+    }
+    assert_eq!(api.total(&f).await, (1_000, 1));
+    // Same id, different content: a conflict, the original stands.
+    let (_, conflict) = api
+        .batch("dev-donor-1", vec![item(&uuid(1), &f, 9_999, "tok_ok")])
+        .await;
+    assert_eq!(conflict["results"][0]["outcome"], "conflict");
+    assert_eq!(conflict["results"][0]["code"], "idempotency_conflict");
+    assert_eq!(api.total(&f).await, (1_000, 1));
+    // Another donor reusing that id is a different donation, and cannot touch the first.
+    let (_, other) = api
+        .batch("dev-donor-2", vec![item(&uuid(1), &f, 2_000, "tok_ok")])
+        .await;
+    assert_eq!(
+        (
+            other["results"][0]["outcome"].clone(),
+            other["results"][0]["duplicate"].clone()
+        ),
+        (json!("accepted"), json!(false))
+    );
+    let (_, mine) = api
+        .call(Method::GET, "/v1/me/donations", "dev-donor-1", None)
+        .await;
+    let original = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == json!(uuid(1)))
+        .unwrap();
+    assert_eq!(original["amount"]["minor_units"], 1_000);
+    let (_, theirs) = api
+        .call(Method::GET, "/v1/me/donations", "dev-donor-2", None)
+        .await;
+    assert_eq!(
+        theirs.as_array().unwrap().len(),
+        1,
+        "a donor sees only their own donations"
+    );
+    assert_eq!(api.total(&f).await, (3_000, 2));
+    let stats = api.server.stats();
+    assert_eq!((stats.accepted, stats.duplicates), (2, 7));
+}
+
+#[tokio::test]
+async fn hostile_input_gets_exact_4xx_and_the_server_stays_up() {
+    let api = Api::start().await;
+    let f = api.fundraiser().await;
+    let path = "/v1/donations/batch";
+    let cases: Vec<(&str, Vec<u8>, &str, StatusCode, &str)> = vec![
+        ("not json", b"{not json".to_vec(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
+        ("invalid utf-8", b"{\"donations\": [\"\xff\xfe\"]}".to_vec(), "application/json", StatusCode::BAD_REQUEST, "bad_request"),
+        // Refused at the first level that has the wrong shape, long before any recursion limit.
+        ("deep json", format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        ("deep json in a field", format!(r#"{{"donations":[{{"id":{}{}}}]}}"#, "[".repeat(5_000), "]".repeat(5_000)).into_bytes(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        ("wrong types", br#"{"donations": "many"}"#.to_vec(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        ("amount overflow", format!(r#"{{"donations":[{{"id":"{}","fundraiser_id":"{f}","amount":{{"minor_units":9223372036854775808,"currency":"USD"}},"visibility":"public","hide_amount":false,"payment_token":"tok_ok"}}]}}"#, uuid(9)).into_bytes(), "application/json", StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        ("not json content type", b"{}".to_vec(), "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        ("oversized", vec![b' '; 2 * 1024 * 1024], "application/json", StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        ("empty batch", br#"{"donations": []}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "empty_batch"),
+    ];
+    for (name, body, ct, status, want) in cases {
+        let (s, resp) = api.raw(path, "dev-donor-1", ct, body).await;
+        assert_eq!((s, code(&resp)), (status, want), "{name}: {resp}");
+    }
+    let huge: Vec<_> = (0..101)
+        .map(|i| item(&uuid(100 + i), &f, 100, "tok_ok"))
+        .collect();
+    let (s, resp) = api.batch("dev-donor-1", huge).await;
+    assert_eq!(
+        (s, code(&resp)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large")
+    );
+    // Nothing above changed anything.
+    assert_eq!(api.total(&f).await, (0, 0));
+    assert_eq!(api.server.stats().donation_items_received, 0);
+
+    // Item-level abuse is a per-item rejection with the rules' code.
+    let mut eur = item(&uuid(20), &f, 1_000, "tok_ok");
+    eur["amount"]["currency"] = json!("EUR");
+    let mut sql = item(&uuid(23), &f, 1_000, "tok_ok");
+    sql["message"] = json!("'); DROP TABLE donations; -- <script>alert(1)</script>");
+    let (_, r) = api
+        .batch(
+            "dev-donor-1",
+            vec![
+                item(&uuid(21), &f, -500, "tok_ok"),
+                item(&uuid(22), &f, i64::MAX, "tok_ok"),
+                eur,
+                sql,
+            ],
+        )
+        .await;
+    let codes: Vec<_> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["code"].clone())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            json!("below_minimum"),
+            json!("above_maximum"),
+            json!("currency_mismatch"),
+            Value::Null
+        ]
+    );
+    // SQL-looking and script text is stored and returned as data, never run.
+    let (_, entries) = api
+        .call(
+            Method::GET,
+            &format!("/v1/fundraisers/{f}/donations"),
+            "dev-donor-2",
+            None,
+        )
+        .await;
+    assert_eq!(
+        entries[0]["message"],
+        "'); DROP TABLE donations; -- <script>alert(1)</script>"
+    );
+    assert_eq!(api.total(&f).await, (1_000, 1));
+    let (s, _) = api
+        .call(Method::GET, "/v1/config", "dev-donor-1", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "the server is still up");
+}
+
+#[tokio::test]
+async fn names_and_amounts_are_masked_per_viewer() {
+    let api = Api::start().await;
+    let f = api.fundraiser().await;
+    let mut anon = item(&uuid(1), &f, 1_000, "tok_ok");
+    anon["visibility"] = json!("anonymous");
+    let mut hidden = item(&uuid(2), &f, 2_000, "tok_ok");
+    hidden["visibility"] = json!("hidden_from_public");
+    hidden["hide_amount"] = json!(true);
+    api.batch("dev-donor-1", vec![anon, hidden]).await;
+    api.batch("dev-donor-2", vec![item(&uuid(3), &f, 3_000, "tok_ok")])
+        .await;
+    let view = |token: &'static str| {
+        let api = &api;
+        let f = f.clone();
+        async move {
+            let (_, e) = api
+                .call(
+                    Method::GET,
+                    &format!("/v1/fundraisers/{f}/donations"),
+                    token,
+                    None,
+                )
+                .await;
+            let mut rows: Vec<_> = e
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["id"].as_str().unwrap().to_owned(),
+                        d["donor_name"].clone(),
+                        d["amount"]["minor_units"].clone(),
+                    )
+                })
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            rows
+        }
+    };
+    let public = view("dev-minor").await;
+    assert_eq!(
+        public,
+        vec![
+            (uuid(1), Value::Null, json!(1_000)),
+            (uuid(2), Value::Null, Value::Null),
+            (uuid(3), json!("Dana Donor"), json!(3_000)),
+        ]
+    );
+    let organiser = view("dev-organiser").await;
+    assert_eq!(
+        organiser,
+        vec![
+            (uuid(1), Value::Null, json!(1_000)), // anonymous: never, not even to the organiser
+            (uuid(2), json!("Dan Donor"), json!(2_000)),
+            (uuid(3), json!("Dana Donor"), json!(3_000)),
+        ]
+    );
+    let donor = view("dev-donor-1").await;
+    assert_eq!(
+        donor[0],
+        (uuid(1), json!("Dan Donor"), json!(1_000)),
+        "donors see their own"
+    );
+    // No view anywhere carries an anonymous donor's name.
+    for token in ["dev-minor", "dev-organiser", "dev-donor-2"] {
+        let (_, e) = api
+            .call(
+                Method::GET,
+                &format!("/v1/fundraisers/{f}/donations"),
+                token,
+                None,
+            )
+            .await;
+        let (_, changes) = api
+            .call(Method::GET, "/v1/fundraisers/changes", token, None)
+            .await;
+        let (_, me) = api.call(Method::GET, "/v1/me/donations", token, None).await;
+        for v in [e, changes, me] {
+            assert!(
+                !v.to_string()
+                    .contains("Dan Donor\",\"amount\":{\"minor_units\":1000"),
+                "{token}: {v}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn changes_feed_pages_with_a_cursor() {
+    let mut options = ServerOptions::default();
+    options.config.limits.max_active_fundraisers_per_organiser = 10;
+    let api = Api::with(options).await;
+    for i in 0..3 {
+        api.create("dev-organiser", &format!("k{i}"), draft("US", "USD"))
+            .await;
+    }
+    let mut cursor = String::new();
+    let mut seen = Vec::new();
+    loop {
+        let (s, page) = api
+            .call(
+                Method::GET,
+                &format!("/v1/fundraisers/changes?since={cursor}&limit=2"),
+                "dev-donor-1",
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        for f in page["fundraisers"].as_array().unwrap() {
+            seen.push(f["id"].as_str().unwrap().to_owned());
+        }
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 3);
+    let (_, empty) = api
+        .call(
+            Method::GET,
+            &format!("/v1/fundraisers/changes?since={cursor}"),
+            "dev-donor-1",
+            None,
+        )
+        .await;
+    assert_eq!(empty["fundraisers"], json!([]));
+    // A donation bumps its fundraiser into the feed again.
+    api.batch("dev-donor-1", vec![item(&uuid(1), &seen[0], 500, "tok_ok")])
+        .await;
+    let (_, after) = api
+        .call(
+            Method::GET,
+            &format!("/v1/fundraisers/changes?since={cursor}"),
+            "dev-donor-1",
+            None,
+        )
+        .await;
+    assert_eq!(after["fundraisers"][0]["id"], json!(seen[0]));
+    for (q, want) in [
+        ("since=garbage", "bad_cursor"),
+        ("since=c-1", "bad_cursor"),
+        ("limit=0", "bad_limit"),
+        ("limit=501", "bad_limit"),
+        ("limit=x", "bad_limit"),
+    ] {
+        let (s, body) = api
+            .call(
+                Method::GET,
+                &format!("/v1/fundraisers/changes?{q}"),
+                "dev-donor-1",
+                None,
+            )
+            .await;
+        assert_eq!((s, code(&body)), (StatusCode::BAD_REQUEST, want), "{q}");
+    }
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after() {
+    let api = Api::with(ServerOptions {
+        rate_limit_per_minute: 3,
+        ..ServerOptions::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            api.call(Method::GET, "/v1/config", "dev-donor-1", None)
+                .await
+                .0,
+            StatusCode::OK
+        );
+    }
+    let resp = api
+        .http
+        .get(api.url("/v1/config"))
+        .bearer_auth("dev-donor-1")
+        .send()
+        .await
+        .unwrap();
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    let (s, body) = read(resp).await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    // Per user: another user is not limited.
+    assert_eq!(
+        api.call(Method::GET, "/v1/config", "dev-donor-2", None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_restart_on_the_same_file_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || ServerOptions {
+        database: Database::Path(dir.path().join("s.db")),
+        ..ServerOptions::default()
+    };
+    let api = Api::with(options()).await;
+    let f = api.fundraiser().await;
+    api.batch("dev-donor-1", vec![item(&uuid(1), &f, 700, "tok_ok")])
+        .await;
+    api.server.shutdown().await;
+    let api = Api::with(options()).await;
+    assert_eq!(api.total(&f).await, (700, 1));
+    let (_, again) = api
+        .batch("dev-donor-1", vec![item(&uuid(1), &f, 700, "tok_ok")])
+        .await;
+    assert_eq!(
+        again["results"][0]["duplicate"], true,
+        "dedup survives a restart"
+    );
+}
