@@ -91,6 +91,10 @@ use crate::money::{self, Money};
 /// Longest id (fundraiser, nonprofit) accepted in any request.
 const MAX_ID_LEN: usize = 64;
 
+/// Card numbers (PANs) have 13 to 19 digits (ISO/IEC 7812).
+const CARD_MIN_DIGITS: usize = 13;
+const CARD_MAX_DIGITS: usize = 19;
+
 /// The draft with its texts trimmed, as it will be stored and sent.
 pub fn normalize_draft(draft: &FundraiserDraft) -> FundraiserDraft {
     let mut d = draft.clone();
@@ -127,34 +131,50 @@ pub fn validate_draft(draft: &FundraiserDraft, limits: &Limits) -> Vec<Validatio
         limits.story_max_chars,
         true,
     );
-    match money::currency_for_country(&d.country) {
-        None => issues.push(issue(
-            "country",
-            IssueCode::Required,
-            "choose the country the fundraiser is in",
-        )),
-        Some(expected) => {
-            if money::currency_exponent(&d.goal.currency).is_err() {
-                issues.push(issue(
-                    "goal",
-                    IssueCode::UnknownCurrency,
-                    "the goal's currency is not known",
-                ));
-            } else if expected != d.goal.currency {
-                issues.push(issue(
-                    "goal",
-                    IssueCode::WrongCurrencyForCountry,
-                    &format!("a fundraiser in {} raises money in {expected}", d.country),
-                ));
-            } else {
-                check_range(
-                    &mut issues,
-                    "goal",
-                    &d.goal,
-                    limits.goal_min_major,
-                    limits.goal_max_major,
-                );
-            }
+    let country_currency = money::currency_for_country(&d.country);
+    if money::currency_exponent(&d.goal.currency).is_err() {
+        issues.push(issue(
+            "goal",
+            IssueCode::UnknownCurrency,
+            "the goal's currency is not known",
+        ));
+    } else if let Some(expected) = country_currency
+        .as_deref()
+        .filter(|expected| *expected != d.goal.currency)
+    {
+        // The range is not checked in a currency the fundraiser cannot use.
+        issues.push(issue(
+            "goal",
+            IssueCode::WrongCurrencyForCountry,
+            &format!("a fundraiser in {} raises money in {expected}", d.country),
+        ));
+    } else {
+        // With an unknown country the goal is still checked in its own currency, so that
+        // every problem shows at once.
+        check_range(
+            &mut issues,
+            "goal",
+            &d.goal,
+            limits.goal_min_major,
+            limits.goal_max_major,
+        );
+    }
+    if country_currency.is_none() {
+        if d.country.is_empty() {
+            issues.push(issue(
+                "country",
+                IssueCode::Required,
+                "choose the country the fundraiser is in",
+            ));
+        } else {
+            issues.push(issue(
+                "country",
+                IssueCode::InvalidId,
+                &format!(
+                    "{:?} is not an ISO 3166 country code with a currency",
+                    d.country
+                ),
+            ));
         }
     }
     issues
@@ -245,50 +265,82 @@ pub fn validate_extension(
     limits: &Limits,
 ) -> Result<u32, Vec<ValidationIssue>> {
     let step = limits.extension_step_days;
+    let mut issues = Vec::new();
     if extra_days == 0 || step == 0 || extra_days % step != 0 {
-        return Err(vec![issue(
+        issues.push(issue(
             "duration_days",
             IssueCode::InvalidDuration,
             &format!("fundraisers are extended in steps of {step} days"),
-        )]);
+        ));
     }
-    match current_days.checked_add(extra_days) {
-        Some(total) if total <= limits.max_duration_days => Ok(total),
-        _ => Err(vec![issue(
+    let total = current_days
+        .checked_add(extra_days)
+        .filter(|total| *total <= limits.max_duration_days);
+    if total.is_none() {
+        issues.push(issue(
             "duration_days",
             IssueCode::InvalidDuration,
             &format!(
                 "a fundraiser runs at most {} days in all",
                 limits.max_duration_days
             ),
-        )]),
+        ));
+    }
+    match total {
+        Some(total) if issues.is_empty() => Ok(total),
+        _ => Err(issues),
     }
 }
 
 /// True if `text` holds a card number: 13–19 digits passing Luhn, possibly written with
 /// single spaces or dashes between digits.
 pub fn contains_card_number(text: &str) -> bool {
-    // Runs of digits joined by single spaces or dashes; a run of 13–19 digits that passes
-    // Luhn is a card number. Longer runs (order numbers) are not checked window by window,
-    // which would flag most long numbers.
-    let is_card = |run: &[u8]| (13..=19).contains(&run.len()) && luhn(run);
+    // A "run" is digit groups joined by single spaces or dashes (`4111 1111-1111 1111`).
+    // Every stretch of whole consecutive groups holding 13–19 digits is checked, so a card
+    // number followed by more numbers (`4111 1111 1111 1111 03 27`) is still found. A single
+    // unbroken run of 20+ digits (an order number) is not searched digit by digit: that
+    // would flag one long number in ten.
     let mut run: Vec<u8> = Vec::new();
+    let mut group_starts: Vec<usize> = Vec::new();
     let mut last_was_sep = false;
     for c in text.chars() {
-        if c.is_ascii_digit() {
-            run.push(c as u8 - b'0');
+        // `to_digit(10)` accepts ASCII digits only.
+        if let Some(d) = c.to_digit(10) {
+            if run.is_empty() || last_was_sep {
+                group_starts.push(run.len());
+            }
+            run.push(d as u8); // ok: a decimal digit fits in u8
             last_was_sep = false;
         } else if (c == ' ' || c == '-') && !run.is_empty() && !last_was_sep {
             last_was_sep = true;
         } else {
-            if is_card(&run) {
+            if run_has_card(&run, &group_starts) {
                 return true;
             }
             run.clear();
+            group_starts.clear();
             last_was_sep = false;
         }
     }
-    is_card(&run)
+    run_has_card(&run, &group_starts)
+}
+
+/// Whether whole consecutive groups of `run` (starting at `group_starts`) make a card number.
+fn run_has_card(run: &[u8], group_starts: &[usize]) -> bool {
+    // Group boundaries: where each group starts, and where the run ends.
+    let bounds: Vec<usize> = group_starts.iter().copied().chain([run.len()]).collect();
+    for (i, &start) in group_starts.iter().enumerate() {
+        for &end in bounds.iter().skip(i + 1) {
+            let len = end.saturating_sub(start);
+            if len > CARD_MAX_DIGITS {
+                break;
+            }
+            if len >= CARD_MIN_DIGITS && run.get(start..end).is_some_and(luhn) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn luhn(digits: &[u8]) -> bool {
@@ -322,7 +374,13 @@ fn issue(field: &str, code: IssueCode, message: &str) -> ValidationIssue {
 }
 
 /// Length in user-perceived characters, control characters and card numbers.
-/// Line breaks are allowed only where `multiline` (story, message); tabs never.
+///
+/// Line breaks (`\n`, `\r`, `\r\n`, U+2028, U+2029) are allowed only where `multiline`
+/// (story, message). Every other control character (Unicode category Cc) is refused in
+/// every field, tabs included: DESIGN.md §2 allows line breaks only, and a tab in a title or
+/// a story renders differently on every platform (apps may turn a pasted tab into spaces
+/// before validating). Format characters such as the zero-width joiner are not controls:
+/// emoji families need them.
 fn check_text(
     issues: &mut Vec<ValidationIssue>,
     field: &str,
@@ -350,9 +408,14 @@ fn check_text(
             &format!("{field} is limited to {max_chars} characters"),
         ));
     }
-    let bad_control = text
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r')));
+    let bad_control = text.chars().any(|c| {
+        let line_break = matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}');
+        if line_break {
+            !multiline
+        } else {
+            c.is_control()
+        }
+    });
     if bad_control {
         issues.push(issue(
             field,

@@ -37,6 +37,9 @@ fn codes(issues: &[ValidationIssue]) -> Vec<(&str, IssueCode)> {
 
 const L: fn() -> Limits = Limits::default;
 
+/// The (field, code) pairs a table row expects, in order.
+type Expected = &'static [(&'static str, IssueCode)];
+
 #[test]
 fn a_good_draft_has_no_issues() {
     assert_eq!(validate_draft(&draft(), &L()), vec![]);
@@ -189,7 +192,10 @@ fn goal_is_100_to_1_000_000_major_units_in_the_countrys_currency() {
     d.country = "XX".into();
     assert_eq!(
         codes(&validate_draft(&d, &L())),
-        vec![("country", IssueCode::Required)]
+        vec![
+            ("goal", IssueCode::UnknownCurrency),
+            ("country", IssueCode::InvalidId)
+        ]
     );
     // A zero-decimal currency: 100 JPY is 100 minor units.
     let mut jp = draft();
@@ -347,6 +353,573 @@ fn limits_come_from_config_not_constants() {
     );
 }
 
+fn usd(cents: i64) -> Money {
+    Money {
+        minor_units: cents,
+        currency: "USD".into(),
+    }
+}
+
+fn draft_with(f: impl FnOnce(&mut FundraiserDraft)) -> FundraiserDraft {
+    let mut d = draft();
+    f(&mut d);
+    d
+}
+
+#[test]
+fn title_boundaries_in_user_perceived_characters() {
+    use IssueCode::*;
+    let family = "👨‍👩‍👧‍👦"; // man ZWJ woman ZWJ girl ZWJ boy: 7 code points, 25 bytes
+    let flag = "🇮🇪"; // two regional indicators
+    let thumbs = "👍🏽"; // emoji + skin tone modifier
+    let cases: Vec<(String, Vec<IssueCode>)> = vec![
+        ("a".to_string(), vec![]),
+        ("a".repeat(59), vec![]),
+        ("a".repeat(60), vec![]),
+        ("a".repeat(61), vec![TooLong]),
+        (family.repeat(59), vec![]),
+        (family.repeat(60), vec![]),
+        (family.repeat(61), vec![TooLong]),
+        (format!("{}{family}", "a".repeat(59)), vec![]),
+        (format!("{}{family}", "a".repeat(60)), vec![TooLong]),
+        (flag.repeat(60), vec![]),
+        (flag.repeat(61), vec![TooLong]),
+        (thumbs.repeat(60), vec![]),
+        (thumbs.repeat(61), vec![TooLong]),
+        ("é".repeat(61), vec![TooLong]),
+        ("e\u{301}".repeat(61), vec![TooLong]),
+        // Surrounding whitespace (including line breaks) is trimmed before counting.
+        (format!("\n\t {} \r\n", "a".repeat(60)), vec![]),
+        (format!("\u{a0}{}\u{3000}", "a".repeat(60)), vec![]),
+        ("".into(), vec![Required]),
+        (" \t\n ".into(), vec![Required]),
+        // Too long and a control character: both reported.
+        (
+            format!("{}\u{7}", "a".repeat(61)),
+            vec![TooLong, ControlCharacter],
+        ),
+    ];
+    for (title, want) in cases {
+        let d = draft_with(|d| d.title = title.clone());
+        let got: Vec<IssueCode> = validate_draft(&d, &L()).iter().map(|i| i.code).collect();
+        assert_eq!(got, want, "title {title:?}");
+        assert!(got.is_empty() || validate_draft(&d, &L())[0].field == "title");
+    }
+}
+
+#[test]
+fn story_and_message_boundaries() {
+    use IssueCode::*;
+    for (story, want) in [
+        ("x".repeat(4_999), vec![]),
+        ("x".repeat(5_000), vec![]),
+        ("x".repeat(5_001), vec![TooLong]),
+        ("👨‍👩‍👧".repeat(5_000), vec![]),
+        ("👨‍👩‍👧".repeat(5_001), vec![TooLong]),
+        ("\r\n".repeat(10), vec![Required]),
+        ("x".into(), vec![]),
+    ] {
+        let d = draft_with(|d| d.story = story.clone());
+        let got: Vec<IssueCode> = validate_draft(&d, &L()).iter().map(|i| i.code).collect();
+        assert_eq!(got, want, "story of {} chars", story.len());
+    }
+    for (message, want) in [
+        (Some("x".repeat(279)), vec![]),
+        (Some("x".repeat(280)), vec![]),
+        (Some("x".repeat(281)), vec![TooLong]),
+        (Some("🇺🇸".repeat(280)), vec![]),
+        (Some("🇺🇸".repeat(281)), vec![TooLong]),
+        (Some(format!("  {}  ", "x".repeat(280))), vec![]),
+        (Some(" \n ".into()), vec![]),
+        (Some("".into()), vec![]),
+        (None, vec![]),
+    ] {
+        let mut r = donation(500);
+        r.message = message.clone();
+        let got: Vec<IssueCode> = validate_donation(&r, "USD", &L())
+            .iter()
+            .map(|i| i.code)
+            .collect();
+        assert_eq!(got, want, "message {message:?}");
+    }
+}
+
+/// Decision: line breaks (`\n`, `\r`, `\r\n`, U+2028, U+2029) are allowed in the story and
+/// the message only; tabs and every other Cc control character are refused everywhere.
+#[test]
+fn control_characters_per_field() {
+    let multiline_ok = ["a\nb", "a\r\nb", "a\rb", "a\u{2028}b", "a\u{2029}b"];
+    let refused_everywhere = [
+        "a\tb",
+        "a\0b",
+        "a\u{7}b",
+        "a\u{1b}[2Jb",
+        "a\u{7f}b",
+        "a\u{85}b",
+        "a\u{9b}b",
+        "a\u{b}b",
+        "a\u{c}b",
+    ];
+    // Not controls: joiners, marks and other format characters used by real text.
+    let allowed_everywhere = ["a\u{200d}b", "a\u{301}", "\u{200f}שלום", "a\u{a0}b", "a b"];
+    for text in multiline_ok {
+        let d = draft_with(|d| {
+            d.title = text.into();
+            d.story = text.into();
+        });
+        assert_eq!(
+            codes(&validate_draft(&d, &L())),
+            vec![("title", IssueCode::ControlCharacter)],
+            "{text:?}"
+        );
+        let mut r = donation(500);
+        r.message = Some(text.into());
+        assert_eq!(validate_donation(&r, "USD", &L()), vec![], "{text:?}");
+    }
+    for text in refused_everywhere {
+        let d = draft_with(|d| {
+            d.title = text.into();
+            d.story = text.into();
+        });
+        assert_eq!(
+            codes(&validate_draft(&d, &L())),
+            vec![
+                ("title", IssueCode::ControlCharacter),
+                ("story", IssueCode::ControlCharacter)
+            ],
+            "{text:?}"
+        );
+        let mut r = donation(500);
+        r.message = Some(text.into());
+        assert_eq!(
+            codes(&validate_donation(&r, "USD", &L())),
+            vec![("message", IssueCode::ControlCharacter)],
+            "{text:?}"
+        );
+    }
+    for text in allowed_everywhere {
+        let d = draft_with(|d| {
+            d.title = text.into();
+            d.story = text.into();
+        });
+        assert_eq!(validate_draft(&d, &L()), vec![], "{text:?}");
+    }
+}
+
+#[test]
+fn card_numbers_luhn_lengths_and_separators() {
+    let cases: &[(&str, bool)] = &[
+        // 16 digits: Luhn valid vs one digit off.
+        ("4111111111111111", true),
+        ("4111111111111112", false),
+        ("5555555555554444", true),
+        ("5555555555554445", false),
+        ("4012888888881881", true),
+        ("4012888888881882", false),
+        // 12 and 20 digits are not card lengths, even when they pass Luhn.
+        ("411111111117", false),         // 12 digits, Luhn valid
+        ("41111111111111111115", false), // 20 digits, Luhn valid
+        // 13 and 19 digits are.
+        ("4222222222222", true),
+        ("6304000000000000000", true),
+        // Separators: single spaces or dashes, in any grouping, mixed.
+        ("4111 1111 1111 1111", true),
+        ("4111-1111-1111-1111", true),
+        ("4111 1111-1111 1111", true),
+        ("41 11 11 11 11 11 11 11", true),
+        ("3782 822463 10005", true),       // Amex grouping 4-6-5
+        ("4111--1111--1111--1111", false), // a doubled separator breaks the number
+        ("4111.1111.1111.1111", false),
+        ("4111 1111 1111 1112", false),
+        // Inside text, next to letters and punctuation.
+        ("card:4111111111111111.", true),
+        ("(4111 1111 1111 1111)", true),
+        ("ref4111111111111111x", true),
+        // Followed or preceded by other numbers in the same run.
+        ("4111 1111 1111 1111 03 27", true),
+        ("card 4111 1111 1111 1111 123", true),
+        ("12 4111 1111 1111 1111", true),
+        // Not cards: phone numbers, dates, amounts, long references.
+        ("call 555-123-4567", false),
+        ("+44 20 7946 0958", false),
+        ("+1 (555) 123-4567", false),
+        ("on 2024-05-01 we raised 1,000", false),
+        // One unbroken 23-digit reference is not searched inside (documented choice).
+        ("order 41111111111111110000000", false),
+        ("", false),
+        ("no digits at all", false),
+    ];
+    for (text, want) in cases {
+        assert_eq!(contains_card_number(text), *want, "{text:?}");
+    }
+}
+
+#[test]
+fn card_numbers_are_refused_in_the_nonprofit_and_fundraiser_ids() {
+    let d = draft_with(|d| {
+        d.kind = FundraiserKind::Nonprofit {
+            nonprofit_id: "4111-1111-1111-1111".into(),
+        }
+    });
+    assert_eq!(
+        codes(&validate_draft(&d, &L())),
+        vec![("nonprofit_id", IssueCode::CardNumber)]
+    );
+    let mut r = donation(500);
+    r.fundraiser_id = "4111111111111111".into();
+    assert_eq!(
+        codes(&validate_donation(&r, "USD", &L())),
+        vec![("fundraiser_id", IssueCode::CardNumber)]
+    );
+    // A 16-digit id failing Luhn is just an id.
+    r.fundraiser_id = "4111111111111112".into();
+    assert_eq!(validate_donation(&r, "USD", &L()), vec![]);
+}
+
+#[test]
+fn goal_boundaries_per_currency() {
+    use IssueCode::*;
+    // (country, currency, minor units, expected)
+    let cases: &[(&str, &str, i64, Option<IssueCode>)] = &[
+        ("US", "USD", 9_999, Some(BelowMinimum)),       // 99.99
+        ("US", "USD", 10_000, None),                    // 100.00
+        ("US", "USD", 100_000_000, None),               // 1,000,000.00
+        ("US", "USD", 100_000_001, Some(AboveMaximum)), // 1,000,000.01
+        ("US", "USD", 0, Some(BelowMinimum)),
+        ("US", "USD", -10_000, Some(BelowMinimum)),
+        ("US", "USD", i64::MAX, Some(AboveMaximum)),
+        ("US", "USD", i64::MIN, Some(BelowMinimum)),
+        ("GB", "GBP", 9_999, Some(BelowMinimum)),
+        ("GB", "GBP", 10_000, None),
+        ("GB", "GBP", 100_000_000, None),
+        ("GB", "GBP", 100_000_001, Some(AboveMaximum)),
+        ("IE", "EUR", 9_999, Some(BelowMinimum)),
+        ("IE", "EUR", 10_000, None),
+        ("IE", "EUR", 100_000_000, None),
+        ("IE", "EUR", 100_000_001, Some(AboveMaximum)),
+        ("JP", "JPY", 99, Some(BelowMinimum)),
+        ("JP", "JPY", 100, None),
+        ("JP", "JPY", 1_000_000, None),
+        ("JP", "JPY", 1_000_001, Some(AboveMaximum)),
+        ("BH", "BHD", 99_999, Some(BelowMinimum)), // 99.999
+        ("BH", "BHD", 100_000, None),
+        ("BH", "BHD", 1_000_000_000, None),
+        ("BH", "BHD", 1_000_000_001, Some(AboveMaximum)),
+        // Country and currency compared case-insensitively after trimming.
+        (" us ", "usd", 10_000, None),
+        ("ie", " eur", 10_000, None),
+    ];
+    for &(country, currency, minor, want) in cases {
+        let d = draft_with(|d| {
+            d.country = country.into();
+            d.goal = Money {
+                minor_units: minor,
+                currency: currency.into(),
+            };
+        });
+        let got: Vec<_> = validate_draft(&d, &L());
+        assert_eq!(
+            codes(&got),
+            want.map(|c| ("goal", c)).into_iter().collect::<Vec<_>>(),
+            "{country} {currency} {minor}"
+        );
+    }
+}
+
+#[test]
+fn goal_currency_and_country_issues() {
+    use IssueCode::*;
+    let cases: &[(&str, &str, i64, Expected)] = &[
+        ("US", "EUR", 10_000, &[("goal", WrongCurrencyForCountry)]),
+        ("IE", "GBP", 10_000, &[("goal", WrongCurrencyForCountry)]),
+        ("GB", "USD", 1, &[("goal", WrongCurrencyForCountry)]),
+        ("US", "XAU", 10_000, &[("goal", UnknownCurrency)]),
+        ("US", "", 10_000, &[("goal", UnknownCurrency)]),
+        ("US", "US", 10_000, &[("goal", UnknownCurrency)]),
+        // Unknown country: said so, and the goal is still checked in its own currency.
+        ("", "USD", 10_000, &[("country", Required)]),
+        ("  ", "USD", 10_000, &[("country", Required)]),
+        ("ZZ", "USD", 10_000, &[("country", InvalidId)]),
+        ("USA", "USD", 10_000, &[("country", InvalidId)]),
+        (
+            "UK",
+            "GBP",
+            1,
+            &[("goal", BelowMinimum), ("country", InvalidId)],
+        ),
+        (
+            "ZZ",
+            "ZZZ",
+            1,
+            &[("goal", UnknownCurrency), ("country", InvalidId)],
+        ),
+    ];
+    for &(country, currency, minor, want) in cases {
+        let d = draft_with(|d| {
+            d.country = country.into();
+            d.goal = Money {
+                minor_units: minor,
+                currency: currency.into(),
+            };
+        });
+        assert_eq!(
+            codes(&validate_draft(&d, &L())),
+            want.to_vec(),
+            "{country:?} {currency:?} {minor}"
+        );
+    }
+}
+
+#[test]
+fn donation_boundaries_per_currency() {
+    use IssueCode::*;
+    let cases: &[(&str, i64, Option<IssueCode>)] = &[
+        ("USD", 99, Some(BelowMinimum)),        // 0.99
+        ("USD", 100, None),                     // 1.00
+        ("USD", 1_000_000, None),               // 10,000.00
+        ("USD", 1_000_001, Some(AboveMaximum)), // 10,000.01
+        ("USD", 0, Some(BelowMinimum)),
+        ("USD", i64::MIN, Some(BelowMinimum)),
+        ("USD", i64::MAX, Some(AboveMaximum)),
+        ("GBP", 99, Some(BelowMinimum)),
+        ("GBP", 100, None),
+        ("EUR", 1_000_000, None),
+        ("EUR", 1_000_001, Some(AboveMaximum)),
+        ("JPY", 0, Some(BelowMinimum)),
+        ("JPY", 1, None),
+        ("JPY", 10_000, None),
+        ("JPY", 10_001, Some(AboveMaximum)),
+        ("BHD", 999, Some(BelowMinimum)), // 0.999
+        ("BHD", 1_000, None),
+        ("BHD", 10_000_000, None),
+        ("BHD", 10_000_001, Some(AboveMaximum)),
+    ];
+    for &(currency, minor, want) in cases {
+        let mut r = donation(minor);
+        r.amount.currency = currency.into();
+        assert_eq!(
+            codes(&validate_donation(&r, currency, &L())),
+            want.map(|c| ("amount", c)).into_iter().collect::<Vec<_>>(),
+            "{currency} {minor}"
+        );
+    }
+    // Same currency compared case-insensitively; a different one is a mismatch even
+    // when the amount itself would be out of range.
+    let mut r = donation(100);
+    r.amount.currency = "usd".into();
+    assert_eq!(validate_donation(&r, " USD ", &L()), vec![]);
+    let r = donation(1);
+    assert_eq!(
+        codes(&validate_donation(&r, "GBP", &L())),
+        vec![("amount", IssueCode::CurrencyMismatch)]
+    );
+}
+
+#[test]
+fn donation_ids_and_tokens() {
+    use IssueCode::*;
+    let cases: &[(&str, &str, Expected)] = &[
+        ("fr_123", "tok", &[]),
+        ("  fr_123  ", " tok ", &[]),
+        ("", "tok", &[("fundraiser_id", Required)]),
+        ("   ", "tok", &[("fundraiser_id", Required)]),
+        ("fr 123", "tok", &[("fundraiser_id", InvalidId)]),
+        ("fr\u{0}123", "tok", &[("fundraiser_id", InvalidId)]),
+        ("fr/../x", "tok", &[("fundraiser_id", InvalidId)]),
+        ("fr_123", "", &[("payment_token", Required)]),
+        ("fr_123", "  ", &[("payment_token", Required)]),
+        ("fr_123", "tok\n2", &[("payment_token", InvalidId)]),
+        (
+            "",
+            "",
+            &[("fundraiser_id", Required), ("payment_token", Required)],
+        ),
+    ];
+    for &(id, token, want) in cases {
+        let mut r = donation(500);
+        r.fundraiser_id = id.into();
+        r.payment_token = token.into();
+        assert_eq!(
+            codes(&validate_donation(&r, "USD", &L())),
+            want.to_vec(),
+            "{id:?} {token:?}"
+        );
+    }
+    for (len, ok) in [(1, true), (63, true), (64, true), (65, false)] {
+        let mut r = donation(500);
+        r.fundraiser_id = "f".repeat(len);
+        assert_eq!(validate_donation(&r, "USD", &L()).is_empty(), ok, "{len}");
+        let d = draft_with(|d| {
+            d.kind = FundraiserKind::Nonprofit {
+                nonprofit_id: "n".repeat(len),
+            }
+        });
+        assert_eq!(validate_draft(&d, &L()).is_empty(), ok, "{len}");
+    }
+}
+
+#[test]
+fn a_donation_with_every_problem_lists_them_all() {
+    let r = DonationRequest {
+        fundraiser_id: "".into(),
+        amount: usd(50),
+        message: Some(format!("{}\u{7} 4111 1111 1111 1111", "x".repeat(300))),
+        visibility: Visibility::Anonymous,
+        hide_amount: true,
+        payment_token: " ".into(),
+    };
+    let issues = validate_donation(&r, "USD", &L());
+    assert_eq!(
+        codes(&issues),
+        vec![
+            ("fundraiser_id", IssueCode::Required),
+            ("amount", IssueCode::BelowMinimum),
+            ("message", IssueCode::TooLong),
+            ("message", IssueCode::ControlCharacter),
+            ("message", IssueCode::CardNumber),
+            ("payment_token", IssueCode::Required),
+        ]
+    );
+    assert!(issues.iter().all(|i| !i.message.trim().is_empty()));
+}
+
+#[test]
+fn a_draft_with_every_problem_lists_them_all() {
+    let d = FundraiserDraft {
+        kind: FundraiserKind::Nonprofit {
+            nonprofit_id: "bad id!".into(),
+        },
+        category: Category::Community,
+        title: format!("{}\t4111111111111111", "t".repeat(60)),
+        story: "".into(),
+        goal: Money {
+            minor_units: 100_000_001,
+            currency: "USD".into(),
+        },
+        country: "US".into(),
+    };
+    assert_eq!(
+        codes(&validate_draft(&d, &L())),
+        vec![
+            ("nonprofit_id", IssueCode::InvalidId),
+            ("title", IssueCode::TooLong),
+            ("title", IssueCode::ControlCharacter),
+            ("title", IssueCode::CardNumber),
+            ("story", IssueCode::Required),
+            ("goal", IssueCode::AboveMaximum),
+        ]
+    );
+}
+
+#[test]
+fn normalizing_trims_and_uppercases() {
+    let d = FundraiserDraft {
+        kind: FundraiserKind::Nonprofit {
+            nonprofit_id: " npo_1 ".into(),
+        },
+        category: Category::Faith,
+        title: "\n Title \t".into(),
+        story: "  Story\nline  ".into(),
+        goal: Money {
+            minor_units: 10_000,
+            currency: " gbp".into(),
+        },
+        country: "gb ".into(),
+    };
+    let n = normalize_draft(&d);
+    assert_eq!(n.title, "Title");
+    assert_eq!(n.story, "Story\nline");
+    assert_eq!(n.goal.currency, "GBP");
+    assert_eq!(n.country, "GB");
+    assert_eq!(
+        n.kind,
+        FundraiserKind::Nonprofit {
+            nonprofit_id: "npo_1".into()
+        }
+    );
+    assert_eq!(normalize_draft(&n), n, "normalizing twice changes nothing");
+    assert_eq!(validate_draft(&d, &L()), vec![]);
+
+    let mut r = donation(500);
+    r.fundraiser_id = " fr_1 ".into();
+    r.amount.currency = "usd ".into();
+    r.message = Some("  hi  ".into());
+    r.payment_token = " tok ".into();
+    let n = normalize_donation(&r);
+    assert_eq!(n.fundraiser_id, "fr_1");
+    assert_eq!(n.amount.currency, "USD");
+    assert_eq!(n.message.as_deref(), Some("hi"));
+    assert_eq!(n.payment_token, "tok");
+    assert_eq!(normalize_donation(&n), n);
+}
+
+#[test]
+fn extension_boundaries() {
+    let l = L();
+    let cases: &[(u32, u32, Result<u32, usize>)] = &[
+        (30, 30, Ok(60)),
+        (30, 60, Ok(90)),
+        (60, 30, Ok(90)),
+        (0, 90, Ok(90)),
+        (90, 30, Err(1)),       // over the maximum
+        (61, 30, Err(1)),       // 91 days
+        (30, 90, Err(1)),       // 120 days
+        (30, 0, Err(1)),        // nothing to extend
+        (30, 29, Err(1)),       // not a step
+        (30, 31, Err(1)),       // not a step
+        (60, 45, Err(2)),       // not a step, and over the maximum
+        (u32::MAX, 30, Err(1)), // overflow is over the maximum, not a panic
+        (u32::MAX, u32::MAX, Err(2)),
+    ];
+    for &(current, extra, want) in cases {
+        let got = validate_extension(current, extra, &l);
+        match (want, got) {
+            (Ok(total), got) => assert_eq!(got, Ok(total), "{current}+{extra}"),
+            (Err(n), Ok(total)) => panic!("{current}+{extra} gave {total}, wanted {n} issues"),
+            (Err(n), Err(issues)) => {
+                assert_eq!(issues.len(), n, "{current}+{extra}: {issues:?}");
+                assert!(issues
+                    .iter()
+                    .all(|i| i.field == "duration_days" && i.code == IssueCode::InvalidDuration));
+            }
+        }
+    }
+    // Steps and maximum come from the limits.
+    let weekly = Limits {
+        extension_step_days: 7,
+        max_duration_days: 44,
+        ..Limits::default()
+    };
+    assert_eq!(validate_extension(30, 14, &weekly), Ok(44));
+    assert!(validate_extension(30, 30, &weekly).is_err());
+    assert!(validate_extension(30, 21, &weekly).is_err());
+    let no_steps = Limits {
+        extension_step_days: 0,
+        ..Limits::default()
+    };
+    assert!(validate_extension(30, 30, &no_steps).is_err());
+}
+
+proptest::proptest! {
+    #[test]
+    fn card_search_never_panics_and_finds_planted_cards(
+        before in "[0-9a-z -]{0,30}",
+        after in "[a-z .]{0,30}",
+    ) {
+        let _ = contains_card_number(&before);
+        // A card number after a letter or a separator break is always found.
+        let text = std::format!("{before}x 4111 1111 1111 1111.{after}");
+        proptest::prop_assert!(contains_card_number(&text), "{}", text);
+    }
+
+    #[test]
+    fn title_length_is_judged_in_graphemes(n in 1usize..=120) {
+        let d = draft_with(|d| d.title = "👩‍🚀".repeat(n));
+        let too_long = validate_draft(&d, &L()).iter().any(|i| i.code == IssueCode::TooLong);
+        proptest::prop_assert_eq!(too_long, n > 60);
+    }
+}
+
 proptest::proptest! {
     #[test]
     fn validation_never_panics(title in ".{0,80}", story in ".{0,200}", cents in proptest::num::i64::ANY, cur in ".{0,5}") {
@@ -361,4 +934,13 @@ proptest::proptest! {
         r.fundraiser_id = title;
         let _ = validate_donation(&r, "USD", &L());
     }
+}
+
+#[test]
+fn luhn_fixtures_are_what_they_claim() {
+    let digits = |s: &str| s.bytes().map(|b| b - b'0').collect::<Vec<u8>>();
+    assert!(luhn(&digits("411111111117")));
+    assert!(luhn(&digits("41111111111111111115")));
+    assert!(luhn(&digits("4111111111111111")));
+    assert!(!luhn(&digits("4111111111111112")));
 }
