@@ -1,7 +1,8 @@
 //! A JSON body extractor whose every rejection (too large, not JSON, invalid UTF-8, too
 //! deep, wrong types, wrong content type) is a JSON `Failure` with a precise code.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
@@ -35,5 +36,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 })
             }
         }
+    }
+}
+
+/// Query parameters, with a JSON 400 for a query that does not parse (e.g. a repeated key).
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|r| Failure::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text()))
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{authenticate, DevUser, RateLimiter};
 use crate::db::Db;
 use crate::error::Failure;
-use crate::extract::Body;
+use crate::extract::{Body, Params};
 use crate::payments;
 use crate::{Counters, ServerOptions};
 
@@ -132,22 +132,27 @@ fn fingerprint(parts: &[&str]) -> String {
 }
 
 /// The platform the client says it runs on (for rollout); Android when absent.
-fn platform(headers: &HeaderMap) -> Platform {
+fn platform(headers: &HeaderMap) -> Result<Platform, Failure> {
     match headers
         .get("x-fundkit-platform")
-        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_str().unwrap_or(""))
     {
-        Some(p) if p.eq_ignore_ascii_case("ios") => Platform::Ios,
-        _ => Platform::Android,
+        None | Some("android") => Ok(Platform::Android),
+        Some("ios") => Ok(Platform::Ios),
+        Some(_) => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad_platform",
+            "X-FundKit-Platform is android or ios",
+        )),
     }
 }
 
-fn context(user: &DevUser, headers: &HeaderMap) -> UserContext {
-    UserContext {
+fn context(user: &DevUser, headers: &HeaderMap) -> Result<UserContext, Failure> {
+    Ok(UserContext {
         country: user.country.into(),
-        platform: platform(headers),
+        platform: platform(headers)?,
         age_years: Some(user.age_years),
-    }
+    })
 }
 
 async fn config(State(state): Shared, headers: HeaderMap) -> Result<Response, Failure> {
@@ -176,7 +181,7 @@ async fn create_fundraiser(
         .to_owned();
     if let Availability::Unavailable { reason } = rollout::availability(
         &state.options.config.rollout,
-        &context(user, &headers),
+        &context(user, &headers)?,
         Action::CreateFundraiser,
     ) {
         return Err(Failure::new(
@@ -232,7 +237,7 @@ struct ChangesQuery {
 async fn changes(
     State(state): Shared,
     headers: HeaderMap,
-    Query(q): Query<ChangesQuery>,
+    Params(q): Params<ChangesQuery>,
 ) -> Result<Response, Failure> {
     state.user(&headers)?;
     let since = match q.since.as_deref().map(str::trim) {
@@ -310,7 +315,7 @@ async fn donation_batch(
     }
     if n > MAX_BATCH {
         return Err(Failure::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::BAD_REQUEST,
             "batch_too_large",
             format!("a batch carries at most {MAX_BATCH} donations"),
         ));
@@ -339,7 +344,7 @@ async fn donation_batch(
         })
         .collect();
     let config = state.options.config.clone();
-    let donor_ctx = context(donor, &headers);
+    let donor_ctx = context(donor, &headers)?;
     let (results, accepted, duplicates) = state
         .db(move |db| {
             db.apply_batch(donor, &items, now_ms(), |item, fundraiser| {
