@@ -163,7 +163,7 @@ class ShellTest {
         }
 
     @Test
-    fun `expiry with an injected clock`() =
+    fun `read back, cancel, and expiry with an injected clock`() =
         runBlocking {
             val created = usFundraiser
             val clock = ManualClock()
@@ -171,9 +171,16 @@ class ShellTest {
                 fk.refreshFundraiser(created.fundraiser.id)
                 fk.setOnline(false)
                 val d = (fk.donate(dev.fundkit.DonationRequest(created.fundraiser.id, Money(500, "USD"), null, dev.fundkit.Visibility.PUBLIC, false, "tok_ok")) as DonateOutcome.Queued).donation
+                // Read it back, then cancel a second one before it is sent.
+                assertEquals(listOf(d.id), fk.pendingDonations().map { it.id })
+                val second = (fk.donate(dev.fundkit.DonationRequest(created.fundraiser.id, Money(700, "USD"), null, dev.fundkit.Visibility.PUBLIC, false, "tok_ok")) as DonateOutcome.Queued).donation
+                assertEquals(DonationState.CANCELLED, fk.cancelDonation(second.id).state)
+                val again = runCatching { fk.cancelDonation(second.id) }.exceptionOrNull()
+                assertTrue(again is dev.fundkit.FundkitException.IllegalTransition, "cancelling twice is a typed error")
                 clock.advanceHours(25)
                 assertTrue(fk.pendingDonations().isEmpty())
                 assertEquals(DonationState.EXPIRED, fk.raw.donation(d.id)?.state)
+                assertEquals("expired_offline", fk.raw.donation(d.id)?.reason)
             }
         }
 }
