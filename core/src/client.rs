@@ -20,7 +20,7 @@ use crate::money::{self, Money};
 use crate::queue::{self, state::Event};
 use crate::rollout::{self, Action, Availability, UserContext};
 use crate::rules::{self, Limits, ValidationIssue};
-use crate::store::{NewDonation, Store};
+use crate::store::Store;
 use crate::sync::{self, AuthProvider, SyncReport, SyncState};
 use crate::wire::ServerConfig;
 
@@ -353,19 +353,12 @@ impl FundkitClient {
         // Donations whose window has passed no longer count towards the caps.
         shared.expire_due()?;
         let offline = !shared.is_online();
-        let new = NewDonation {
-            id: uuid::Uuid::now_v7().to_string(),
-            fundraiser_id: request.fundraiser_id,
-            amount: request.amount,
-            message: request.message,
-            visibility: request.visibility,
-            hide_amount: request.hide_amount,
-            payment_token: request.payment_token,
-            now_ms: shared.now_ms(),
-        };
-        let donation = shared.store.enqueue(&new, |pending| {
-            queue::check_caps(&new.amount, pending, &limits, offline)
-        })?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let donation = shared
+            .store
+            .enqueue(&id, &request, shared.now_ms(), |pending| {
+                queue::check_caps(&request.amount, pending, &limits, offline)
+            })?;
         tracing::info!(id = %donation.id, seq = donation.seq, offline, "donation queued");
         shared.notify_donations(vec![donation.clone()]);
         if !offline {

@@ -16,24 +16,13 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use crate::error::{Error, FundkitError};
-use crate::model::{Donation, DonationState, Fundraiser, FundraiserView, Visibility};
+use crate::model::{
+    Donation, DonationRequest, DonationState, Fundraiser, FundraiserView, Visibility,
+};
 use crate::money::Money;
 use crate::queue::state::{transition, Event};
 
 type Result<T> = std::result::Result<T, Error>;
-
-/// A donation about to be queued (already validated and normalised).
-#[derive(Debug, Clone)]
-pub(crate) struct NewDonation {
-    pub id: String,
-    pub fundraiser_id: String,
-    pub amount: Money,
-    pub message: Option<String>,
-    pub visibility: Visibility,
-    pub hide_amount: bool,
-    pub payment_token: String,
-    pub now_ms: i64,
-}
 
 /// What is pending (queued or sending) when a new donation is checked against the caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,11 +92,13 @@ impl Store {
 
     // ---- donations ----
 
-    /// Queues a donation if `check` accepts the pending summary, all in one IMMEDIATE
+    /// Queues a validated, normalised donation under `id` if `check` accepts the pending summary, all in one IMMEDIATE
     /// transaction so two threads cannot both slip under a cap. Returns once committed.
     pub fn enqueue(
         &self,
-        new: &NewDonation,
+        id: &str,
+        new: &DonationRequest,
+        now_ms: i64,
         check: impl FnOnce(PendingSummary) -> std::result::Result<(), FundkitError>,
     ) -> Result<Donation> {
         let mut conn = self.conn();
@@ -124,7 +115,7 @@ impl Store {
                  hide_amount, payment_token, state, created_at_ms, updated_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9)",
             params![
-                new.id,
+                id,
                 new.fundraiser_id,
                 new.amount.minor_units,
                 new.amount.currency,
@@ -132,18 +123,11 @@ impl Store {
                 visibility_str(new.visibility),
                 new.hide_amount,
                 new.payment_token,
-                new.now_ms,
+                now_ms,
             ],
         )?;
-        record_event(
-            &tx,
-            &new.id,
-            None,
-            DonationState::Queued,
-            "donate",
-            new.now_ms,
-        )?;
-        let donation = donation_in(&tx, &new.id)?
+        record_event(&tx, id, None, DonationState::Queued, "donate", now_ms)?;
+        let donation = donation_in(&tx, id)?
             .ok_or_else(|| Error::Corrupt("inserted donation vanished".into()))?;
         tx.commit()?;
         Ok(donation)
