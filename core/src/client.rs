@@ -529,8 +529,7 @@ impl FundkitClient {
     fn cached_fundraiser(&self, id: &str) -> Result<Fundraiser, FundkitError> {
         self.shared
             .store
-            .fundraiser_view(id)?
-            .map(|v| v.fundraiser)
+            .fundraiser(id)?
             .ok_or_else(|| FundkitError::NotFound {
                 what: format!("fundraiser {id}"),
             })

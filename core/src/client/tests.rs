@@ -575,7 +575,7 @@ fn erased_tokens_do_not_linger_in_the_file() {
 #[test]
 fn a_database_from_every_earlier_schema_version_opens() {
     use crate::store::schema_for_tests::MIGRATIONS;
-    let count = 2;
+    let count = 3;
     for version in 1..count {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");

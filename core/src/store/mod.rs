@@ -105,7 +105,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let summary = tx.query_row(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN currency = ?1 THEN amount_minor ELSE 0 END), 0)
-             FROM donations WHERE state IN ('queued', 'sending')",
+             FROM donations INDEXED BY donations_pending WHERE state IN ('queued', 'sending')",
             params![new.amount.currency],
             |r| Ok(PendingSummary { count: r.get(0)?, total_minor: r.get(1)? }),
         )?;
@@ -202,7 +202,7 @@ impl Store {
     /// or kill caught a pass mid-send. They are resent safely (the server deduplicates).
     pub fn requeue_all_sending(&self, cause: &str, now_ms: i64) -> Result<Vec<Donation>> {
         self.apply_where(
-            "state = 'sending'",
+            "WHERE state = 'sending'",
             params![],
             &Event::Interrupt,
             cause,
@@ -215,7 +215,7 @@ impl Store {
     /// the server's answer (deduplicated) decides its fate.
     pub fn expire_due(&self, cutoff_ms: i64, now_ms: i64) -> Result<Vec<Donation>> {
         self.apply_where(
-            "state = 'queued' AND attempts = 0 AND created_at_ms <= ?1",
+            "INDEXED BY donations_expirable WHERE state = 'queued' AND attempts = 0 AND created_at_ms <= ?1",
             params![cutoff_ms],
             &Event::Expire,
             "offline_window_elapsed",
@@ -228,17 +228,21 @@ impl Store {
     fn apply_where(
         &self,
         condition: &str,
-        args: impl rusqlite::Params,
+        args: impl rusqlite::Params + Copy,
         event: &Event,
         cause: &str,
         now_ms: i64,
     ) -> Result<Vec<Donation>> {
         let mut conn = self.conn();
+        let select = format!("SELECT id FROM donations {condition} ORDER BY seq");
+        // A cheap read first: most calls (every donate, every read) find nothing to do and
+        // must not pay for a write transaction.
+        if !conn.prepare_cached(&select)?.exists(args)? {
+            return Ok(Vec::new());
+        }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ids: Vec<String> = {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT id FROM donations WHERE {condition} ORDER BY seq"
-            ))?;
+            let mut stmt = tx.prepare_cached(&select)?;
             let rows = stmt.query_map(args, |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
@@ -329,6 +333,17 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// One cached fundraiser as the server sent it (no pending totals).
+    pub fn fundraiser(&self, id: &str) -> Result<Option<Fundraiser>> {
+        let conn = self.conn();
+        let body: Option<String> = conn
+            .prepare_cached("SELECT body FROM fundraisers WHERE id = ?1")?
+            .query_row(params![id], |r| r.get(0))
+            .optional()?;
+        body.map(|b| serde_json::from_str(&b).map_err(|e| Error::Corrupt(e.to_string())))
+            .transpose()
     }
 
     /// One fundraiser with the donor's own pending donations added, flagged as pending.

@@ -52,6 +52,14 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             );
             CREATE INDEX donations_by_fundraiser ON donations(fundraiser_id, state);",
         ),
+        // v3: partial indexes over pending donations only, so that the cap check and the
+        // expiry check cost O(pending) (at most 50) however long the history grows.
+        M::up(
+            "CREATE INDEX donations_pending ON donations(state, currency, amount_minor)
+                 WHERE state IN ('queued', 'sending');
+             CREATE INDEX donations_expirable ON donations(created_at_ms)
+                 WHERE state = 'queued' AND attempts = 0;",
+        ),
     ])
 });
 
