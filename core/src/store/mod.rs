@@ -174,19 +174,16 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ids: Vec<String> = {
             let mut stmt = tx.prepare_cached(
-                "SELECT id FROM donations WHERE state = 'queued' ORDER BY seq LIMIT ?1",
+                "SELECT id FROM donations INDEXED BY donations_by_state
+                 WHERE state = 'queued' ORDER BY seq LIMIT ?1",
             )?;
             let rows = stmt.query_map(params![limit as i64], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let donation = apply_in(&tx, &id, &Event::StartSend, "sync_pass", now_ms)?;
-            let token: Option<String> = tx.query_row(
-                "UPDATE donations SET attempts = attempts + 1 WHERE id = ?1 RETURNING payment_token",
-                params![id],
-                |r| r.get(0),
-            )?;
+            let (donation, token) =
+                apply_returning_token(&tx, &id, &Event::StartSend, "sync_pass", now_ms)?;
             let payment_token =
                 token.ok_or_else(|| Error::Corrupt("queued donation without a token".into()))?;
             out.push(Outgoing {
@@ -449,6 +446,19 @@ fn apply_in(
     cause: &str,
     now_ms: i64,
 ) -> Result<Donation> {
+    apply_returning_token(tx, id, event, cause, now_ms).map(|(d, _)| d)
+}
+
+/// The one place a donation changes state: the pure `transition`, then the row, the log
+/// entry and (for a final state) the token's erasure, in the caller's transaction. Returns
+/// the donation as it now is and the payment token it still holds (for a batch).
+fn apply_returning_token(
+    tx: &Transaction<'_>,
+    id: &str,
+    event: &Event,
+    cause: &str,
+    now_ms: i64,
+) -> Result<(Donation, Option<String>)> {
     let current = donation_in(tx, id)?.ok_or_else(|| FundkitError::NotFound {
         what: format!("donation {id}"),
     })?;
@@ -457,24 +467,38 @@ fn apply_in(
         Event::Accept { received_at_ms } => *received_at_ms,
         _ => current.received_at_ms,
     };
-    let reason = event.reason().map(str::to_owned).or(current.reason);
+    let reason = event.reason().map(str::to_owned).or(current.reason.clone());
     // A donation leaving the queue for good has its payment token erased in the same
-    // transaction (secure_delete overwrites it in the page).
-    tx.execute(
-        "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
-             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END
-         WHERE id = ?1",
-        params![
-            id,
-            to.as_str(),
-            reason,
-            received_at_ms,
-            now_ms,
-            to.is_final()
-        ],
-    )?;
+    // transaction (secure_delete overwrites it in the page). Taking it into a batch counts
+    // an attempt: an attempted donation may be on the server, so it never expires locally.
+    let token: Option<String> = tx
+        .prepare_cached(
+            "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
+                 payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END,
+                 attempts = attempts + ?7
+             WHERE id = ?1 RETURNING payment_token",
+        )?
+        .query_row(
+            params![
+                id,
+                to.as_str(),
+                reason,
+                received_at_ms,
+                now_ms,
+                to.is_final(),
+                i64::from(*event == Event::StartSend)
+            ],
+            |r| r.get(0),
+        )?;
     record_event(tx, id, Some(current.state), to, cause, now_ms)?;
-    donation_in(tx, id)?.ok_or_else(|| Error::Corrupt("updated donation vanished".into()))
+    let updated = Donation {
+        state: to,
+        reason,
+        received_at_ms,
+        updated_at_ms: now_ms,
+        ..current
+    };
+    Ok((updated, token))
 }
 
 fn record_event(
