@@ -172,24 +172,41 @@ impl Store {
     pub fn claim_batch(&self, limit: usize, now_ms: i64) -> Result<Vec<Outgoing>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ids: Vec<String> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id FROM donations INDEXED BY donations_by_state
-                 WHERE state = 'queued' ORDER BY seq LIMIT ?1",
+        // Every row taken is `queued`, so one call of the pure state machine decides them
+        // all, and one statement moves them (a batch is the hot path of a drain). Taking a
+        // donation into a batch counts an attempt: it may be on the server from now on, so
+        // it never expires locally.
+        let to = transition(DonationState::Queued, &Event::StartSend)?;
+        let mut out = Vec::with_capacity(limit);
+        {
+            let mut stmt = tx.prepare_cached(&format!(
+                "UPDATE donations SET state = ?1, updated_at_ms = ?2, attempts = attempts + 1
+                 WHERE id IN (SELECT id FROM donations INDEXED BY donations_by_state
+                              WHERE state = 'queued' ORDER BY seq LIMIT ?3)
+                 RETURNING {DONATION_COLUMNS}, payment_token"
+            ))?;
+            let mut rows = stmt.query(params![to.as_str(), now_ms, limit as i64])?;
+            while let Some(r) = rows.next()? {
+                let donation = donation_row(r)?;
+                let token: Option<String> = r.get(13)?;
+                let payment_token = token
+                    .ok_or_else(|| Error::Corrupt("queued donation without a token".into()))?;
+                out.push(Outgoing {
+                    donation,
+                    payment_token,
+                });
+            }
+        }
+        out.sort_by_key(|o| o.donation.seq);
+        for o in &out {
+            record_event(
+                &tx,
+                &o.donation.id,
+                Some(DonationState::Queued),
+                to,
+                "sync_pass",
+                now_ms,
             )?;
-            let rows = stmt.query_map(params![limit as i64], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let (donation, token) =
-                apply_returning_token(&tx, &id, &Event::StartSend, "sync_pass", now_ms)?;
-            let payment_token =
-                token.ok_or_else(|| Error::Corrupt("queued donation without a token".into()))?;
-            out.push(Outgoing {
-                donation,
-                payment_token,
-            });
         }
         tx.commit()?;
         Ok(out)
@@ -439,6 +456,9 @@ impl Store {
     }
 }
 
+/// The one place a donation changes state (but for the bulk `claim_batch`): the pure
+/// `transition`, then the row, the log entry and, for a final state, the token's erasure,
+/// all in the caller's transaction. Returns the donation as it now is.
 fn apply_in(
     tx: &Transaction<'_>,
     id: &str,
@@ -446,19 +466,6 @@ fn apply_in(
     cause: &str,
     now_ms: i64,
 ) -> Result<Donation> {
-    apply_returning_token(tx, id, event, cause, now_ms).map(|(d, _)| d)
-}
-
-/// The one place a donation changes state: the pure `transition`, then the row, the log
-/// entry and (for a final state) the token's erasure, in the caller's transaction. Returns
-/// the donation as it now is and the payment token it still holds (for a batch).
-fn apply_returning_token(
-    tx: &Transaction<'_>,
-    id: &str,
-    event: &Event,
-    cause: &str,
-    now_ms: i64,
-) -> Result<(Donation, Option<String>)> {
     let current = donation_in(tx, id)?.ok_or_else(|| FundkitError::NotFound {
         what: format!("donation {id}"),
     })?;
@@ -469,36 +476,28 @@ fn apply_returning_token(
     };
     let reason = event.reason().map(str::to_owned).or(current.reason.clone());
     // A donation leaving the queue for good has its payment token erased in the same
-    // transaction (secure_delete overwrites it in the page). Taking it into a batch counts
-    // an attempt: an attempted donation may be on the server, so it never expires locally.
-    let token: Option<String> = tx
-        .prepare_cached(
-            "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
-                 payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END,
-                 attempts = attempts + ?7
-             WHERE id = ?1 RETURNING payment_token",
-        )?
-        .query_row(
-            params![
-                id,
-                to.as_str(),
-                reason,
-                received_at_ms,
-                now_ms,
-                to.is_final(),
-                i64::from(*event == Event::StartSend)
-            ],
-            |r| r.get(0),
-        )?;
+    // transaction (secure_delete overwrites it in the page).
+    tx.prepare_cached(
+        "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
+             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        to.as_str(),
+        reason,
+        received_at_ms,
+        now_ms,
+        to.is_final()
+    ])?;
     record_event(tx, id, Some(current.state), to, cause, now_ms)?;
-    let updated = Donation {
+    Ok(Donation {
         state: to,
         reason,
         received_at_ms,
         updated_at_ms: now_ms,
         ..current
-    };
-    Ok((updated, token))
+    })
 }
 
 fn record_event(
