@@ -9,6 +9,7 @@
 
 mod schema;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -376,31 +377,36 @@ impl Store {
 
     fn views_where(&self, tail: &str, args: impl rusqlite::Params) -> Result<Vec<FundraiserView>> {
         let conn = self.conn();
-        // One query for the page: pending sums are grouped once, not queried per row.
+        // Pending sums first (at most a few dozen rows, from the partial index), then the
+        // page of fundraisers: one pass each, nothing queried per row.
+        let mut pending: HashMap<(String, String), (i64, u32)> = HashMap::new();
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT fundraiser_id, currency, SUM(amount_minor), COUNT(*)
+                 FROM donations INDEXED BY donations_pending WHERE state IN ('queued', 'sending')
+                 GROUP BY fundraiser_id, currency",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                pending.insert((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?));
+            }
+        }
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT f.body, f.fetched_at_ms, COALESCE(p.total, 0), COALESCE(p.n, 0)
-             FROM fundraisers f
-             LEFT JOIN (SELECT fundraiser_id, currency, SUM(amount_minor) AS total, COUNT(*) AS n
-                        FROM donations WHERE state IN ('queued', 'sending')
-                        GROUP BY fundraiser_id, currency) p
-               ON p.fundraiser_id = f.id AND p.currency = json_extract(f.body, '$.confirmed_total.currency')
-             {tail}"
+            "SELECT body, fetched_at_ms FROM fundraisers f {tail}"
         ))?;
-        let rows = stmt.query_map(args, |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, u32>(3)?,
-            ))
-        })?;
+        let mut rows = stmt.query(args)?;
         let mut out = Vec::new();
-        for row in rows {
-            let (body, fetched_at_ms, pending_minor, pending_count) = row?;
+        while let Some(r) = rows.next()? {
+            let body: String = r.get(0)?;
             let fundraiser: Fundraiser =
                 serde_json::from_str(&body).map_err(|e| Error::Corrupt(e.to_string()))?;
+            let key = (
+                fundraiser.id.clone(),
+                fundraiser.confirmed_total.currency.clone(),
+            );
+            let (pending_minor, pending_count) = pending.get(&key).copied().unwrap_or((0, 0));
             out.push(
-                FundraiserView::new(fundraiser, pending_minor, pending_count, fetched_at_ms)
+                FundraiserView::new(fundraiser, pending_minor, pending_count, r.get(1)?)
                     .map_err(FundkitError::from)?,
             );
         }

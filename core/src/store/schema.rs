@@ -49,13 +49,13 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             CREATE TABLE sync_meta (
                 key   TEXT PRIMARY KEY,
                 value TEXT NOT NULL
-            );
-            CREATE INDEX donations_by_fundraiser ON donations(fundraiser_id, state);",
+            );",
         ),
-        // v3: partial indexes over pending donations only, so that the cap check and the
-        // expiry check cost O(pending) (at most 50) however long the history grows.
+        // v3: partial indexes over pending donations only, so that the cap check, the
+        // pending totals and the expiry check cost O(pending) (at most 50) however long the
+        // history grows, and a donation that leaves the queue leaves these indexes too.
         M::up(
-            "CREATE INDEX donations_pending ON donations(state, currency, amount_minor)
+            "CREATE INDEX donations_pending ON donations(state, fundraiser_id, currency, amount_minor)
                  WHERE state IN ('queued', 'sending');
              CREATE INDEX donations_expirable ON donations(created_at_ms)
                  WHERE state = 'queued' AND attempts = 0;",
