@@ -111,14 +111,10 @@ impl Device {
     }
 }
 
-pub fn open_client(
-    path: &std::path::Path,
-    url: &str,
-    token: &str,
-    country: &str,
-    clock: Arc<ManualClock>,
-) -> Arc<FundkitClient> {
-    let config = ClientConfig {
+/// The configuration every test device uses: Android, en-US, online, background sync off
+/// (tests drive each pass with `sync_now`).
+pub fn client_config(path: &std::path::Path, url: &str, country: &str) -> ClientConfig {
+    ClientConfig {
         database_path: path.to_string_lossy().into_owned(),
         server_url: url.into(),
         user: UserContext {
@@ -129,8 +125,22 @@ pub fn open_client(
         locale: "en-US".into(),
         online: true,
         background_sync: false,
-    };
-    FundkitClient::with_clock(config, Arc::new(Token(token.into())), clock).expect("client opens")
+    }
+}
+
+pub fn open_client(
+    path: &std::path::Path,
+    url: &str,
+    token: &str,
+    country: &str,
+    clock: Arc<ManualClock>,
+) -> Arc<FundkitClient> {
+    FundkitClient::with_clock(
+        client_config(path, url, country),
+        Arc::new(Token(token.into())),
+        clock,
+    )
+    .expect("client opens")
 }
 
 pub fn donation(fundraiser: &FundraiserView, cents: i64, token: &str) -> DonationRequest {

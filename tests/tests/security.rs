@@ -79,18 +79,11 @@ async fn no_secret_in_logs_or_on_disk_and_no_plain_http() {
 
     // Plain http is for loopback development only.
     let dir = tempfile::tempdir().unwrap();
-    let config = fundkit::ClientConfig {
-        database_path: dir.path().join("x.db").to_string_lossy().into_owned(),
-        server_url: "http://fundraising.example.com".into(),
-        user: fundkit::UserContext {
-            country: "US".into(),
-            platform: fundkit::Platform::Android,
-            age_years: None,
-        },
-        locale: "en-US".into(),
-        online: true,
-        background_sync: false,
-    };
+    let config = client_config(
+        &dir.path().join("x.db"),
+        "http://fundraising.example.com",
+        "US",
+    );
     assert!(matches!(
         fundkit::FundkitClient::new(config, Arc::new(Token("t".into()))),
         Err(FundkitError::Configuration { .. })

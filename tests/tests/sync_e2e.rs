@@ -445,18 +445,7 @@ async fn a_refused_token_is_refreshed_once() {
     for refresh_works in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         let auth = Arc::new(Rotating(AtomicU32::new(0), refresh_works));
-        let config = fundkit::ClientConfig {
-            database_path: dir.path().join("a.db").to_string_lossy().into_owned(),
-            server_url: server.url(),
-            user: fundkit::UserContext {
-                country: "US".into(),
-                platform: fundkit::Platform::Android,
-                age_years: None,
-            },
-            locale: "en-US".into(),
-            online: true,
-            background_sync: false,
-        };
+        let config = client_config(&dir.path().join("a.db"), &server.url(), "US");
         let client = fundkit::FundkitClient::new(config, auth.clone()).unwrap();
         let result = client.refresh_fundraiser(f.fundraiser.id.clone()).await;
         assert_eq!(
