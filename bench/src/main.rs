@@ -318,7 +318,10 @@ async fn run(sizes: Sizes, quick: bool) {
         true,
     );
     row(
-        &format!("cold start: open + first read, file with {} donations", 2 * n),
+        &format!(
+            "cold start: open + first read, file with {} donations",
+            2 * n
+        ),
         format!("{:.2} ms", cold_full.as_secs_f64() * 1e3),
         format!("{:.2} ms (fresh file)", cold_fresh.as_secs_f64() * 1e3),
         cold_full.as_secs_f64() / cold_fresh.as_secs_f64(),
