@@ -218,6 +218,8 @@ pub struct Donation {
     pub updated_at_ms: i64,
     /// The server's receipt time: the official time of the donation.
     pub received_at_ms: Option<i64>,
+    /// For `needs_action`: where the donor completes the step the bank asks for.
+    pub action_url: Option<String>,
 }
 
 /// A fundraiser as the donor's screen shows it: the server's confirmed total plus the

@@ -110,6 +110,11 @@ async fn every_payment_outcome() {
         let d = donor.client.donation(id.clone()).unwrap().unwrap();
         assert_eq!((d.state, d.reason.as_deref()), (state, reason), "{tok}");
         assert_eq!(raw_token(&donor, id), None, "{tok}: token erased");
+        assert_eq!(
+            d.action_url.is_some(),
+            state == DonationState::NeedsAction,
+            "{tok}: action url"
+        );
     }
     let view = donor
         .client

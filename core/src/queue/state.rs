@@ -26,7 +26,10 @@ pub enum Event {
     /// The server refused it for good; `code` is for the app to show.
     Reject { code: String },
     /// The bank asks the donor to act; `code` says what.
-    NeedsAction { code: String },
+    NeedsAction {
+        code: String,
+        action_url: Option<String>,
+    },
     /// The pass ended without an answer for it (network, 5xx, 429, crash): back in line.
     Interrupt,
     /// Not sent within the offline window: its payment authorisation has lapsed.
@@ -52,7 +55,7 @@ impl Event {
     /// The reason recorded on the donation after this event, if any.
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Event::Reject { code } | Event::NeedsAction { code } => Some(code),
+            Event::Reject { code } | Event::NeedsAction { code, .. } => Some(code),
             Event::Expire => Some("expired_offline"),
             Event::Cancel => Some("cancelled_by_donor"),
             _ => None,
@@ -97,6 +100,7 @@ mod tests {
             },
             Event::NeedsAction {
                 code: "authentication_required".into(),
+                action_url: None,
             },
             Event::Interrupt,
             Event::Expire,

@@ -50,7 +50,7 @@ pub(crate) struct Store {
 
 const DONATION_COLUMNS: &str =
     "id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount, \
-     state, reason, seq, created_at_ms, updated_at_ms, received_at_ms";
+     state, reason, seq, created_at_ms, updated_at_ms, received_at_ms, action_url";
 
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
@@ -189,7 +189,7 @@ impl Store {
             let mut rows = stmt.query(params![to.as_str(), now_ms, limit as i64])?;
             while let Some(r) = rows.next()? {
                 let donation = donation_row(r)?;
-                let token: Option<String> = r.get(13)?;
+                let token: Option<String> = r.get(14)?;
                 let payment_token = token
                     .ok_or_else(|| Error::Corrupt("queued donation without a token".into()))?;
                 out.push(Outgoing {
@@ -481,11 +481,15 @@ fn apply_in(
         _ => current.received_at_ms,
     };
     let reason = event.reason().map(str::to_owned).or(current.reason.clone());
+    let action_url = match event {
+        Event::NeedsAction { action_url, .. } => action_url.clone(),
+        _ => current.action_url.clone(),
+    };
     // A donation leaving the queue for good has its payment token erased in the same
     // transaction (secure_delete overwrites it in the page).
     tx.prepare_cached(
         "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
-             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END
+             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END, action_url = ?7
          WHERE id = ?1",
     )?
     .execute(params![
@@ -494,13 +498,15 @@ fn apply_in(
         reason,
         received_at_ms,
         now_ms,
-        to.is_final()
+        to.is_final(),
+        action_url
     ])?;
     record_event(tx, id, Some(current.state), to, cause, now_ms)?;
     Ok(Donation {
         state: to,
         reason,
         received_at_ms,
+        action_url,
         updated_at_ms: now_ms,
         ..current
     })
@@ -555,6 +561,7 @@ fn donation_row(r: &Row<'_>) -> Result<Donation> {
         created_at_ms: r.get(10)?,
         updated_at_ms: r.get(11)?,
         received_at_ms: r.get(12)?,
+        action_url: r.get(13)?,
     })
 }
 

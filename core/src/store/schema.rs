@@ -58,7 +58,9 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             "CREATE INDEX donations_pending ON donations(state, fundraiser_id, currency, amount_minor)
                  WHERE state IN ('queued', 'sending');
              CREATE INDEX donations_expirable ON donations(created_at_ms)
-                 WHERE state = 'queued' AND attempts = 0;",
+                 WHERE state = 'queued' AND attempts = 0;
+             -- Where the donor completes a donation the bank wants authenticated.
+             ALTER TABLE donations ADD COLUMN action_url TEXT;",
         ),
     ])
 });

@@ -307,6 +307,7 @@ fn apply_results(
                 report.needs_action += 1;
                 Event::NeedsAction {
                     code: code("needs_action"),
+                    action_url: item.action_url.clone(),
                 }
             }
             // The server holds different content under this id: this request charged
