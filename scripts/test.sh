@@ -28,6 +28,7 @@ rust() {
   FUNDKIT_KILLS="${FUNDKIT_KILLS:-50}" FUNDKIT_SOAK_SECS="${FUNDKIT_SOAK_SECS:-25}" \
     cargo test --workspace --locked -- --nocapture >"$log" 2>&1 || { tail -100 "$log"; exit 1; }
   grep -E '^(soak|kill test):|^test result' "$log"
+  rust_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 }
 
 bindings() {
@@ -45,7 +46,9 @@ kotlin() {
   stage "Kotlin: JVM host tests through JNA against the real libfundkit and reference server"
   need java "a JDK 17"
   need mvn "Apache Maven"
-  (cd android/host-tests && mvn -B -ntp test -Dfundkit.lib.dir="$root/target/debug")
+  local log="$root/target/kotlin-tests.log"
+  (cd android/host-tests && mvn -B -ntp test -Dfundkit.lib.dir="$root/target/debug") | tee "$log"
+  kotlin_passed=$(sed -n 's/.*Tests run: \([0-9]*\), Failures: 0, Errors: 0, Skipped: 0$/\1/p' "$log" | tail -1)
 }
 
 conformance() {
@@ -75,7 +78,11 @@ conformance() {
     --max-examples 40 --seed 20261124 --workers 1
 }
 
+rust_passed=0
+kotlin_passed=0
 stages="${FUNDKIT_STAGES:-lint rust bindings kotlin conformance}"
 for s in $stages; do "$s"; done
 echo
 echo "All stages passed: $stages"
+# Stages stop at the first failure (set -e), so reaching this line means none failed.
+echo "tests: $((rust_passed + ${kotlin_passed:-0})) passed, 0 failed"
