@@ -154,6 +154,7 @@ pub fn donation(fundraiser: &FundraiserView, cents: i64, token: &str) -> Donatio
         visibility: Visibility::Public,
         hide_amount: false,
         payment_token: token.into(),
+        id: None,
     }
 }
 

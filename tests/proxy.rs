@@ -32,6 +32,19 @@ pub enum Fault {
         code: u16,
         retry_after: Option<u64>,
     },
+    /// Forward it (the server commits), then rewrite a batch answer's `results`.
+    Rewrite(Rewrite),
+}
+
+/// Odd answers a server (or a broken middlebox) gives to a batch that was processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// The last result is left out.
+    Partial,
+    /// `{"results":[]}`.
+    Empty,
+    /// Results reversed, the first repeated, and one for an id nobody sent.
+    ReorderDuplicateUnknown,
 }
 
 #[derive(Default)]
@@ -52,6 +65,7 @@ impl Fault {
             Fault::DropResponse => "drop_response".into(),
             Fault::CutResponse => "cut_response".into(),
             Fault::Status { code, .. } => format!("status_{code}"),
+            Fault::Rewrite(r) => format!("rewrite_{r:?}").to_lowercase(),
         }
     }
 }
@@ -72,6 +86,9 @@ struct Plan {
     random: Option<(u32, Vec<Fault>, u64)>,
     /// Only requests whose path contains this are subject to queued faults.
     only_path: Option<String>,
+    /// Requests whose body contains this marker are refused with this status: a server
+    /// rule the device does not know, for one donation among healthy ones.
+    poison: Option<(String, u16)>,
 }
 
 impl Proxy {
@@ -124,6 +141,11 @@ impl Proxy {
         self.plan.lock().unwrap().random = Some((per_mille, faults, seed.max(1)));
     }
 
+    /// From now on, any request whose body contains `marker` is refused with `status`.
+    pub fn refuse_containing(&self, marker: &str, status: u16) {
+        self.plan.lock().unwrap().poison = Some((marker.to_owned(), status));
+    }
+
     pub fn calm(&self) {
         let mut plan = self.plan.lock().unwrap();
         plan.queue.clear();
@@ -137,8 +159,16 @@ impl Drop for Proxy {
     }
 }
 
-fn next_fault(plan: &Mutex<Plan>, path: &str) -> Fault {
+fn next_fault(plan: &Mutex<Plan>, path: &str, body: &[u8]) -> Fault {
     let mut plan = plan.lock().unwrap();
+    if let Some((marker, code)) = &plan.poison {
+        if body.windows(marker.len()).any(|w| w == marker.as_bytes()) {
+            return Fault::Status {
+                code: *code,
+                retry_after: None,
+            };
+        }
+    }
     let applies = plan.only_path.as_deref().is_none_or(|p| path.contains(p));
     if applies {
         if let Some(f) = plan.queue.pop_front() {
@@ -171,7 +201,7 @@ async fn serve(
     };
     counters.requests.fetch_add(1, Ordering::SeqCst);
     let path = head.lines().next().unwrap_or("").to_owned();
-    let fault = next_fault(&plan, &path);
+    let fault = next_fault(&plan, &path, &body);
     if fault != Fault::Pass {
         counters.faults.fetch_add(1, Ordering::SeqCst);
         *counters
@@ -207,8 +237,45 @@ async fn serve(
     match fault {
         Fault::DropResponse => Ok(()),
         Fault::CutResponse => conn.write_all(&response[..response.len() / 2]).await,
+        Fault::Rewrite(how) => conn.write_all(&rewrite(&response, how)).await,
         _ => conn.write_all(&response).await,
     }
+}
+
+/// Rewrites the `results` of a JSON answer; anything else passes unchanged.
+fn rewrite(response: &[u8], how: Rewrite) -> Vec<u8> {
+    let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return response.to_vec();
+    };
+    let (head, body) = (&response[..split], &response[split + 4..]);
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return response.to_vec();
+    };
+    let Some(results) = json.get_mut("results").and_then(|r| r.as_array_mut()) else {
+        return response.to_vec();
+    };
+    match how {
+        Rewrite::Partial => {
+            results.pop();
+        }
+        Rewrite::Empty => results.clear(),
+        Rewrite::ReorderDuplicateUnknown => {
+            results.reverse();
+            if let Some(first) = results.first().cloned() {
+                let mut stranger = first.clone();
+                stranger["id"] = "0190ffff-0000-7000-8000-00000000beef".into();
+                results.push(first);
+                results.push(stranger);
+            }
+        }
+    }
+    let body = json.to_string();
+    let head: String = String::from_utf8_lossy(head)
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    format!("{head}\r\ncontent-length: {}\r\n\r\n{body}", body.len()).into_bytes()
 }
 
 /// Reads one request: (head with `Connection: close` forced, body).

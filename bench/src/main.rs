@@ -103,6 +103,7 @@ fn request(fundraiser: &str) -> DonationRequest {
         visibility: Visibility::Public,
         hide_amount: false,
         payment_token: "tok_ok".into(),
+        id: None,
     }
 }
 

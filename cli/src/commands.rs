@@ -97,6 +97,7 @@ pub async fn donate(
             visibility: Visibility::Public,
             hide_amount: false,
             payment_token: payment.clone(),
+            id: None,
         })?;
         // Printed only once `donate` returned, i.e. once the donation is on disk: the kill
         // test relies on this line.

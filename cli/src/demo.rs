@@ -131,6 +131,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
             visibility,
             hide_amount: false,
             payment_token: token.into(),
+            id: None,
         })?;
         println!(
             "  typed {typed:>8} -> queued {} ({})",
@@ -148,6 +149,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         visibility: Visibility::Public,
         hide_amount: false,
         payment_token: "tok_ok".into(),
+        id: None,
     }) {
         Err(e) => println!("    {e}"),
         Ok(_) => return Err("the offline cap did not hold".into()),

@@ -6,10 +6,9 @@
 //! calls them on `Dispatchers.IO`. Async methods (network) run on the client's own small
 //! tokio runtime, so they work whatever executor the host awaits them from.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use reqwest::Method;
 
@@ -20,7 +19,8 @@ use crate::money::{self, Money};
 use crate::queue::{self, state::Event};
 use crate::rollout::{self, Action, Availability, UserContext};
 use crate::rules::{self, Limits, ValidationIssue};
-use crate::store::Store;
+use crate::shared::{Shared, CONFIG_KEY};
+use crate::store::{Enqueued, Store};
 use crate::sync::{self, AuthProvider, SyncReport, SyncState};
 use crate::wire::ServerConfig;
 
@@ -43,125 +43,23 @@ pub struct ClientConfig {
     pub background_sync: bool,
 }
 
+/// A fresh donation id (UUIDv7), to make when the donation sheet opens and pass in
+/// `DonationRequest.id`: a double tap on Confirm then makes one donation, not two.
+#[cfg_attr(feature = "ffi", uniffi::export)]
+pub fn new_donation_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 /// Told of every change, so that no screen is blank or silent because the network is
-/// gone. Implemented by the app. Calls come after the change is committed, from the
-/// thread that made it (the caller's, or the client's sync thread): keep them quick and
-/// hop to the UI thread yourself. Lists are batches, never one call per row.
+/// gone. Implemented by the app. Calls come after the change is committed, one at a time,
+/// in order, from FundKit's notifier thread (never the caller's): each shows the rows as
+/// they are when it is made, so a later call never shows an older state. Keep them quick
+/// and hop to the UI thread yourself. Lists are batches, never one call per row.
 #[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
 pub trait FundkitListener: Send + Sync {
     fn on_donations_changed(&self, donations: Vec<Donation>);
     fn on_fundraisers_changed(&self, fundraisers: Vec<FundraiserView>);
     fn on_sync_state_changed(&self, state: SyncState);
-}
-
-/// What the client, its sync engine and its background worker share.
-pub(crate) struct Shared {
-    pub store: Store,
-    pub sync: sync::Engine,
-    clock: Arc<dyn Clock>,
-    user: UserContext,
-    locale: String,
-    online: AtomicBool,
-    config: RwLock<ServerConfig>,
-    listener: RwLock<Option<Arc<dyn FundkitListener>>>,
-}
-
-const CONFIG_KEY: &str = "server_config";
-
-impl Shared {
-    pub(crate) fn now_ms(&self) -> i64 {
-        self.clock.now_ms()
-    }
-
-    pub(crate) fn is_online(&self) -> bool {
-        self.online.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn config(&self) -> ServerConfig {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Keeps the server's config in memory and on disk (for the next offline start).
-    pub(crate) fn set_server_config(&self, config: ServerConfig) -> Result<(), FundkitError> {
-        let json = serde_json::to_string(&config).map_err(|e| FundkitError::Internal {
-            detail: e.to_string(),
-        })?;
-        self.store.set_meta(CONFIG_KEY, &json)?;
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
-        Ok(())
-    }
-
-    /// Expires what is due and tells the listener.
-    pub(crate) fn expire_due(&self) -> Result<Vec<Donation>, FundkitError> {
-        let now = self.now_ms();
-        let expired = self
-            .store
-            .expire_due(queue::expiry_cutoff(now, &self.config().limits), now)?;
-        if !expired.is_empty() {
-            tracing::info!(count = expired.len(), "offline donations expired");
-            self.notify_donations(expired.clone());
-        }
-        Ok(expired)
-    }
-
-    fn listener(&self) -> Option<Arc<dyn FundkitListener>> {
-        self.listener
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// A listener that throws must not take the client down with it.
-    fn call_listener(&self, f: impl FnOnce(&dyn FundkitListener)) {
-        if let Some(l) = self.listener() {
-            if catch_unwind(AssertUnwindSafe(|| f(l.as_ref()))).is_err() {
-                tracing::error!("the app's listener failed; the change is committed regardless");
-            }
-        }
-    }
-
-    /// Tells the listener of changed donations, and of the fundraisers whose displayed
-    /// totals they change.
-    pub(crate) fn notify_donations(&self, donations: Vec<Donation>) {
-        if donations.is_empty() || self.listener().is_none() {
-            return;
-        }
-        let mut fundraiser_ids: Vec<String> =
-            donations.iter().map(|d| d.fundraiser_id.clone()).collect();
-        fundraiser_ids.sort();
-        fundraiser_ids.dedup();
-        self.call_listener(|l| l.on_donations_changed(donations));
-        self.notify_fundraisers(fundraiser_ids.iter().map(String::as_str));
-        self.notify_sync_state();
-    }
-
-    pub(crate) fn notify_fundraisers<'a>(&self, ids: impl Iterator<Item = &'a str>) {
-        if self.listener().is_none() {
-            return;
-        }
-        let views: Vec<FundraiserView> = ids
-            .filter_map(|id| self.store.fundraiser_view(id).ok().flatten())
-            .collect();
-        if !views.is_empty() {
-            self.call_listener(|l| l.on_fundraisers_changed(views));
-        }
-    }
-
-    pub(crate) fn notify_sync_state(&self) {
-        if self.listener().is_none() {
-            return;
-        }
-        let state = self.sync_state();
-        self.call_listener(|l| l.on_sync_state_changed(state));
-    }
-
-    fn sync_state(&self) -> SyncState {
-        self.sync
-            .state(self.is_online(), self.store.pending_count().unwrap_or(0))
-    }
 }
 
 /// The FundKit client: the offline donation queue, the local fundraiser cache, and sync.
@@ -243,16 +141,15 @@ impl FundkitClient {
                 rollout: Default::default(),
                 limits: Default::default(),
             });
-        let shared = Arc::new(Shared {
+        let shared = Shared::start(
             store,
-            sync: engine,
+            engine,
             clock,
-            user: config.user,
+            config.user,
             locale,
-            online: AtomicBool::new(config.online),
-            config: RwLock::new(cached_config),
-            listener: RwLock::new(None),
-        });
+            config.online,
+            cached_config,
+        )?;
         let recovered = shared
             .store
             .requeue_all_sending("recovered_after_restart", shared.now_ms())?;
@@ -330,9 +227,23 @@ impl FundkitClient {
     // ---- the offline queue ----
 
     /// Queues a donation. Returns only once it is committed to disk; it will reach the
-    /// server exactly once in effect, or end in a state that says why.
+    /// server exactly once in effect, or end in a state that says why. With `request.id`
+    /// set (made when the donation sheet opened), a repeated call returns the donation the
+    /// first call made and queues nothing new.
     pub fn donate(&self, request: DonationRequest) -> Result<Donation, FundkitError> {
         let shared = &self.shared;
+        let id = match request.id.as_deref().map(str::trim) {
+            None => uuid::Uuid::now_v7().to_string(),
+            Some(given) => {
+                let parsed = uuid::Uuid::parse_str(given).map_err(|_| invalid_id("id"))?;
+                // A double tap after the first donation left the queue is still the same
+                // donation: answer with it before any check that could now refuse it.
+                if let Some(existing) = shared.store.donation(&parsed.to_string())? {
+                    return self.same_donation(existing, &request);
+                }
+                parsed.to_string()
+            }
+        };
         if let Availability::Unavailable { reason } = self.availability(Action::Donate) {
             return Err(FundkitError::Unavailable { reason });
         }
@@ -340,27 +251,24 @@ impl FundkitClient {
         let fundraiser = self.cached_fundraiser(&request.fundraiser_id)?;
         let limits = self.limits();
         let mut issues = rules::validate_donation(&request, &fundraiser.goal.currency, &limits);
-        if fundraiser.state != crate::model::FundraiserState::Active {
-            issues.push(ValidationIssue {
-                field: "fundraiser_id".into(),
-                code: rules::IssueCode::NotActive,
-                message: "this fundraiser is not accepting donations".into(),
-            });
-        }
+        issues.extend(rules::fundraiser_accepts_donations(&fundraiser));
         if !issues.is_empty() {
             return Err(FundkitError::Validation { issues });
         }
         // Donations whose window has passed no longer count towards the caps.
         shared.expire_due()?;
         let offline = !shared.is_online();
-        let id = uuid::Uuid::now_v7().to_string();
-        let donation = shared
+        let enqueued = shared
             .store
             .enqueue(&id, &request, shared.now_ms(), |pending| {
                 queue::check_caps(&request.amount, pending, &limits, offline)
             })?;
+        let donation = match enqueued {
+            Enqueued::Existing(existing) => return Ok(existing),
+            Enqueued::New(donation) => donation,
+        };
         tracing::info!(id = %donation.id, seq = donation.seq, offline, "donation queued");
-        shared.notify_donations(vec![donation.clone()]);
+        shared.notify_donations(std::slice::from_ref(&donation));
         if !offline {
             shared.sync.trigger();
         }
@@ -375,7 +283,8 @@ impl FundkitClient {
             "cancelled_by_donor",
             self.shared.now_ms(),
         )?;
-        self.shared.notify_donations(vec![donation.clone()]);
+        self.shared
+            .notify_donations(std::slice::from_ref(&donation));
         Ok(donation)
     }
 
@@ -422,11 +331,7 @@ impl FundkitClient {
     // ---- listener, network state, sync ----
 
     pub fn set_listener(&self, listener: Option<Arc<dyn FundkitListener>>) {
-        *self
-            .shared
-            .listener
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = listener;
+        self.shared.set_listener(listener);
     }
 
     /// The host's view of the network. Coming back online starts a pass.
@@ -526,6 +431,32 @@ impl FundkitClient {
 }
 
 impl FundkitClient {
+    /// The answer to a repeated `donate` with an id already stored: the same donation, or
+    /// a refusal if the id was made for a different one.
+    fn same_donation(
+        &self,
+        existing: Donation,
+        request: &DonationRequest,
+    ) -> Result<Donation, FundkitError> {
+        let r = rules::normalize_donation(request);
+        let same = existing.fundraiser_id == r.fundraiser_id
+            && existing.amount == r.amount
+            && existing.message == r.message
+            && existing.visibility == r.visibility
+            && existing.hide_amount == r.hide_amount;
+        if same {
+            Ok(existing)
+        } else {
+            Err(FundkitError::DuplicateDonationId { id: existing.id })
+        }
+    }
+
+    /// Returns once every change made so far has been delivered to the listener (tests,
+    /// and hosts that must observe a change before going on).
+    pub fn flush_listener(&self) {
+        self.shared.flush_notifications();
+    }
+
     fn cached_fundraiser(&self, id: &str) -> Result<Fundraiser, FundkitError> {
         self.shared
             .store
@@ -575,13 +506,17 @@ fn url_segment(id: &str) -> Result<&str, FundkitError> {
     if ok {
         Ok(id)
     } else {
-        Err(FundkitError::Validation {
-            issues: vec![ValidationIssue {
-                field: "fundraiser_id".into(),
-                code: rules::IssueCode::InvalidId,
-                message: "not a fundraiser id".into(),
-            }],
-        })
+        Err(invalid_id("fundraiser_id"))
+    }
+}
+
+fn invalid_id(field: &str) -> FundkitError {
+    FundkitError::Validation {
+        issues: vec![ValidationIssue {
+            field: field.into(),
+            code: rules::IssueCode::InvalidId,
+            message: format!("not a valid {field}"),
+        }],
     }
 }
 

@@ -40,6 +40,10 @@ pub enum FundkitError {
     OfflineLimit { cap: OfflineCap },
     #[error("{what} not found")]
     NotFound { what: String },
+    /// A donation with this id already exists with different content: an id made for one
+    /// donation sheet was reused for another donation. Nothing new was queued.
+    #[error("donation id {id} is already used by a different donation")]
+    DuplicateDonationId { id: String },
     /// The donation's state does not allow this action (e.g. cancelling one already sent).
     #[error("cannot {action} a donation that is {state:?}")]
     IllegalTransition {

@@ -29,12 +29,14 @@ pub mod clock;
 #[cfg(feature = "client")]
 pub mod queue;
 #[cfg(feature = "client")]
+mod shared;
+#[cfg(feature = "client")]
 mod store;
 #[cfg(feature = "client")]
 pub mod sync;
 
 #[cfg(feature = "client")]
-pub use client::{ClientConfig, FundkitClient, FundkitListener};
+pub use client::{new_donation_id, ClientConfig, FundkitClient, FundkitListener};
 #[cfg(feature = "client")]
 pub use clock::{Clock, SystemClock};
 #[cfg(feature = "client")]

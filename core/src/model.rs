@@ -142,12 +142,20 @@ pub struct DonationRequest {
     /// Opaque token from the platform's payment sheet. Never logged; erased from the device
     /// once the server has answered for it.
     pub payment_token: String,
+    /// The donation's id, made when the donation sheet opens (`new_donation_id()`): a
+    /// second `donate` with the same id (a double tap, a retried call) returns the first
+    /// donation and makes nothing new. `None` makes a fresh id (no protection).
+    #[serde(default)]
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub id: Option<String>,
 }
 
-/// The life of a donation on the device (DESIGN.md §3, invariant 3).
+/// The life of a donation on the device (docs/queue.md).
 ///
-/// queued -> sending -> confirmed | rejected | needs_action; queued -> expired | cancelled;
-/// sending -> queued when a pass is interrupted (transient failure, crash).
+/// queued -> sending -> confirmed | rejected | needs_action | expired (voided by the server
+/// on reconciliation); queued -> expired | cancelled; sending -> queued when a pass is
+/// interrupted (transient failure, crash); needs_action -> confirmed | rejected when the
+/// donor completes or abandons the bank's step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
@@ -167,8 +175,21 @@ impl DonationState {
         matches!(self, DonationState::Queued | DonationState::Sending)
     }
 
-    /// Terminal states: the donation has left the queue for good and its token is erased.
+    /// Terminal states: nothing can change the donation any more.
     pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            DonationState::Confirmed
+                | DonationState::Rejected
+                | DonationState::Expired
+                | DonationState::Cancelled
+        )
+    }
+
+    /// The donation has left the queue: the server answered for it (or it never will be
+    /// sent), so its payment token is erased. `needs_action` has left the queue but is not
+    /// final: the donor's bank step decides it.
+    pub fn has_left_queue(self) -> bool {
         !self.is_pending()
     }
 

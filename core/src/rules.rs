@@ -195,6 +195,17 @@ pub fn normalize_donation(request: &DonationRequest) -> DonationRequest {
     r
 }
 
+/// Donations go only to an active fundraiser that has not reached its end.
+pub fn fundraiser_accepts_donations(
+    fundraiser: &crate::model::Fundraiser,
+) -> Option<ValidationIssue> {
+    (fundraiser.state != crate::model::FundraiserState::Active).then(|| ValidationIssue {
+        field: "fundraiser_id".into(),
+        code: IssueCode::NotActive,
+        message: "this fundraiser is not accepting donations".into(),
+    })
+}
+
 /// Every issue of a donation request towards a fundraiser in `fundraiser_currency`.
 pub fn validate_donation(
     request: &DonationRequest,

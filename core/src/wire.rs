@@ -63,6 +63,12 @@ pub enum ItemOutcome {
     /// This id was already used by this donor with different content: nothing was charged
     /// for this request, and the original outcome stands.
     Conflict,
+    /// Reconciliation found no record of this id, and the server recorded that it can
+    /// never be charged: a later batch carrying it gets this same answer.
+    Void,
+    /// An outcome this build does not know (a newer server): treated as no answer.
+    #[serde(other)]
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +86,39 @@ pub struct ItemResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchResult {
     pub results: Vec<ItemResult>,
+}
+
+/// `POST /v1/donations/reconcile`: settle donations that were sent but never answered,
+/// once and for all. For each id the server returns the outcome it holds, or, if it holds
+/// none, records in the same transaction that the id can never be charged and answers
+/// `void`. Either way the answer is final: no batch can charge that id afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileRequest {
+    pub ids: Vec<String>,
+}
+
+/// `GET /v1/me/donations/changes?since=CURSOR&limit=N`: the signed-in donor's own
+/// donations whose outcome changed after `since`, oldest change first (a bank step
+/// completed or abandoned, a donation made on another device).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnDonationsPage {
+    pub donations: Vec<OwnDonation>,
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+/// The body of the reference server's simulated bank page (`POST` to a donation's
+/// `action_url`): the donor completes or fails the step the bank asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BankStep {
+    Complete,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankStepRequest {
+    pub result: BankStep,
 }
 
 /// A donation as the public or the organiser sees it on a fundraiser's page
@@ -107,6 +146,8 @@ pub struct OwnDonation {
     pub hide_amount: bool,
     pub state: DonationState,
     pub code: Option<String>,
+    #[serde(default)]
+    pub action_url: Option<String>,
     pub received_at_ms: i64,
 }
 

@@ -18,8 +18,9 @@ use crate::auth::DevUser;
 use crate::error::Failure;
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE fundraisers (
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE fundraisers (
             id              TEXT PRIMARY KEY,
             organiser_id    TEXT NOT NULL,
             organiser_name  TEXT NOT NULL,
@@ -66,7 +67,36 @@ fn migrations() -> Migrations<'static> {
             PRIMARY KEY (donor_id, id)
         );
         CREATE INDEX donations_by_fundraiser ON donations(fundraiser_id, outcome, received_at_ms);",
-    )])
+        ),
+        // v2: the donor's own changes feed (a donation's outcome can change after the batch:
+        // the bank step), the bank step's secret challenge and deadline, and void records
+        // (reconciliation: an id that can never be charged).
+        M::up(
+            "ALTER TABLE donations ADD COLUMN change_seq INTEGER;
+             UPDATE donations SET change_seq = rowid;
+             CREATE UNIQUE INDEX donations_by_change ON donations(change_seq);
+             CREATE INDEX donations_by_donor_change ON donations(donor_id, change_seq);
+             ALTER TABLE donations ADD COLUMN challenge TEXT;
+             CREATE UNIQUE INDEX donations_by_challenge ON donations(challenge);
+             ALTER TABLE donations ADD COLUMN action_deadline_ms INTEGER;
+             CREATE INDEX donations_awaiting_action ON donations(action_deadline_ms)
+                 WHERE outcome = 'needs_action';",
+        ),
+    ])
+}
+
+/// The next number of the donations' change feed (one writer: the connection's mutex).
+const NEXT_DONATION_CHANGE: &str = "(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM donations)";
+/// The next number of the fundraisers' change feed.
+const NEXT_FUNDRAISER_CHANGE: &str = "(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM fundraisers)";
+
+/// What the payment step decided for a new donation.
+pub struct Decision {
+    pub outcome: ItemOutcome,
+    pub code: Option<String>,
+    /// For `needs_action`: the secret of the bank page (its URL is built from it).
+    pub challenge: Option<String>,
+    pub action_url: Option<String>,
 }
 
 /// (fingerprint, outcome, code, action_url, received_at_ms) of a donation already answered.
@@ -216,36 +246,19 @@ impl Db {
         donor: &DevUser,
         items: &[(DonationItem, String)],
         now_ms: i64,
-        mut decide: impl FnMut(
-            &DonationItem,
-            Option<&Fundraiser>,
-        ) -> (ItemOutcome, Option<String>, Option<String>),
+        action_timeout_ms: i64,
+        mut decide: impl FnMut(&DonationItem, Option<&Fundraiser>) -> Decision,
     ) -> Result<(Vec<ItemResult>, u64, u64), Failure> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(items.len());
         let (mut accepted, mut duplicates) = (0u64, 0u64);
         for (item, fingerprint) in items {
-            let existing: Option<StoredOutcome> = tx
-                .prepare_cached(
-                    "SELECT fingerprint, outcome, code, action_url, received_at_ms FROM donations
-                     WHERE donor_id = ?1 AND id = ?2",
-                )?
-                .query_row(params![donor.id, item.id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })
-                .optional()?;
-            if let Some((fp, outcome, code, action_url, received_at_ms)) = existing {
-                let result = if &fp == fingerprint {
+            if let Some((fp, stored)) = stored_result(&tx, donor, &item.id)? {
+                // A void id answers `void` whatever the content: it can never be charged.
+                let result = if &fp == fingerprint || stored.outcome == ItemOutcome::Void {
                     duplicates += 1;
-                    ItemResult {
-                        id: item.id.clone(),
-                        outcome: parse_outcome(&outcome)?,
-                        duplicate: true,
-                        code,
-                        action_url,
-                        received_at_ms: Some(received_at_ms),
-                    }
+                    stored
                 } else {
                     ItemResult {
                         id: item.id.clone(),
@@ -260,12 +273,17 @@ impl Db {
                 continue;
             }
             let fundraiser = fundraiser_in(&tx, &item.fundraiser_id)?;
-            let (outcome, code, action_url) = decide(item, fundraiser.as_ref());
-            tx.prepare_cached(
+            let d = decide(item, fundraiser.as_ref());
+            let deadline = d
+                .challenge
+                .as_ref()
+                .map(|_| now_ms.saturating_add(action_timeout_ms));
+            tx.prepare_cached(&format!(
                 "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
-                     hide_amount, fingerprint, outcome, code, action_url, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?
+                     hide_amount, fingerprint, outcome, code, action_url, received_at_ms, change_seq, challenge,
+                     action_deadline_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, {NEXT_DONATION_CHANGE}, ?14, ?15)"
+            ))?
             .execute(params![
                 donor.id,
                 item.id,
@@ -276,31 +294,153 @@ impl Db {
                 name(&item.visibility)?,
                 item.hide_amount,
                 fingerprint,
-                name(&outcome)?,
-                code,
-                action_url,
+                name(&d.outcome)?,
+                d.code,
+                d.action_url,
                 now_ms,
+                d.challenge,
+                deadline,
             ])?;
-            if outcome == ItemOutcome::Accepted {
+            if d.outcome == ItemOutcome::Accepted {
                 accepted += 1;
-                tx.prepare_cached(
-                    "UPDATE fundraisers SET confirmed_minor = confirmed_minor + ?2, donation_count = donation_count + 1,
-                         updated_at_ms = ?3, change_seq = (SELECT MAX(change_seq) + 1 FROM fundraisers)
-                     WHERE id = ?1",
-                )?
-                .execute(params![item.fundraiser_id, item.amount.minor_units, now_ms])?;
+                count_towards_fundraiser(
+                    &tx,
+                    &item.fundraiser_id,
+                    item.amount.minor_units,
+                    now_ms,
+                )?;
             }
             results.push(ItemResult {
                 id: item.id.clone(),
-                outcome,
+                outcome: d.outcome,
                 duplicate: false,
-                code,
-                action_url,
+                code: d.code,
+                action_url: d.action_url,
                 received_at_ms: Some(now_ms),
             });
         }
         tx.commit()?;
         Ok((results, accepted, duplicates))
+    }
+
+    /// Reconciliation, race-free because it is one transaction on the same unique key as
+    /// a batch: for each id, the outcome the server holds, or a void record made now, so
+    /// that no later batch can charge the id.
+    pub fn reconcile(
+        &self,
+        donor: &DevUser,
+        ids: &[String],
+        now_ms: i64,
+    ) -> Result<Vec<ItemResult>, Failure> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some((_, stored)) = stored_result(&tx, donor, id)? {
+                results.push(stored);
+                continue;
+            }
+            tx.prepare_cached(&format!(
+                "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
+                     hide_amount, fingerprint, outcome, code, received_at_ms, change_seq)
+                 VALUES (?1, ?2, '', 0, '', NULL, 'anonymous', 0, 'void', 'void', 'never_received', ?3,
+                     {NEXT_DONATION_CHANGE})"
+            ))?
+            .execute(params![donor.id, id, now_ms])?;
+            results.push(ItemResult {
+                id: id.clone(),
+                outcome: ItemOutcome::Void,
+                duplicate: false,
+                code: Some("never_received".into()),
+                action_url: None,
+                received_at_ms: Some(now_ms),
+            });
+        }
+        tx.commit()?;
+        Ok(results)
+    }
+
+    /// The simulated bank page: completes or fails the step of the donation waiting on
+    /// `challenge`. Completing twice (or failing twice) answers the same; anything else
+    /// after the step ended is a conflict. Returns the donation's outcome.
+    pub fn bank_step(
+        &self,
+        challenge: &str,
+        complete: bool,
+        now_ms: i64,
+    ) -> Result<ItemOutcome, Failure> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(String, String, String, i64)> = tx
+            .query_row(
+                "SELECT donor_id, id, outcome, amount_minor FROM donations WHERE challenge = ?1",
+                params![challenge],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((donor_id, id, outcome, amount)) = row else {
+            return Err(Failure::not_found("bank step"));
+        };
+        let want = if complete {
+            ItemOutcome::Accepted
+        } else {
+            ItemOutcome::Rejected
+        };
+        let current = parse_outcome(&outcome)?;
+        if current != ItemOutcome::NeedsAction {
+            if current == want {
+                return Ok(current);
+            }
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "step_already_ended",
+                format!("this step already ended: the donation is {outcome}"),
+            ));
+        }
+        let code = (!complete).then_some("authentication_failed");
+        tx.execute(
+            &format!(
+                "UPDATE donations SET outcome = ?3, code = ?4, received_at_ms = ?5,
+                     change_seq = {NEXT_DONATION_CHANGE} WHERE donor_id = ?1 AND id = ?2"
+            ),
+            params![donor_id, id, name(&want)?, code, now_ms],
+        )?;
+        if complete {
+            let fundraiser_id: String = tx.query_row(
+                "SELECT fundraiser_id FROM donations WHERE donor_id = ?1 AND id = ?2",
+                params![donor_id, id],
+                |r| r.get(0),
+            )?;
+            count_towards_fundraiser(&tx, &fundraiser_id, amount, now_ms)?;
+        }
+        tx.commit()?;
+        Ok(want)
+    }
+
+    /// Fails the bank steps nobody completed in time (the donor abandoned them): nothing
+    /// is charged, and the donor's feed says so. Returns how many ended.
+    pub fn abandon_overdue_steps(&self, now_ms: i64) -> Result<usize, Failure> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let overdue: Vec<(String, String)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT donor_id, id FROM donations INDEXED BY donations_awaiting_action
+                 WHERE outcome = 'needs_action' AND action_deadline_ms <= ?1",
+            )?;
+            let rows = stmt.query_map(params![now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for (donor_id, id) in &overdue {
+            tx.execute(
+                &format!(
+                    "UPDATE donations SET outcome = 'rejected', code = 'action_abandoned',
+                         change_seq = {NEXT_DONATION_CHANGE} WHERE donor_id = ?1 AND id = ?2"
+                ),
+                params![donor_id, id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(overdue.len())
     }
 
     /// Accepted donations of a fundraiser, newest first, masked for `viewer`.
@@ -364,63 +504,126 @@ impl Db {
         Ok(out)
     }
 
+    /// The donor's own donations, newest first (voids are not donations: left out).
     pub fn own_donations(&self, donor: &DevUser) -> Result<Vec<OwnDonation>, Failure> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount, outcome, code,
-                 received_at_ms
-             FROM donations WHERE donor_id = ?1 ORDER BY received_at_ms DESC, id DESC LIMIT 500",
-        )?;
-        let rows = stmt.query_map(params![donor.id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, bool>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, Option<String>>(8)?,
-                r.get::<_, i64>(9)?,
-            ))
-        })?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {OWN_COLUMNS} FROM donations WHERE donor_id = ?1 AND outcome != 'void'
+             ORDER BY received_at_ms DESC, id DESC LIMIT 500"
+        ))?;
+        let mut rows = stmt.query(params![donor.id])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (
-                id,
-                fundraiser_id,
-                minor,
-                currency,
-                message,
-                visibility,
-                hide_amount,
-                outcome,
-                code,
-                received_at_ms,
-            ) = row?;
-            let state = match parse_outcome(&outcome)? {
-                ItemOutcome::Accepted => DonationState::Confirmed,
-                ItemOutcome::NeedsAction => DonationState::NeedsAction,
-                ItemOutcome::Rejected | ItemOutcome::Conflict => DonationState::Rejected,
-            };
-            out.push(OwnDonation {
-                id,
-                fundraiser_id,
-                amount: Money {
-                    minor_units: minor,
-                    currency,
-                },
-                message,
-                visibility: from_name(&visibility)?,
-                hide_amount,
-                state,
-                code,
-                received_at_ms,
-            });
+        while let Some(row) = rows.next()? {
+            out.push(own_row(row)?);
         }
         Ok(out)
     }
+
+    /// The donor's own donations whose outcome changed after `since`, oldest change first:
+    /// (page, last change number, has_more).
+    pub fn own_changes(
+        &self,
+        donor: &DevUser,
+        since: i64,
+        limit: u32,
+    ) -> Result<(Vec<OwnDonation>, i64, bool), Failure> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {OWN_COLUMNS}, change_seq FROM donations INDEXED BY donations_by_donor_change
+             WHERE donor_id = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
+        ))?;
+        let mut rows = stmt.query(params![donor.id, since, i64::from(limit) + 1])?;
+        let (mut out, mut last, mut has_more) = (Vec::new(), since, false);
+        while let Some(row) = rows.next()? {
+            if out.len() as u32 == limit {
+                has_more = true;
+                break;
+            }
+            last = row.get(11)?;
+            let outcome: String = row.get(7)?;
+            if outcome != "void" {
+                out.push(own_row(row)?);
+            }
+        }
+        Ok((out, last, has_more))
+    }
+}
+
+const OWN_COLUMNS: &str =
+    "id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount, \
+     outcome, code, received_at_ms, action_url";
+
+fn own_row(r: &Row<'_>) -> Result<OwnDonation, Failure> {
+    let state = match parse_outcome(&r.get::<_, String>(7)?)? {
+        ItemOutcome::Accepted => DonationState::Confirmed,
+        ItemOutcome::NeedsAction => DonationState::NeedsAction,
+        ItemOutcome::Void => DonationState::Expired,
+        ItemOutcome::Rejected | ItemOutcome::Conflict | ItemOutcome::Unknown => {
+            DonationState::Rejected
+        }
+    };
+    Ok(OwnDonation {
+        id: r.get(0)?,
+        fundraiser_id: r.get(1)?,
+        amount: Money {
+            minor_units: r.get(2)?,
+            currency: r.get(3)?,
+        },
+        message: r.get(4)?,
+        visibility: from_name(&r.get::<_, String>(5)?)?,
+        hide_amount: r.get(6)?,
+        state,
+        code: r.get(8)?,
+        received_at_ms: r.get(9)?,
+        action_url: r.get(10)?,
+    })
+}
+
+/// The answer already given for (donor, id), with the fingerprint it was given for.
+fn stored_result(
+    conn: &Connection,
+    donor: &DevUser,
+    id: &str,
+) -> Result<Option<(String, ItemResult)>, Failure> {
+    let row: Option<StoredOutcome> = conn
+        .prepare_cached(
+            "SELECT fingerprint, outcome, code, action_url, received_at_ms FROM donations
+             WHERE donor_id = ?1 AND id = ?2",
+        )?
+        .query_row(params![donor.id, id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    row.map(|(fp, outcome, code, action_url, received_at_ms)| {
+        Ok((
+            fp,
+            ItemResult {
+                id: id.to_owned(),
+                outcome: parse_outcome(&outcome)?,
+                duplicate: true,
+                code,
+                action_url,
+                received_at_ms: Some(received_at_ms),
+            },
+        ))
+    })
+    .transpose()
+}
+
+/// Adds a charged donation to its fundraiser's total and count, and to the changes feed.
+fn count_towards_fundraiser(
+    conn: &Connection,
+    fundraiser_id: &str,
+    amount_minor: i64,
+    now_ms: i64,
+) -> Result<(), Failure> {
+    conn.prepare_cached(&format!(
+        "UPDATE fundraisers SET confirmed_minor = confirmed_minor + ?2, donation_count = donation_count + 1,
+             updated_at_ms = ?3, change_seq = {NEXT_FUNDRAISER_CHANGE}
+         WHERE id = ?1"
+    ))?
+    .execute(params![fundraiser_id, amount_minor, now_ms])?;
+    Ok(())
 }
 
 fn fundraiser_in(conn: &Connection, id: &str) -> Result<Option<Fundraiser>, Failure> {

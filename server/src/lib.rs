@@ -43,6 +43,8 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     /// Skip review: new fundraisers are active at once.
     pub auto_approve: bool,
+    /// How long a donor has to complete the bank's step before it fails as abandoned.
+    pub action_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -58,6 +60,7 @@ impl Default for ServerOptions {
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
             auto_approve: true,
+            action_timeout: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -94,6 +97,7 @@ pub struct RunningServer {
     state: Arc<routes::AppState>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -118,6 +122,7 @@ impl RunningServer {
 
     /// Stops accepting, lets in-flight requests finish, and closes the database.
     pub async fn shutdown(self) {
+        self.sweeper.abort();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
     }
@@ -146,11 +151,31 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError>
             tracing::error!(error = %e, "server stopped");
         }
     });
+    let sweeper = tokio::spawn(sweep_abandoned_steps(state.clone()));
     tracing::info!(%addr, "fundkit reference server listening");
     Ok(RunningServer {
         addr,
         state,
         shutdown: tx,
         task,
+        sweeper,
     })
+}
+
+/// Fails the bank steps donors abandoned, a few times per timeout (at least every second).
+async fn sweep_abandoned_steps(state: Arc<routes::AppState>) {
+    let every =
+        (state.options.action_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let now = routes::now_ms();
+        let db = state.db.clone();
+        match tokio::task::spawn_blocking(move || db.abandon_overdue_steps(now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(count = n, "abandoned bank steps failed"),
+            Ok(Err(e)) => tracing::warn!(error = ?e, "could not sweep abandoned bank steps"),
+            Err(e) => tracing::warn!(error = %e, "sweeper task failed"),
+        }
+    }
 }

@@ -6,36 +6,31 @@ use fundkit::wire::ItemOutcome;
 pub struct Charge {
     pub outcome: ItemOutcome,
     pub code: Option<&'static str>,
-    pub action_url: Option<String>,
+    /// For `needs_action`: the secret that names the bank page (128 random bits).
+    pub challenge: Option<String>,
 }
 
 /// `tok_ok` (and `tok_ok_*`) charge; `tok_declined`, `tok_expired` are refused;
-/// `tok_needs_action` asks the donor to authenticate; anything else is not a token.
-pub fn charge(token: &str, donation_id: &str) -> Charge {
+/// `tok_needs_action` asks the donor to authenticate on the bank's page (the reference
+/// server serves it: `POST /v1/bank/{challenge}`); anything else is not a token.
+pub fn charge(token: &str) -> Charge {
     let refuse = |code| Charge {
         outcome: ItemOutcome::Rejected,
         code: Some(code),
-        action_url: None,
+        challenge: None,
     };
     match token {
-        "tok_ok" => Charge {
+        t if t == "tok_ok" || t.starts_with("tok_ok_") => Charge {
             outcome: ItemOutcome::Accepted,
             code: None,
-            action_url: None,
-        },
-        t if t.starts_with("tok_ok_") => Charge {
-            outcome: ItemOutcome::Accepted,
-            code: None,
-            action_url: None,
+            challenge: None,
         },
         "tok_declined" => refuse("declined"),
         "tok_expired" => refuse("payment_expired"),
         "tok_needs_action" => Charge {
             outcome: ItemOutcome::NeedsAction,
             code: Some("authentication_required"),
-            action_url: Some(format!(
-                "https://pay.example.invalid/authenticate/{donation_id}"
-            )),
+            challenge: Some(format!("{:032x}", rand::random::<u128>())),
         },
         _ => refuse("invalid_payment_token"),
     }

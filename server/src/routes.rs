@@ -11,17 +11,18 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use fundkit::model::{DonationRequest, FundraiserDraft, FundraiserState};
+use fundkit::model::{DonationRequest, FundraiserDraft};
 use fundkit::rollout::{self, Action, Availability, Platform, UserContext};
 use fundkit::rules;
 use fundkit::wire::{
-    BatchResult, ChangesPage, DonationBatch, DonationItem, ItemOutcome, MAX_BATCH, MAX_CHANGES_PAGE,
+    BankStep, BankStepRequest, BatchResult, ChangesPage, DonationBatch, DonationItem, ItemOutcome,
+    OwnDonationsPage, ReconcileRequest, MAX_BATCH, MAX_CHANGES_PAGE,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{authenticate, DevUser, RateLimiter};
-use crate::db::Db;
+use crate::db::{Db, Decision};
 use crate::error::Failure;
 use crate::extract::{Body, Params};
 use crate::payments;
@@ -35,12 +36,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/fundraisers/{id}"),
     ("get", "/v1/fundraisers/{id}/donations"),
     ("get", "/v1/me/donations"),
+    ("get", "/v1/me/donations/changes"),
     ("post", "/v1/donations/batch"),
+    ("post", "/v1/donations/reconcile"),
+    ("post", "/v1/bank/{challenge}"),
 ];
 
 pub struct AppState {
-    db: Arc<Db>,
-    options: ServerOptions,
+    pub(crate) db: Arc<Db>,
+    pub(crate) options: ServerOptions,
     limiter: RateLimiter,
     pub(crate) counters: Counters,
 }
@@ -84,7 +88,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/fundraisers/{id}", get(fundraiser))
         .route("/v1/fundraisers/{id}/donations", get(fundraiser_donations))
         .route("/v1/me/donations", get(my_donations))
+        .route("/v1/me/donations/changes", get(my_donation_changes))
         .route("/v1/donations/batch", post(donation_batch))
+        .route("/v1/donations/reconcile", post(reconcile))
+        .route("/v1/bank/{challenge}", post(bank_step))
         .fallback(|| async { Failure::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             Failure::new(
@@ -115,7 +122,7 @@ async fn guard(State(state): Shared, req: Request, next: Next) -> Response {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -234,43 +241,70 @@ struct ChangesQuery {
     limit: Option<String>,
 }
 
+impl ChangesQuery {
+    /// (position after which to read, page size), or a 400 for a cursor or limit this
+    /// server did not give.
+    fn parse(&self) -> Result<(i64, u32), Failure> {
+        let since = match self.since.as_deref().map(str::trim) {
+            None | Some("") => 0,
+            Some(c) => c
+                .strip_prefix('c')
+                .and_then(|n| n.parse::<i64>().ok())
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    Failure::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_cursor",
+                        "the cursor is not one this server gave",
+                    )
+                })?,
+        };
+        let limit = match self.limit.as_deref() {
+            None => 100,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=MAX_CHANGES_PAGE).contains(l))
+                .ok_or_else(|| {
+                    Failure::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_limit",
+                        format!("limit must be 1..={MAX_CHANGES_PAGE}"),
+                    )
+                })?,
+        };
+        Ok((since, limit))
+    }
+}
+
 async fn changes(
     State(state): Shared,
     headers: HeaderMap,
     Params(q): Params<ChangesQuery>,
 ) -> Result<Response, Failure> {
     state.user(&headers)?;
-    let since = match q.since.as_deref().map(str::trim) {
-        None | Some("") => 0,
-        Some(c) => c
-            .strip_prefix('c')
-            .and_then(|n| n.parse::<i64>().ok())
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| {
-                Failure::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_cursor",
-                    "the cursor is not one this server gave",
-                )
-            })?,
-    };
-    let limit = match q.limit.as_deref() {
-        None => 100,
-        Some(l) => l
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=MAX_CHANGES_PAGE).contains(l))
-            .ok_or_else(|| {
-                Failure::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_limit",
-                    format!("limit must be 1..={MAX_CHANGES_PAGE}"),
-                )
-            })?,
-    };
+    let (since, limit) = q.parse()?;
     let (fundraisers, last, has_more) = state.db(move |db| db.changes(since, limit)).await?;
     Ok(Json(ChangesPage {
         fundraisers,
+        next_cursor: format!("c{last}"),
+        has_more,
+    })
+    .into_response())
+}
+
+async fn my_donation_changes(
+    State(state): Shared,
+    headers: HeaderMap,
+    Params(q): Params<ChangesQuery>,
+) -> Result<Response, Failure> {
+    let user = state.user(&headers)?;
+    let (since, limit) = q.parse()?;
+    let (donations, last, has_more) = state
+        .db(move |db| db.own_changes(user, since, limit))
+        .await?;
+    Ok(Json(OwnDonationsPage {
+        donations,
         next_cursor: format!("c{last}"),
         has_more,
     })
@@ -345,10 +379,12 @@ async fn donation_batch(
         .collect();
     let config = state.options.config.clone();
     let donor_ctx = context(donor, &headers)?;
+    let bank = bank_base(&headers);
+    let timeout_ms = i64::try_from(state.options.action_timeout.as_millis()).unwrap_or(i64::MAX);
     let (results, accepted, duplicates) = state
         .db(move |db| {
-            db.apply_batch(donor, &items, now_ms(), |item, fundraiser| {
-                decide(item, fundraiser, &config, &donor_ctx)
+            db.apply_batch(donor, &items, now_ms(), timeout_ms, |item, fundraiser| {
+                decide(item, fundraiser, &config, &donor_ctx, &bank)
             })
         })
         .await?;
@@ -363,21 +399,89 @@ async fn donation_batch(
     Ok(Json(BatchResult { results }).into_response())
 }
 
+/// Where the donor's browser reaches this server's simulated bank pages: the host the
+/// client called (so it works behind a proxy on loopback too).
+fn bank_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}/v1/bank/")
+}
+
+async fn reconcile(
+    State(state): Shared,
+    headers: HeaderMap,
+    Body(request): Body<ReconcileRequest>,
+) -> Result<Response, Failure> {
+    let donor = state.user(&headers)?;
+    if request.ids.is_empty() || request.ids.len() > MAX_BATCH {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad_batch_size",
+            format!("reconcile 1 to {MAX_BATCH} ids at a time"),
+        ));
+    }
+    if let Some(bad) = request
+        .ids
+        .iter()
+        .find(|id| uuid::Uuid::parse_str(id).is_err())
+    {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+            format!("not a donation id: {:.40}", bad),
+        ));
+    }
+    let results = state
+        .db(move |db| db.reconcile(donor, &request.ids, now_ms()))
+        .await?;
+    Ok(Json(BatchResult { results }).into_response())
+}
+
+/// The simulated bank page the donor's `action_url` points to. Not behind the app's bearer
+/// token (the donor's browser opens it); the 128-bit challenge in the path is the secret.
+async fn bank_step(
+    State(state): Shared,
+    Path(challenge): Path<String>,
+    Body(request): Body<BankStepRequest>,
+) -> Result<Response, Failure> {
+    if challenge.len() != 32 || !challenge.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Failure::not_found("bank step"));
+    }
+    let complete = request.result == BankStep::Complete;
+    let outcome = state
+        .db(move |db| db.bank_step(&challenge, complete, now_ms()))
+        .await?;
+    Ok(Json(serde_json::json!({ "outcome": outcome })).into_response())
+}
+
 /// The server's decision for one new donation: validation, then the payment step.
 fn decide(
     item: &DonationItem,
     fundraiser: Option<&fundkit::Fundraiser>,
     config: &fundkit::wire::ServerConfig,
     donor: &UserContext,
-) -> (ItemOutcome, Option<String>, Option<String>) {
-    let reject = |code: &str| (ItemOutcome::Rejected, Some(code.to_owned()), None);
+    bank_base: &str,
+) -> Decision {
+    let reject = |code: &str| Decision {
+        outcome: ItemOutcome::Rejected,
+        code: Some(code.to_owned()),
+        challenge: None,
+        action_url: None,
+    };
     if uuid::Uuid::parse_str(&item.id).is_err() {
         return reject("invalid_id");
     }
     let Some(fundraiser) = fundraiser else {
         return reject("fundraiser_not_found");
     };
-    if fundraiser.state != FundraiserState::Active {
+    if rules::fundraiser_accepts_donations(fundraiser).is_some() {
         return reject("fundraiser_not_active");
     }
     if let Availability::Unavailable { .. } =
@@ -392,6 +496,7 @@ fn decide(
         visibility: item.visibility,
         hide_amount: item.hide_amount,
         payment_token: item.payment_token.clone(),
+        id: None,
     };
     if let Some(issue) =
         rules::validate_donation(&request, &fundraiser.goal.currency, &config.limits).first()
@@ -401,10 +506,11 @@ fn decide(
             .and_then(|v| v.as_str().map(str::to_owned));
         return reject(&code.unwrap_or_else(|| "invalid_donation".into()));
     }
-    let charge = payments::charge(&item.payment_token, &item.id);
-    (
-        charge.outcome,
-        charge.code.map(str::to_owned),
-        charge.action_url,
-    )
+    let charge = payments::charge(&item.payment_token);
+    Decision {
+        outcome: charge.outcome,
+        code: charge.code.map(str::to_owned),
+        action_url: charge.challenge.as_ref().map(|c| format!("{bank_base}{c}")),
+        challenge: charge.challenge,
+    }
 }

@@ -1,7 +1,10 @@
 //! Randomized soak: several devices (separate SQLite files) donate and sync through the
-//! fault-injecting proxy while the server restarts and clients are torn down mid-pass.
-//! At the end every donation any client acknowledged is on the server exactly once, or in
-//! a final client state that explains why, and client and server totals agree.
+//! fault-injecting proxy while the server restarts, clients are torn down mid-pass, answers
+//! come back partial, reordered, duplicated or for strangers, whole batches are refused
+//! (413/400), one poison donation hides among healthy ones, donors double-tap, and device
+//! clocks jump forward and back. At the end every donation any client acknowledged is on
+//! the server exactly once, or in a final client state that explains why (lost 0,
+//! duplicated 0), none is left pending (stuck 0), and client and server totals agree.
 //!
 //! Seeded: `FUNDKIT_SEED=N` replays a run. CI runs a bounded version; a long run:
 //! `FUNDKIT_SOAK_SECS=600 cargo test -p fundkit-e2e --release --test soak -- --nocapture`.
@@ -11,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use fundkit::{Donation, DonationState};
-use fundkit_e2e::proxy::{Fault, Proxy};
+use fundkit_e2e::proxy::{Fault, Proxy, Rewrite};
 use fundkit_e2e::*;
 use rand::{Rng, SeedableRng};
 
@@ -59,13 +62,29 @@ async fn soak_loses_nothing_and_doubles_nothing() {
                 retry_after: None,
             },
             Fault::Delay(Duration::from_millis(30)),
+            Fault::Rewrite(Rewrite::Partial),
+            Fault::Rewrite(Rewrite::Empty),
+            Fault::Rewrite(Rewrite::ReorderDuplicateUnknown),
+            Fault::Status {
+                code: 413,
+                retry_after: None,
+            },
+            Fault::Status {
+                code: 400,
+                retry_after: None,
+            },
         ],
         seed,
     );
+    // A server rule the devices do not know: any request carrying this token is refused
+    // as a whole. Its donation must end alone ("wedged") and never hold up the others.
+    const POISON: &str = "tok_ok_POISON";
+    proxy.refuse_containing(POISON, 400);
 
     // Every donation a client acknowledged: id -> (device, amount, token).
     let mut acknowledged: BTreeMap<String, (usize, i64, &str)> = BTreeMap::new();
     let (mut rounds, mut restarts, mut teardowns, mut passes) = (0u32, 0u32, 0u32, 0u32);
+    let mut double_taps = 0u32;
     let start = Instant::now();
     while start.elapsed() < budget {
         rounds += 1;
@@ -73,16 +92,33 @@ async fn soak_loses_nothing_and_doubles_nothing() {
         let device = &mut devices[i];
         device.client.set_online(rng.random_bool(0.8));
         for _ in 0..rng.random_range(0..6) {
-            let token = match rng.random_range(0..20) {
-                0 => "tok_declined",
-                1 => "tok_needs_action",
+            let token = match rng.random_range(0..40) {
+                0 | 1 => "tok_declined",
+                2 | 3 => "tok_needs_action",
+                4 => POISON,
                 _ => "tok_ok",
             };
             let cents = rng.random_range(100..5_000);
+            let mut request = donation(&f, cents, token);
+            request.id = Some(fundkit::new_donation_id());
             // Caps may refuse (offline or full queue): a refusal is not an acknowledgement.
-            if let Ok(d) = device.client.donate(donation(&f, cents, token)) {
+            if let Ok(d) = device.client.donate(request.clone()) {
+                // A double tap on Confirm: the same donation comes back, nothing new.
+                if rng.random_bool(0.2) {
+                    let again = device.client.donate(request).expect("double tap");
+                    assert_eq!(again.id, d.id);
+                    double_taps += 1;
+                }
                 acknowledged.insert(d.id, (i, cents, token));
             }
+        }
+        // The device's clock jumps (a user fixing the time, a time zone bug): forward a
+        // little, back a little, and rarely past the whole offline window.
+        match rng.random_range(0..20) {
+            0 => device.clock.advance_hours(3),
+            1 => device.clock.advance_hours(-3),
+            2 if rng.random_bool(0.2) => device.clock.advance_hours(25),
+            _ => {}
         }
         device.client.set_online(true);
         match rng.random_range(0..10) {
@@ -126,6 +162,8 @@ async fn soak_loses_nothing_and_doubles_nothing() {
     }
 
     let mut confirmed = (0u64, 0i64);
+    let mut stuck = 0u32;
+    let mut ended: BTreeMap<String, u32> = BTreeMap::new();
     for (id, (i, cents, token)) in &acknowledged {
         let d: Donation = devices[*i]
             .client
@@ -133,17 +171,44 @@ async fn soak_loses_nothing_and_doubles_nothing() {
             .unwrap()
             .expect("acknowledged donation lost");
         assert_eq!(d.amount.minor_units, *cents);
-        let want = match *token {
-            "tok_declined" => DonationState::Rejected,
-            "tok_needs_action" => DonationState::NeedsAction,
-            _ => DonationState::Confirmed,
-        };
-        assert_eq!(d.state, want, "{id} ({token})");
+        if d.state.is_pending() {
+            stuck += 1;
+            continue;
+        }
+        let reason = d.reason.clone().unwrap_or_default();
+        *ended
+            .entry(format!("{}:{reason}", d.state.as_str()))
+            .or_default() += 1;
+        // Every end says why, and the why fits the donation.
+        match d.state {
+            DonationState::Confirmed => assert!(
+                token.starts_with("tok_ok") && *token != POISON,
+                "{id} {token}"
+            ),
+            DonationState::NeedsAction => assert_eq!(*token, "tok_needs_action", "{id}"),
+            // The poison, or the culprit of a random whole-batch 413/400, ends "wedged".
+            DonationState::Rejected => assert!(
+                (*token == "tok_declined" && reason == "declined") || reason == "injected",
+                "{id} {token} {reason}"
+            ),
+            DonationState::Expired => assert!(
+                reason == "expired_offline" || reason == "expired_unconfirmed",
+                "{id} {reason}"
+            ),
+            other => panic!("{id}: unexpected {other:?}"),
+        }
+        if *token == POISON {
+            assert!(
+                matches!(d.state, DonationState::Rejected | DonationState::Expired),
+                "{id}: the poison is never charged"
+            );
+        }
         if d.state == DonationState::Confirmed {
             confirmed.0 += 1;
             confirmed.1 += cents;
         }
     }
+    assert_eq!(stuck, 0, "no healthy donation left pending");
     let view = devices[0]
         .client
         .refresh_fundraiser(f.fundraiser.id.clone())
@@ -167,7 +232,7 @@ async fn soak_loses_nothing_and_doubles_nothing() {
     println!(
         "soak: seed {seed}, {:.0?}, {} devices, {rounds} rounds, {passes} passes, {} donations acknowledged \
          ({} confirmed), requests {}, faults {:?}, server restarts {restarts}, client teardowns {teardowns}, \
-         lost: 0, duplicated: {lost_or_doubled}",
+         double taps {double_taps}, ends {ended:?}, lost: 0, duplicated: {lost_or_doubled}, stuck: {stuck}",
         start.elapsed(),
         devices.len(),
         acknowledged.len(),

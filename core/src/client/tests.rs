@@ -133,6 +133,7 @@ fn request(cents: i64) -> DonationRequest {
         visibility: Visibility::Public,
         hide_amount: false,
         payment_token: "tok_ok".into(),
+        id: None,
     }
 }
 
@@ -309,9 +310,13 @@ fn cancel_only_before_sending_and_token_is_erased() {
         }
     );
     let sending = f.client.donate(request(1_000)).unwrap();
-    f.client.shared.store.claim_batch(100, T0).unwrap();
+    f.client
+        .shared
+        .store
+        .claim_batch(100, 1 << 20, 0, T0)
+        .unwrap();
     assert_eq!(
-        f.client.cancel_donation(sending.id).unwrap_err(),
+        f.client.cancel_donation(sending.id.clone()).unwrap_err(),
         FundkitError::IllegalTransition {
             state: DonationState::Sending,
             action: "cancel".into()
@@ -321,6 +326,19 @@ fn cancel_only_before_sending_and_token_is_erased() {
         f.client.cancel_donation("nope".into()),
         Err(FundkitError::NotFound { .. })
     ));
+    // Sent once and back in line: it may be on the server, so it cannot be cancelled.
+    f.client
+        .shared
+        .store
+        .requeue_all_sending("send_failed", T0)
+        .unwrap();
+    assert_eq!(
+        f.client.cancel_donation(sending.id.clone()).unwrap_err(),
+        FundkitError::IllegalTransition {
+            state: DonationState::Queued,
+            action: "cancel (it was already sent once)".into()
+        }
+    );
 }
 
 #[test]
@@ -337,6 +355,7 @@ fn unsent_donations_expire_after_24_hours_and_the_listener_hears() {
     assert_eq!(expired.state, DonationState::Expired);
     assert_eq!(expired.reason.as_deref(), Some("expired_offline"));
     assert_eq!(raw_token(&f.path, &d.id), None);
+    f.client.flush_listener();
     let heard = recorder.donations.lock().unwrap();
     assert!(heard
         .iter()
@@ -344,28 +363,192 @@ fn unsent_donations_expire_after_24_hours_and_the_listener_hears() {
 }
 
 #[test]
-fn an_attempted_donation_is_resent_not_expired() {
+fn an_attempted_donation_is_reconciled_not_expired_locally() {
     let f = fixture();
     let d = f.client.donate(request(1_000)).unwrap();
-    f.client.shared.store.claim_batch(100, T0).unwrap();
+    f.client
+        .shared
+        .store
+        .claim_batch(100, 1 << 20, 0, T0)
+        .unwrap();
     f.client
         .shared
         .store
         .requeue_all_sending("send_failed", T0)
         .unwrap();
     f.clock.advance_ms(48 * 3_600_000);
+    // It may be on the server: the device does not expire it on its own...
     let pending = f.client.pending_donations().unwrap();
     assert_eq!(
         pending.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        vec![d.id.clone()]
+    );
+    // ...the next pass asks the server to settle it instead of resending it.
+    let now = f.clock.now_ms();
+    let cutoff = queue::expiry_cutoff(now, &Limits::default());
+    let store = &f.client.shared.store;
+    assert!(
+        store
+            .claim_batch(100, 1 << 20, 0, now)
+            .map(|b| b.len())
+            .unwrap()
+            == 1
+    );
+    store.requeue_all_sending("send_failed", now).unwrap();
+    let due = store
+        .claim_for_reconcile(crate::sync::MAX_TRIES, cutoff, 100, now)
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].donation.id, d.id);
+}
+
+#[test]
+fn a_donation_tried_too_often_is_reconciled() {
+    let f = fixture();
+    let d = f.client.donate(request(1_000)).unwrap();
+    let store = &f.client.shared.store;
+    let cutoff = queue::expiry_cutoff(T0, &Limits::default());
+    for _ in 0..crate::sync::MAX_TRIES - 1 {
+        assert_eq!(store.claim_batch(100, 1 << 20, 0, T0).unwrap().len(), 1);
+        store.requeue_all_sending("send_failed", T0).unwrap();
+        assert!(store
+            .claim_for_reconcile(crate::sync::MAX_TRIES, cutoff, 100, T0)
+            .unwrap()
+            .is_empty());
+    }
+    assert_eq!(store.claim_batch(100, 1 << 20, 0, T0).unwrap().len(), 1);
+    store.requeue_all_sending("send_failed", T0).unwrap();
+    let due = store
+        .claim_for_reconcile(crate::sync::MAX_TRIES, cutoff, 100, T0)
+        .unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|o| o.donation.id.clone())
+            .collect::<Vec<_>>(),
         vec![d.id]
     );
+}
+
+#[test]
+fn a_batch_never_exceeds_its_byte_budget_but_always_takes_one() {
+    let f = fixture();
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let mut r = request(100);
+        r.message = Some("m".repeat(250));
+        ids.push(f.client.donate(r).unwrap().id);
+    }
+    let store = &f.client.shared.store;
+    let per_item = 250 + "tok_ok".len() + crate::store::ITEM_OVERHEAD_BYTES;
+    let two = store.claim_batch(100, 2 * per_item + 10, 0, T0).unwrap();
+    assert_eq!(
+        two.iter()
+            .map(|o| o.donation.id.clone())
+            .collect::<Vec<_>>(),
+        ids[..2]
+    );
+    // Even a budget smaller than one item takes the next one, so it is refused alone.
+    let one = store.claim_batch(100, 1, 0, T0).unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].donation.id, ids[2]);
+    // A pass takes each donation at most once: nothing at or before `after_seq`.
+    store.requeue_all_sending("send_failed", T0).unwrap();
+    let after = store
+        .claim_batch(100, 1 << 20, one[0].donation.seq, T0)
+        .unwrap();
+    assert_eq!(
+        after
+            .iter()
+            .map(|o| o.donation.id.clone())
+            .collect::<Vec<_>>(),
+        ids[3..]
+    );
+}
+
+#[test]
+fn a_double_tap_with_the_sheet_id_makes_one_donation() {
+    let f = fixture();
+    let recorder = Arc::new(Recorder::default());
+    f.client.set_listener(Some(recorder.clone()));
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut r = request(1_000);
+    r.id = Some(id.clone());
+    let first = f.client.donate(r.clone()).unwrap();
+    let second = f.client.donate(r.clone()).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(first.id, id);
+    assert_eq!(f.client.pending_donations().unwrap().len(), 1);
+    // Two taps from two threads at once: still one donation.
+    let id2 = uuid::Uuid::now_v7().to_string();
+    let mut r2 = request(2_000);
+    r2.id = Some(id2.clone());
+    let taps: Vec<_> = (0..4)
+        .map(|_| {
+            let (c, r) = (f.client.clone(), r2.clone());
+            std::thread::spawn(move || c.donate(r).unwrap())
+        })
+        .collect();
+    for t in taps {
+        assert_eq!(t.join().unwrap().id, id2);
+    }
+    assert_eq!(f.client.pending_donations().unwrap().len(), 2);
+    // The same id for a different donation is refused; nothing new is queued.
+    let mut other = request(3_000);
+    other.id = Some(id.clone());
+    assert_eq!(
+        f.client.donate(other).unwrap_err(),
+        FundkitError::DuplicateDonationId { id: id.clone() }
+    );
+    // A tap after the first donation was answered still answers with it.
+    f.client
+        .shared
+        .store
+        .claim_batch(100, 1 << 20, 0, T0)
+        .unwrap();
+    f.client
+        .shared
+        .store
+        .settle(
+            &[(
+                id.clone(),
+                Event::Accept {
+                    received_at_ms: Some(T0),
+                },
+            )],
+            "server_answer",
+            T0,
+        )
+        .unwrap();
+    assert_eq!(f.client.donate(r).unwrap().state, DonationState::Confirmed);
+    assert_eq!(f.client.pending_donations().unwrap().len(), 1);
+    // Not an id at all: a typed validation error.
+    let mut bad = request(1_000);
+    bad.id = Some("not-a-uuid".into());
+    assert!(matches!(
+        f.client.donate(bad),
+        Err(FundkitError::Validation { .. })
+    ));
+    f.client.flush_listener();
+    let queued_events = recorder
+        .donations
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|d| d.state == DonationState::Queued)
+        .count();
+    assert_eq!(queued_events, 2, "one listener event per donation made");
 }
 
 #[test]
 fn a_crash_mid_send_requeues_on_restart() {
     let f = fixture();
     let d = f.client.donate(request(1_000)).unwrap();
-    let claimed = f.client.shared.store.claim_batch(100, T0).unwrap();
+    let claimed = f
+        .client
+        .shared
+        .store
+        .claim_batch(100, 1 << 20, 0, T0)
+        .unwrap();
     assert_eq!(claimed[0].payment_token, "tok_ok");
     drop(f.client.clone());
     let again = reopen(&f);
@@ -407,7 +590,12 @@ fn reads_are_paged_newest_first_and_totals_flag_pending() {
     assert_eq!(view.fetched_at_ms, T0);
 
     // Past donations page with before_seq.
-    let claimed = f.client.shared.store.claim_batch(100, T0).unwrap();
+    let claimed = f
+        .client
+        .shared
+        .store
+        .claim_batch(100, 1 << 20, 0, T0)
+        .unwrap();
     let events: Vec<_> = claimed
         .iter()
         .map(|o| {
@@ -448,28 +636,103 @@ fn listener_hears_every_donation_change_and_the_fundraiser_total() {
     let f = fixture();
     let recorder = Arc::new(Recorder::default());
     f.client.set_listener(Some(recorder.clone()));
+    let last_state = |id: &str| {
+        recorder
+            .donations
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|x| x.id == id)
+            .map(|x| x.state)
+    };
+    let last_total = || {
+        recorder
+            .fundraisers
+            .lock()
+            .unwrap()
+            .last()
+            .map(|v| v.displayed_total.minor_units)
+    };
     let d = f.client.donate(request(1_500)).unwrap();
+    f.client.flush_listener();
+    assert_eq!(last_state(&d.id), Some(DonationState::Queued));
+    assert_eq!(last_total(), Some(11_500));
     f.client.cancel_donation(d.id.clone()).unwrap();
-    let states: Vec<_> = recorder
-        .donations
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|x| x.state)
-        .collect();
+    f.client.flush_listener();
+    assert_eq!(last_state(&d.id), Some(DonationState::Cancelled));
+    assert_eq!(last_total(), Some(10_000));
+    let states = recorder.states.lock().unwrap();
+    assert_eq!(states.last().map(|s| s.pending_count), Some(0));
+}
+
+/// Events arrive in commit order and never show an older state after a newer one, even
+/// when passes, network changes and donations race from many threads and the app's
+/// listener is slow: the last sync state heard is the one in force.
+#[test]
+fn listener_events_never_go_back_in_time() {
+    #[derive(Default)]
+    struct Slow(Recorder);
+    impl FundkitListener for Slow {
+        fn on_donations_changed(&self, d: Vec<Donation>) {
+            self.0.on_donations_changed(d)
+        }
+        fn on_fundraisers_changed(&self, f: Vec<FundraiserView>) {
+            self.0.on_fundraisers_changed(f)
+        }
+        fn on_sync_state_changed(&self, state: SyncState) {
+            // A slow app: a thread that called the listener directly would now be
+            // overtaken by the one that ended the pass.
+            std::thread::yield_now();
+            self.0.on_sync_state_changed(state)
+        }
+    }
+    let f = fixture();
+    let slow = Arc::new(Slow::default());
+    f.client.set_listener(Some(slow.clone()));
+    std::thread::scope(|s| {
+        for t in 0..3 {
+            let client = f.client.clone();
+            s.spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                for i in 0..15 {
+                    client.set_online(i % 2 == 0);
+                    let _ = rt.block_on(client.sync_now());
+                    if t == 0 {
+                        let d = client.donate(request(100)).unwrap();
+                        if i % 3 == 0 {
+                            client.cancel_donation(d.id).unwrap();
+                        }
+                    }
+                }
+            });
+        }
+    });
+    f.client.flush_listener();
+    let states = slow.0.states.lock().unwrap();
+    let last = states.last().unwrap();
     assert_eq!(
-        states,
-        vec![DonationState::Queued, DonationState::Cancelled]
+        *last,
+        f.client.sync_state(),
+        "the last event heard is the state in force"
     );
-    let totals: Vec<_> = recorder
-        .fundraisers
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|v| v.displayed_total.minor_units)
-        .collect();
-    assert_eq!(totals, vec![11_500, 10_000]);
-    assert!(!recorder.states.lock().unwrap().is_empty());
+    assert!(!last.syncing);
+    // Per donation, the states heard only move forward through the state machine.
+    let rank = |s: DonationState| match s {
+        DonationState::Queued => 0,
+        DonationState::Sending => 1,
+        _ => 2,
+    };
+    let heard = slow.0.donations.lock().unwrap();
+    let mut by_id: std::collections::HashMap<&str, i32> = Default::default();
+    for d in heard.iter() {
+        let r = by_id.entry(&d.id).or_insert(0);
+        assert!(rank(d.state) >= *r, "{} went back to {:?}", d.id, d.state);
+        *r = rank(d.state);
+    }
 }
 
 #[test]
@@ -505,7 +768,15 @@ fn listeners_may_be_called_from_many_threads() {
             });
         }
     });
-    assert_eq!(recorder.donations.lock().unwrap().len(), 40);
+    f.client.flush_listener();
+    let heard: std::collections::HashSet<String> = recorder
+        .donations
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|d| d.id.clone())
+        .collect();
+    assert_eq!(heard.len(), 40);
 }
 
 #[test]
@@ -543,55 +814,51 @@ fn wipe_leaves_nothing_readable() {
     f.client.donate(request(100)).unwrap();
 }
 
-#[test]
-fn erased_tokens_do_not_linger_in_the_file() {
-    let f = fixture();
-    let mut r = request(1_000);
-    r.payment_token = "tok_ok_LINGERCHECK55".into();
-    let d = f.client.donate(r).unwrap();
-    f.client.shared.store.claim_batch(100, T0).unwrap();
-    f.client
-        .shared
-        .store
-        .apply(
-            &d.id,
-            &Event::Accept {
-                received_at_ms: Some(T0),
-            },
-            "server_answer",
-            T0,
-        )
-        .unwrap();
-    f.client.shared.store.checkpoint().unwrap();
-    for suffix in ["", "-wal"] {
-        let bytes = std::fs::read(format!("{}{suffix}", f.path.display())).unwrap_or_default();
+/// The token must be gone from the database file, its WAL and any journal right after the
+/// call that erased it: through the public API only, no explicit checkpoint.
+fn assert_token_gone(path: &std::path::Path, token: &str) {
+    for suffix in ["", "-wal", "-journal"] {
+        let bytes = std::fs::read(format!("{}{suffix}", path.display())).unwrap_or_default();
         assert!(
-            !bytes.windows(20).any(|w| w == b"tok_ok_LINGERCHECK55"),
-            "token left in {suffix:?}"
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "{token} left in {suffix:?}"
         );
     }
 }
 
 #[test]
-fn a_database_from_every_earlier_schema_version_opens() {
+fn erased_tokens_do_not_linger_after_cancel_or_expiry() {
+    let f = fixture();
+    let mut r = request(1_000);
+    r.payment_token = "tok_ok_LINGERCANCEL1".into();
+    let d = f.client.donate(r).unwrap();
+    f.client.cancel_donation(d.id).unwrap();
+    assert_token_gone(&f.path, "tok_ok_LINGERCANCEL1");
+
+    let mut r = request(1_000);
+    r.payment_token = "tok_ok_LINGEREXPIRE2".into();
+    f.client.donate(r).unwrap();
+    f.clock.advance_ms(25 * 3_600_000);
+    assert!(f.client.pending_donations().unwrap().is_empty());
+    assert_token_gone(&f.path, "tok_ok_LINGEREXPIRE2");
+}
+
+/// An app upgrade over a database made by every schema version ever released (real files
+/// from `core/tests/fixtures`, made from the exact SQL of each release, with data in them):
+/// it opens, keeps every donation, recovers the one caught mid-send, and the queue drains.
+#[test]
+fn an_app_upgrade_over_every_released_database_keeps_and_drains_the_queue() {
     use crate::store::schema_for_tests::MIGRATIONS;
-    let count = 3;
-    for version in 1..count {
+    let latest = MIGRATIONS
+        .pending_migrations(&rusqlite::Connection::open_in_memory().unwrap())
+        .unwrap() as usize;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut seen = 0;
+    for name in ["v1.db", "v2.db", "v3-before-action-url.db", "v3.db"] {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("old.db");
-        {
-            let mut conn = rusqlite::Connection::open(&path).unwrap();
-            MIGRATIONS.to_version(&mut conn, version).unwrap();
-            conn.execute(
-                "INSERT INTO donations (id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount,
-                     payment_token, state, created_at_ms, updated_at_ms)
-                 VALUES ('0190aaaa-0000-7000-8000-000000000001', 'fr_1', 700, 'USD', 'hi', 'anonymous', 1, 'tok_ok',
-                     'queued', ?1, ?1)",
-                [T0],
-            )
-            .unwrap();
-        }
-        let clock = Arc::new(TestClock(AtomicI64::new(T0)));
+        let path = dir.path().join("fundkit.db");
+        std::fs::copy(fixtures.join(name), &path).unwrap();
+        let clock = Arc::new(TestClock(AtomicI64::new(T0 + 1_000)));
         let client =
             FundkitClient::with_clock(config(&path, "US"), Arc::new(NoAuth), clock).unwrap();
         let d = client
@@ -599,15 +866,60 @@ fn a_database_from_every_earlier_schema_version_opens() {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (d.amount.minor_units, d.visibility, d.hide_amount),
-            (700, Visibility::Anonymous, true)
+            (d.amount.minor_units, d.visibility, d.hide_amount, d.state),
+            (700, Visibility::Anonymous, true, DonationState::Queued),
+            "{name}"
         );
+        let pending = client.pending_donations().unwrap();
+        assert_eq!(
+            pending.len(),
+            3,
+            "{name}: queued, tried, and recovered from sending"
+        );
+        assert!(
+            pending.iter().all(|d| d.state == DonationState::Queued),
+            "{name}"
+        );
+        let past = client.past_donations(None, 10).unwrap();
+        assert_eq!(past.len(), 1, "{name}");
+        // The queue can be taken for sending and answered: every column it needs exists.
+        let batch = client
+            .shared
+            .store
+            .claim_batch(100, 1 << 20, 0, T0 + 2_000)
+            .unwrap();
+        assert_eq!(batch.len(), 3, "{name}");
+        let events: Vec<_> = batch
+            .iter()
+            .map(|o| {
+                (
+                    o.donation.id.clone(),
+                    Event::NeedsAction {
+                        code: "authentication_required".into(),
+                        action_url: Some("https://bank.example/x".into()),
+                    },
+                )
+            })
+            .collect();
+        let settled = client
+            .shared
+            .store
+            .settle(&events, "server_answer", T0 + 3_000)
+            .unwrap();
+        assert_eq!(settled.len(), 3, "{name}");
+        assert_eq!(
+            settled[0].action_url.as_deref(),
+            Some("https://bank.example/x")
+        );
+        drop(client);
         let conn = rusqlite::Connection::open(&path).unwrap();
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, count as i64, "migrated from v{version}");
+        assert_eq!(v as usize, latest, "{name} migrated to the latest version");
+        seen += 1;
     }
+    assert_eq!(seen, 4);
 }
 
 #[test]

@@ -5,12 +5,13 @@
 //! ```text
 //!            cancel                 expire
 //!  cancelled <------- queued -------------> expired
-//!                     |    ^
-//!          start_send |    | interrupt (transient failure, crash recovery)
-//!                     v    |
-//!                    sending --accept--> confirmed
-//!                       |  \--reject---> rejected
-//!                       \--needs_action-> needs_action
+//!                     |    ^                   ^
+//!          start_send |    | interrupt         | void (reconciled: the server never
+//!                     v    |                   |       charged it and never will)
+//!                    sending ------------------+
+//!                       |  \--accept------> confirmed <--accept--+
+//!                       |   \-reject------> rejected  <--reject--+ (bank step done
+//!                       \--needs_action---> needs_action --------+  or abandoned)
 //! ```
 
 use crate::error::FundkitError;
@@ -36,6 +37,9 @@ pub enum Event {
     Expire,
     /// The donor cancelled it before it was sent.
     Cancel,
+    /// Reconciliation: the server holds no record of this id and has recorded that it can
+    /// never be charged, so the donation ends without reaching the fundraiser.
+    Void,
 }
 
 impl Event {
@@ -49,6 +53,7 @@ impl Event {
             Event::Interrupt => "requeue",
             Event::Expire => "expire",
             Event::Cancel => "cancel",
+            Event::Void => "void",
         }
     }
 
@@ -58,6 +63,7 @@ impl Event {
             Event::Reject { code } | Event::NeedsAction { code, .. } => Some(code),
             Event::Expire => Some("expired_offline"),
             Event::Cancel => Some("cancelled_by_donor"),
+            Event::Void => Some("expired_unconfirmed"),
             _ => None,
         }
     }
@@ -74,6 +80,9 @@ pub fn transition(from: DonationState, event: &Event) -> Result<DonationState, F
         (Sending, Event::Reject { .. }) => Rejected,
         (Sending, Event::NeedsAction { .. }) => NeedsAction,
         (Sending, Event::Interrupt) => Queued,
+        (Sending, Event::Void) => Expired,
+        (NeedsAction, Event::Accept { .. }) => Confirmed,
+        (NeedsAction, Event::Reject { .. }) => Rejected,
         (state, event) => {
             return Err(FundkitError::IllegalTransition {
                 state,
@@ -105,6 +114,7 @@ mod tests {
             Event::Interrupt,
             Event::Expire,
             Event::Cancel,
+            Event::Void,
         ]
     }
 
@@ -130,6 +140,9 @@ mod tests {
             (Sending, "reject", Rejected),
             (Sending, "ask for action on", NeedsAction),
             (Sending, "requeue", Queued),
+            (Sending, "void", Expired),
+            (NeedsAction, "confirm", Confirmed),
+            (NeedsAction, "reject", Rejected),
         ];
         let mut legal_seen = 0;
         for from in ALL_STATES {

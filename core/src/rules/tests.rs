@@ -28,6 +28,7 @@ fn donation(cents: i64) -> DonationRequest {
         visibility: Visibility::Public,
         hide_amount: false,
         payment_token: "tok_ok".into(),
+        id: None,
     }
 }
 
@@ -767,6 +768,7 @@ fn a_donation_with_every_problem_lists_them_all() {
         visibility: Visibility::Anonymous,
         hide_amount: true,
         payment_token: " ".into(),
+        id: None,
     };
     let issues = validate_donation(&r, "USD", &L());
     assert_eq!(

@@ -22,6 +22,7 @@ use crate::model::{
 };
 use crate::money::Money;
 use crate::queue::state::{transition, Event};
+use crate::wire::{DonationItem, OwnDonation};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -36,11 +37,39 @@ pub(crate) struct PendingSummary {
 /// One recorded transition: (from state, to state, cause, time in ms).
 pub type Transition = (Option<String>, String, String, i64);
 
+/// What `enqueue` did.
+#[derive(Debug, Clone)]
+pub(crate) enum Enqueued {
+    New(Donation),
+    /// A donation with this id was already queued (a double tap): nothing new was made.
+    Existing(Donation),
+}
+
 /// A donation taken into a batch, with its payment token for the wire.
 #[derive(Debug, Clone)]
 pub(crate) struct Outgoing {
     pub donation: Donation,
     pub payment_token: String,
+}
+
+/// Bytes of JSON a batch item takes besides its message and token (ids, amount, keys),
+/// rounded up: the byte budget of a batch counts it for every item.
+pub(crate) const ITEM_OVERHEAD_BYTES: usize = 320;
+
+impl Outgoing {
+    /// The donation as it travels in a batch.
+    pub fn to_item(&self) -> DonationItem {
+        let d = &self.donation;
+        DonationItem {
+            id: d.id.clone(),
+            fundraiser_id: d.fundraiser_id.clone(),
+            amount: d.amount.clone(),
+            message: d.message.clone(),
+            visibility: d.visibility,
+            hide_amount: d.hide_amount,
+            payment_token: self.payment_token.clone(),
+        }
+    }
 }
 
 pub(crate) struct Store {
@@ -93,17 +122,31 @@ impl Store {
 
     // ---- donations ----
 
-    /// Queues a validated, normalised donation under `id` if `check` accepts the pending summary, all in one IMMEDIATE
-    /// transaction so two threads cannot both slip under a cap. Returns once committed.
+    /// Queues a validated, normalised donation under `id` if `check` accepts the pending
+    /// summary, all in one IMMEDIATE transaction so two threads cannot both slip under a cap.
+    /// Returns once committed. A donation already stored under `id` (a double tap, a retried
+    /// call) is returned as it is, and nothing new is made; the same id with different
+    /// content is refused.
     pub fn enqueue(
         &self,
         id: &str,
         new: &DonationRequest,
         now_ms: i64,
         check: impl FnOnce(PendingSummary) -> std::result::Result<(), FundkitError>,
-    ) -> Result<Donation> {
+    ) -> Result<Enqueued> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(existing) = donation_in(&tx, id)? {
+            let same = existing.fundraiser_id == new.fundraiser_id
+                && existing.amount == new.amount
+                && existing.message == new.message
+                && existing.visibility == new.visibility
+                && existing.hide_amount == new.hide_amount;
+            if !same {
+                return Err(FundkitError::DuplicateDonationId { id: id.to_owned() }.into());
+            }
+            return Ok(Enqueued::Existing(existing));
+        }
         let summary = tx.query_row(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN currency = ?1 THEN amount_minor ELSE 0 END), 0)
              FROM donations INDEXED BY donations_pending WHERE state IN ('queued', 'sending')",
@@ -131,22 +174,43 @@ impl Store {
         let donation = donation_in(&tx, id)?
             .ok_or_else(|| Error::Corrupt("inserted donation vanished".into()))?;
         tx.commit()?;
-        Ok(donation)
+        Ok(Enqueued::New(donation))
     }
 
     /// Applies `event` to one donation in one transaction with its cause.
     pub fn apply(&self, id: &str, event: &Event, cause: &str, now_ms: i64) -> Result<Donation> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let donation = apply_in(&tx, id, event, cause, now_ms)?;
+        if matches!(event, Event::Cancel) {
+            // A donation that was ever put in a batch may be on the server already:
+            // cancelling it locally could hide a charge. Only never-sent ones can be cancelled.
+            let sent_before: Option<bool> = tx
+                .query_row(
+                    "SELECT state = 'queued' AND attempts > 0 FROM donations WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if sent_before == Some(true) {
+                return Err(FundkitError::IllegalTransition {
+                    state: DonationState::Queued,
+                    action: "cancel (it was already sent once)".into(),
+                }
+                .into());
+            }
+        }
+        let (donation, erased) = apply_in(&tx, id, event, cause, now_ms)?;
         tx.commit()?;
+        if erased {
+            checkpoint_in(&conn)?;
+        }
         Ok(donation)
     }
 
-    /// Applies the server's answers (or a requeue) to a batch in one transaction. A donation
-    /// already settled by someone else (a pass of a client torn down mid-send that carried
-    /// the same donation) keeps its final state: both answers come from the same server
-    /// record, so there is nothing to reconcile.
+    /// Applies answers (the server's, or a requeue) to donations in one transaction. An
+    /// answer that the donation's state no longer takes (a final donation answered again by
+    /// a pass of a client torn down mid-send, an unknown id) is ignored: both answers come
+    /// from the same server record, so there is nothing to reconcile.
     pub fn settle(
         &self,
         events: &[(String, Event)],
@@ -156,37 +220,111 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut changed = Vec::with_capacity(events.len());
+        let mut erased_any = false;
         for (id, event) in events {
             match donation_in(&tx, id)? {
-                Some(current) if current.state.is_final() => {
-                    tracing::info!(%id, state = current.state.as_str(), "already settled; answer ignored");
+                Some(current) if transition(current.state, event).is_err() => {
+                    tracing::info!(%id, state = current.state.as_str(), action = event.action(), "answer ignored");
                 }
-                Some(_) => changed.push(apply_in(&tx, id, event, cause, now_ms)?),
+                Some(_) => {
+                    let (donation, erased) = apply_in(&tx, id, event, cause, now_ms)?;
+                    erased_any |= erased;
+                    changed.push(donation);
+                }
                 None => tracing::warn!(%id, "answer for an unknown donation ignored"),
             }
         }
         tx.commit()?;
+        if erased_any {
+            checkpoint_in(&conn)?;
+        }
         Ok(changed)
     }
 
-    /// Takes up to `limit` queued donations, oldest `seq` first, into `sending`.
-    pub fn claim_batch(&self, limit: usize, now_ms: i64) -> Result<Vec<Outgoing>> {
+    /// Takes queued donations, oldest `seq` first, into `sending`: at most `limit` of them
+    /// and at most `max_bytes` of free text and tokens together (the first one always, so
+    /// that an oversized donation reaches the server and is refused on its own instead of
+    /// being skipped for ever). Only donations with `seq > after_seq` are taken, so a pass
+    /// sends each donation at most once.
+    pub fn claim_batch(
+        &self,
+        limit: usize,
+        max_bytes: usize,
+        after_seq: i64,
+        now_ms: i64,
+    ) -> Result<Vec<Outgoing>> {
+        self.claim(
+            "SELECT id FROM (
+                 SELECT id, SUM(length(CAST(COALESCE(message, '') AS BLOB))
+                                + length(CAST(COALESCE(payment_token, '') AS BLOB)) + ?6)
+                            OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running,
+                        ROW_NUMBER() OVER (ORDER BY seq) AS n
+                 FROM (SELECT id, seq, message, payment_token
+                       FROM donations INDEXED BY donations_by_state
+                       WHERE state = 'queued' AND seq > ?4 ORDER BY seq LIMIT ?3))
+             WHERE n = 1 OR running <= ?5",
+            params![
+                DonationState::Sending.as_str(),
+                now_ms,
+                limit as i64,
+                after_seq,
+                max_bytes as i64,
+                ITEM_OVERHEAD_BYTES as i64
+            ],
+            "sync_pass",
+            now_ms,
+        )
+    }
+
+    /// Takes queued donations that must not be sent again as they are (tried `max_tries`
+    /// times, or tried and older than `cutoff_ms`: their payment authorisation has lapsed)
+    /// into `sending`, for the server to settle with reconciliation.
+    pub fn claim_for_reconcile(
+        &self,
+        max_tries: u32,
+        cutoff_ms: i64,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Outgoing>> {
+        self.claim(
+            "SELECT id FROM donations INDEXED BY donations_by_state
+             WHERE state = 'queued' AND attempts > 0 AND (attempts >= ?4 OR created_at_ms <= ?5)
+             ORDER BY seq LIMIT ?3",
+            params![
+                DonationState::Sending.as_str(),
+                now_ms,
+                limit as i64,
+                max_tries,
+                cutoff_ms
+            ],
+            "reconcile",
+            now_ms,
+        )
+    }
+
+    /// Moves the queued donations `select` picks (`?1` is `sending`, `?2` the time, `?3` the
+    /// limit) into `sending` in one statement (a batch is the hot path of a drain), and logs
+    /// each move. Taking a donation into a batch counts an attempt.
+    fn claim(
+        &self,
+        select: &str,
+        args: impl rusqlite::Params,
+        cause: &str,
+        now_ms: i64,
+    ) -> Result<Vec<Outgoing>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Every row taken is `queued`, so one call of the pure state machine decides them
-        // all, and one statement moves them (a batch is the hot path of a drain). Taking a
-        // donation into a batch counts an attempt: it may be on the server from now on, so
-        // it never expires locally.
+        // Every row taken is `queued`, so one call of the pure state machine decides them all.
         let to = transition(DonationState::Queued, &Event::StartSend)?;
-        let mut out = Vec::with_capacity(limit);
+        debug_assert_eq!(to, DonationState::Sending);
+        let mut out = Vec::new();
         {
             let mut stmt = tx.prepare_cached(&format!(
                 "UPDATE donations SET state = ?1, updated_at_ms = ?2, attempts = attempts + 1
-                 WHERE id IN (SELECT id FROM donations INDEXED BY donations_by_state
-                              WHERE state = 'queued' ORDER BY seq LIMIT ?3)
+                 WHERE id IN ({select})
                  RETURNING {DONATION_COLUMNS}, payment_token"
             ))?;
-            let mut rows = stmt.query(params![to.as_str(), now_ms, limit as i64])?;
+            let mut rows = stmt.query(args)?;
             while let Some(r) = rows.next()? {
                 let donation = donation_row(r)?;
                 let token: Option<String> = r.get(14)?;
@@ -205,7 +343,7 @@ impl Store {
                 &o.donation.id,
                 Some(DonationState::Queued),
                 to,
-                "sync_pass",
+                cause,
                 now_ms,
             )?;
         }
@@ -262,8 +400,72 @@ impl Store {
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut changed = Vec::with_capacity(ids.len());
+        let mut erased_any = false;
         for id in ids {
-            changed.push(apply_in(&tx, &id, event, cause, now_ms)?);
+            let (donation, erased) = apply_in(&tx, &id, event, cause, now_ms)?;
+            erased_any |= erased;
+            changed.push(donation);
+        }
+        tx.commit()?;
+        if erased_any {
+            checkpoint_in(&conn)?;
+        }
+        Ok(changed)
+    }
+
+    /// Applies the donor's own donations as the server holds them, in one transaction: a
+    /// `needs_action` donation whose bank step ended moves on; a donation this device does
+    /// not have (made on another device, or before a wipe) joins the history without a
+    /// token. Pending donations are left to the push, which gets the same answers.
+    pub fn apply_own_donations(
+        &self,
+        donations: &[OwnDonation],
+        now_ms: i64,
+    ) -> Result<Vec<Donation>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = Vec::new();
+        for own in donations {
+            match donation_in(&tx, &own.id)? {
+                Some(local) if local.state == DonationState::NeedsAction => {
+                    let event = match own.state {
+                        DonationState::Confirmed => Event::Accept {
+                            received_at_ms: Some(own.received_at_ms),
+                        },
+                        DonationState::Rejected => Event::Reject {
+                            code: own.code.clone().unwrap_or_else(|| "rejected".into()),
+                        },
+                        _ => continue,
+                    };
+                    changed.push(apply_in(&tx, &own.id, &event, "bank_step", now_ms)?.0);
+                }
+                Some(_) => {}
+                None if own.state.is_pending() => {}
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO donations (id, fundraiser_id, amount_minor, currency, message, visibility,
+                             hide_amount, state, reason, attempts, created_at_ms, updated_at_ms,
+                             received_at_ms, action_url)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?10, ?12)",
+                    )?
+                    .execute(params![
+                        own.id,
+                        own.fundraiser_id,
+                        own.amount.minor_units,
+                        own.amount.currency,
+                        own.message,
+                        visibility_str(own.visibility),
+                        own.hide_amount,
+                        own.state.as_str(),
+                        own.code,
+                        own.received_at_ms,
+                        now_ms,
+                        own.action_url,
+                    ])?;
+                    record_event(&tx, &own.id, None, own.state, "other_device", now_ms)?;
+                    changed.extend(donation_in(&tx, &own.id)?);
+                }
+            }
         }
         tx.commit()?;
         Ok(changed)
@@ -435,14 +637,6 @@ impl Store {
         Ok(())
     }
 
-    /// Moves the WAL's content into the main file and truncates the WAL, so that erased
-    /// values do not linger in old WAL frames.
-    pub fn checkpoint(&self) -> Result<()> {
-        let conn = self.conn();
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
-    }
-
     /// Deletes every row, then rebuilds the file so no deleted content stays readable in it
     /// or in the WAL (sign-out, privacy requests).
     pub fn wipe(&self) -> Result<()> {
@@ -462,16 +656,17 @@ impl Store {
     }
 }
 
-/// The one place a donation changes state (but for the bulk `claim_batch`): the pure
-/// `transition`, then the row, the log entry and, for a final state, the token's erasure,
-/// all in the caller's transaction. Returns the donation as it now is.
+/// The one place a donation changes state (but for the bulk `claim`): the pure
+/// `transition`, then the row, the log entry and, when it leaves the queue, the token's
+/// erasure, all in the caller's transaction. Returns the donation as it now is, and whether
+/// a token was erased (the caller then checkpoints after committing).
 fn apply_in(
     tx: &Transaction<'_>,
     id: &str,
     event: &Event,
     cause: &str,
     now_ms: i64,
-) -> Result<Donation> {
+) -> Result<(Donation, bool)> {
     let current = donation_in(tx, id)?.ok_or_else(|| FundkitError::NotFound {
         what: format!("donation {id}"),
     })?;
@@ -485,8 +680,9 @@ fn apply_in(
         Event::NeedsAction { action_url, .. } => action_url.clone(),
         _ => current.action_url.clone(),
     };
-    // A donation leaving the queue for good has its payment token erased in the same
-    // transaction (secure_delete overwrites it in the page).
+    // A donation leaving the queue has its payment token erased in the same transaction
+    // (secure_delete overwrites it in the page; the caller's checkpoint clears the WAL).
+    let erase = to.has_left_queue() && current.state.is_pending();
     tx.prepare_cached(
         "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
              payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END, action_url = ?7
@@ -498,18 +694,27 @@ fn apply_in(
         reason,
         received_at_ms,
         now_ms,
-        to.is_final(),
+        erase,
         action_url
     ])?;
     record_event(tx, id, Some(current.state), to, cause, now_ms)?;
-    Ok(Donation {
+    let donation = Donation {
         state: to,
         reason,
         received_at_ms,
         action_url,
         updated_at_ms: now_ms,
         ..current
-    })
+    };
+    Ok((donation, erase))
+}
+
+/// Moves the WAL's content into the main file and truncates the WAL, so that an erased
+/// token does not linger in old WAL frames. Runs after every transaction that erased one
+/// (cancel, expiry, answers, reconciliation), never on the donate path.
+fn checkpoint_in(conn: &Connection) -> Result<()> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 fn record_event(

@@ -62,6 +62,22 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
              -- Where the donor completes a donation the bank wants authenticated.
              ALTER TABLE donations ADD COLUMN action_url TEXT;",
         ),
+        // v4: repairs v3. `action_url` was added to v3 after v3 had shipped, so a database
+        // migrated to v3 before that change has user_version 3 and no such column, and
+        // failed with "no such column" for ever. Add it where it is missing; a database
+        // that has it is left alone. (Lesson: a released migration is never edited; the
+        // upgrade tests open real files made by every earlier version, tests/fixtures.)
+        M::up_with_hook("", |tx: &rusqlite::Transaction<'_>| {
+            let has_column: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('donations') WHERE name = 'action_url')",
+                [],
+                |r| r.get(0),
+            )?;
+            if !has_column {
+                tx.execute_batch("ALTER TABLE donations ADD COLUMN action_url TEXT;")?;
+            }
+            Ok(())
+        }),
     ])
 });
 

@@ -1,32 +1,43 @@
-//! Sync with the fundraising backend: push queued donations, pull fundraiser changes.
+//! Sync with the fundraising backend: push queued donations, pull what changed.
 //!
 //! A *pass* (at most one per client at a time, behind `pass_lock`) does, in order:
-//! 1. expire never-attempted donations past the offline window;
+//! 1. expire never-sent donations past the offline window;
 //! 2. fetch `GET /v1/config` (rollout and limits), kept for offline use;
-//! 3. push: take up to 100 queued donations in `seq` order into `sending`, post them as one
-//!    batch, and apply the per-item results in one transaction. A transient failure
-//!    (network, timeout, 5xx, 408, 429) puts that batch back to `queued` and ends the pass;
-//!    the next one is scheduled with full-jitter backoff or the server's `Retry-After`;
-//! 4. pull: follow the changes feed from the stored cursor into the fundraiser cache.
+//! 3. reconcile: donations sent but never answered that may not be sent again (tried
+//!    `MAX_TRIES` times, or past the offline window) are settled by the server once and
+//!    for all (`POST /v1/donations/reconcile`: its outcome, or void);
+//! 4. push: take queued donations in `seq` order into `sending` (at most 100 and
+//!    `MAX_BATCH_BYTES` a batch, each at most once per pass), post them, and apply the
+//!    per-item answers in one transaction. A transient failure (network, timeout, 5xx,
+//!    408, 429, an answer that leaves donations out) puts what was not answered back to
+//!    `queued` and ends the pass; the next one comes after full-jitter backoff or the
+//!    server's `Retry-After`. A batch refused as a whole for its content (400, 413, 422)
+//!    is split until the culprit is alone, and only that donation ends (`wedged`);
+//! 5. pull: the fundraiser changes feed into the cache, then the donor's own donations
+//!    feed (bank steps completed or abandoned, donations made on other devices).
 //!
+//! Store work runs on blocking threads, never on the runtime's one worker thread.
 //! Passes are triggered by `sync_now`, the network coming back (`set_online(true)`), a
 //! donation made online, client start-up, and the backoff timer.
 
 pub(crate) mod backoff;
 pub(crate) mod http;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
 use tokio::time::Instant;
 
-use crate::client::Shared;
-use crate::error::{Error, FundkitError};
+use crate::error::FundkitError;
+use crate::model::Donation;
 use crate::queue::state::Event;
+use crate::shared::Shared;
+use crate::store::Outgoing;
 use crate::wire::{
-    BatchResult, ChangesPage, DonationBatch, DonationItem, ItemOutcome, ServerConfig, MAX_BATCH,
-    MAX_CHANGES_PAGE,
+    BatchResult, ChangesPage, DonationBatch, ItemOutcome, ItemResult, OwnDonationsPage,
+    ReconcileRequest, ServerConfig, MAX_BATCH, MAX_CHANGES_PAGE,
 };
 use http::{Http, HttpError};
 
@@ -174,9 +185,39 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
+/// Most times a donation is put in a batch before it is settled by reconciliation instead
+/// of being sent again: no donation is retried without bound (docs/queue.md).
+pub(crate) const MAX_TRIES: u32 = 50;
+
+/// Most bytes of free text and payment tokens one batch carries: with the fixed part of
+/// each item, a full batch stays far below the server's 1 MiB body limit.
+pub(crate) const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// Runs `f` with the store on a blocking thread: SQLite never blocks the runtime's thread.
+async fn blocking<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&Shared) -> Result<T, FundkitError> + Send + 'static,
+) -> Result<T, FundkitError> {
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || f(&shared))
+        .await
+        .map_err(|e| FundkitError::Internal {
+            detail: format!("store task failed: {e}"),
+        })?
+}
+
 async fn pass(shared: &Arc<Shared>) -> Result<(SyncReport, Option<Failure>), FundkitError> {
+    // Only one pass runs per client, so a donation in `sending` now belongs to no live
+    // pass: one of a client torn down mid-pass (its last store call may land after the new
+    // client's start-up recovery). Back in line, in order; the server deduplicates.
+    let orphans = blocking(shared, |s| {
+        Ok(s.store
+            .requeue_all_sending("orphaned_by_a_pass", s.now_ms())?)
+    })
+    .await?;
+    shared.notify_donations(&orphans);
     let mut report = SyncReport {
-        expired: shared.expire_due()?.len() as u32,
+        expired: blocking(shared, |s| s.expire_due()).await?.len() as u32,
         ..SyncReport::default()
     };
     let http = shared.sync.http();
@@ -185,79 +226,282 @@ async fn pass(shared: &Arc<Shared>) -> Result<(SyncReport, Option<Failure>), Fun
         .send::<(), ServerConfig>(Method::GET, "v1/config", &[], None, None)
         .await
     {
-        Ok(config) => shared.set_server_config(config)?,
-        Err(e) => return end_early(shared, report, e),
+        Ok(config) => blocking(shared, move |s| s.set_server_config(config)).await?,
+        Err(e) => return end_early(shared, report, e).await,
     }
 
+    if let Some(e) = reconcile(shared, &mut report).await? {
+        return end_early(shared, report, e).await;
+    }
+
+    // Each donation goes out at most once per pass: a claim takes only what comes after
+    // the last one taken.
+    let mut after_seq = 0;
     loop {
-        let batch = shared
-            .store
-            .claim_batch(MAX_BATCH, shared.now_ms())
-            .map_err(FundkitError::from)?;
-        if batch.is_empty() {
+        let now = shared.now_ms();
+        let batch = blocking(shared, move |s| {
+            Ok(s.store
+                .claim_batch(MAX_BATCH, MAX_BATCH_BYTES, after_seq, now)?)
+        })
+        .await?;
+        let Some(last) = batch.last() else {
             break;
-        }
-        shared.notify_donations(batch.iter().map(|o| o.donation.clone()).collect());
-        report.sent += batch.len() as u32;
-        let body = DonationBatch {
-            donations: batch
-                .iter()
-                .map(|o| DonationItem {
-                    id: o.donation.id.clone(),
-                    fundraiser_id: o.donation.fundraiser_id.clone(),
-                    amount: o.donation.amount.clone(),
-                    message: o.donation.message.clone(),
-                    visibility: o.donation.visibility,
-                    hide_amount: o.donation.hide_amount,
-                    payment_token: o.payment_token.clone(),
-                })
-                .collect(),
         };
-        let ids: Vec<String> = batch.into_iter().map(|o| o.donation.id).collect();
-        tracing::info!(count = ids.len(), "posting a donation batch");
-        match http
-            .send::<_, BatchResult>(Method::POST, "v1/donations/batch", &[], Some(&body), None)
-            .await
-        {
-            Ok(result) => {
-                if let Err(e) = apply_results(shared, &ids, result, &mut report) {
-                    // Never leave a batch in `sending` within a running client.
-                    let events: Vec<_> = ids
-                        .iter()
-                        .map(|id| (id.clone(), Event::Interrupt))
-                        .collect();
-                    let _ = shared
-                        .store
-                        .settle(&events, "apply_failed", shared.now_ms());
-                    return Err(e);
-                }
-            }
-            Err(e) => {
-                let events: Vec<_> = ids.into_iter().map(|id| (id, Event::Interrupt)).collect();
-                let requeued = shared
-                    .store
-                    .settle(&events, "send_failed", shared.now_ms())
-                    .map_err(FundkitError::from)?;
-                report.requeued += requeued.len() as u32;
-                shared.notify_donations(requeued);
-                return end_early(shared, report, e);
-            }
+        after_seq = last.donation.seq;
+        let taken: Vec<Donation> = batch.iter().map(|o| o.donation.clone()).collect();
+        shared.notify_donations(&taken);
+        report.sent += batch.len() as u32;
+        if let Some(e) = push(shared, batch, &mut report).await? {
+            return end_early(shared, report, e).await;
         }
     }
 
     match pull_changes(shared).await {
         Ok(n) => report.fundraisers_updated = n,
-        Err(e) => return end_early(shared, report, e),
+        Err(e) => return end_early(shared, report, e).await,
     }
-    report.remaining = shared.store.pending_count().map_err(FundkitError::from)?;
-    // Erased tokens must not linger in old WAL frames.
-    shared.store.checkpoint().map_err(FundkitError::from)?;
+    if let Err(e) = pull_own_donations(shared).await {
+        return end_early(shared, report, e).await;
+    }
+    report.remaining = blocking(shared, |s| Ok(s.store.pending_count()?)).await?;
     Ok((report, None))
+}
+
+/// Does the server refuse this request for its content (so that a smaller request may
+/// pass)? Not for auth, rate limits, timeouts, or a route the server does not have: those
+/// say nothing about the donations in it.
+fn refuses_content(err: &HttpError) -> Option<&str> {
+    match err {
+        HttpError::Permanent {
+            status: 400 | 413 | 422,
+            code,
+            ..
+        } => Some(code.as_str()),
+        _ => None,
+    }
+}
+
+/// Posts one claimed batch and settles what the server answers. A batch the server refuses
+/// as a whole for its content is split in halves and resent until the culprit is alone;
+/// that one ends `rejected` with the server's code (cause `wedged`), the others go through.
+/// (A refused request changed nothing on the server, so the halves are not resends.)
+/// Returns the failure that ends the pass, if any; what was not answered goes back in line.
+async fn push(
+    shared: &Arc<Shared>,
+    batch: Vec<Outgoing>,
+    report: &mut SyncReport,
+) -> Result<Option<HttpError>, FundkitError> {
+    let mut stack = vec![batch];
+    while let Some(mut part) = stack.pop() {
+        let body = DonationBatch {
+            donations: part.iter().map(Outgoing::to_item).collect(),
+        };
+        let ids: Vec<String> = part.iter().map(|o| o.donation.id.clone()).collect();
+        tracing::info!(count = ids.len(), "posting a donation batch");
+        let answer = shared
+            .sync
+            .http()
+            .send::<_, BatchResult>(Method::POST, "v1/donations/batch", &[], Some(&body), None)
+            .await;
+        let failure = match answer {
+            Ok(result) => settle_answers(shared, &ids, result, "server_answer", report).await?,
+            Err(e) => match refuses_content(&e) {
+                Some(code) if part.len() == 1 => {
+                    tracing::warn!(status = ?e, "the server refuses a donation on its own: wedged");
+                    let events = vec![(
+                        ids[0].clone(),
+                        Event::Reject {
+                            code: code.to_owned(),
+                        },
+                    )];
+                    report.rejected += settle(shared, events, "wedged").await?;
+                    None
+                }
+                Some(_) => {
+                    let second = part.split_off(part.len() / 2);
+                    stack.push(second);
+                    stack.push(part);
+                    None
+                }
+                None => {
+                    report.requeued += requeue(shared, ids).await?;
+                    Some(e)
+                }
+            },
+        };
+        if let Some(e) = failure {
+            let rest: Vec<String> = stack.into_iter().flatten().map(|o| o.donation.id).collect();
+            report.requeued += requeue(shared, rest).await?;
+            return Ok(Some(e));
+        }
+    }
+    Ok(None)
+}
+
+/// Settles donations that were sent but never answered (tried `MAX_TRIES` times, or tried
+/// and past the offline window) by asking the server, which answers each with the outcome
+/// it holds or voids it for good. Returns the failure that ends the pass, if any.
+async fn reconcile(
+    shared: &Arc<Shared>,
+    report: &mut SyncReport,
+) -> Result<Option<HttpError>, FundkitError> {
+    loop {
+        let now = shared.now_ms();
+        let cutoff = crate::queue::expiry_cutoff(now, &shared.config().limits);
+        let due = blocking(shared, move |s| {
+            Ok(s.store
+                .claim_for_reconcile(MAX_TRIES, cutoff, MAX_BATCH, now)?)
+        })
+        .await?;
+        if due.is_empty() {
+            return Ok(None);
+        }
+        let ids: Vec<String> = due.into_iter().map(|o| o.donation.id).collect();
+        tracing::info!(count = ids.len(), "reconciling unanswered donations");
+        let body = ReconcileRequest { ids: ids.clone() };
+        match shared
+            .sync
+            .http()
+            .send::<_, BatchResult>(
+                Method::POST,
+                "v1/donations/reconcile",
+                &[],
+                Some(&body),
+                None,
+            )
+            .await
+        {
+            Ok(result) => {
+                if let Some(e) = settle_answers(shared, &ids, result, "reconciled", report).await? {
+                    return Ok(Some(e));
+                }
+            }
+            Err(e) => {
+                report.requeued += requeue(shared, ids).await?;
+                return Ok(Some(e));
+            }
+        }
+    }
+}
+
+/// Puts donations taken into a batch back in line, in order.
+async fn requeue(shared: &Arc<Shared>, ids: Vec<String>) -> Result<u32, FundkitError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let events = ids.into_iter().map(|id| (id, Event::Interrupt)).collect();
+    settle(shared, events, "send_failed").await
+}
+
+/// Applies events in one transaction and tells the listener. Returns how many changed.
+async fn settle(
+    shared: &Arc<Shared>,
+    events: Vec<(String, Event)>,
+    cause: &'static str,
+) -> Result<u32, FundkitError> {
+    let changed = blocking(shared, move |s| {
+        Ok(s.store.settle(&events, cause, s.now_ms())?)
+    })
+    .await?;
+    shared.notify_donations(&changed);
+    Ok(changed.len() as u32)
+}
+
+/// Applies the server's per-item answers to the donations of one request. Answers for ids
+/// not in the request are ignored, a repeated answer counts once. If the answer leaves a
+/// donation out (a partial or odd answer), the answered ones are settled, the rest go back
+/// in line, and the pass ends as a transient failure: never a tight loop.
+async fn settle_answers(
+    shared: &Arc<Shared>,
+    ids: &[String],
+    result: BatchResult,
+    cause: &'static str,
+    report: &mut SyncReport,
+) -> Result<Option<HttpError>, FundkitError> {
+    let mut answers: HashMap<&str, &ItemResult> = HashMap::with_capacity(result.results.len());
+    for item in &result.results {
+        answers.entry(item.id.as_str()).or_insert(item);
+    }
+    let mut events = Vec::with_capacity(ids.len());
+    let mut unanswered = Vec::new();
+    for id in ids {
+        match answers
+            .get(id.as_str())
+            .and_then(|item| event_for(item, report))
+        {
+            Some(event) => events.push((id.clone(), event)),
+            None => unanswered.push(id.clone()),
+        }
+    }
+    let stray = result.results.len().saturating_sub(events.len());
+    if stray > 0 {
+        tracing::warn!(stray, "answers for donations not in the request ignored");
+    }
+    settle(shared, events, cause).await?;
+    if unanswered.is_empty() {
+        return Ok(None);
+    }
+    tracing::warn!(
+        count = unanswered.len(),
+        "the server's answer left donations out"
+    );
+    report.requeued += requeue(shared, unanswered.clone()).await?;
+    Ok(Some(HttpError::Transient {
+        message: format!(
+            "the server's answer left out {} donation(s); they wait for the next pass",
+            unanswered.len()
+        ),
+        retry_after: None,
+    }))
+}
+
+/// The state-machine event for one answer, counted in the report; `None` for an outcome
+/// this build does not know (treated as no answer).
+fn event_for(item: &ItemResult, report: &mut SyncReport) -> Option<Event> {
+    let code = |default: &str| item.code.clone().unwrap_or_else(|| default.to_owned());
+    let event = match item.outcome {
+        ItemOutcome::Accepted => {
+            report.confirmed += 1;
+            Event::Accept {
+                received_at_ms: item.received_at_ms,
+            }
+        }
+        ItemOutcome::Rejected => {
+            report.rejected += 1;
+            Event::Reject {
+                code: code("rejected"),
+            }
+        }
+        ItemOutcome::NeedsAction => {
+            report.needs_action += 1;
+            Event::NeedsAction {
+                code: code("needs_action"),
+                action_url: item.action_url.clone(),
+            }
+        }
+        // The server holds different content under this id: this request charged
+        // nothing, and the local copy cannot be sent as it is.
+        ItemOutcome::Conflict => {
+            report.rejected += 1;
+            Event::Reject {
+                code: code("idempotency_conflict"),
+            }
+        }
+        ItemOutcome::Void => {
+            report.expired += 1;
+            Event::Void
+        }
+        ItemOutcome::Unknown => return None,
+    };
+    if item.duplicate {
+        report.duplicates += 1;
+    }
+    Some(event)
 }
 
 /// Ends a pass on a failed request: transient and permanent failures are reported and
 /// retried later with backoff; nothing queued is lost.
-fn end_early(
+async fn end_early(
     shared: &Arc<Shared>,
     mut report: SyncReport,
     err: HttpError,
@@ -268,108 +512,120 @@ fn end_early(
         _ => None,
     };
     report.error = Some(FundkitError::from(err).to_string());
-    report.remaining = shared.store.pending_count().map_err(FundkitError::from)?;
+    report.remaining = blocking(shared, |s| Ok(s.store.pending_count()?)).await?;
     Ok((report, Some(Failure { retry_after })))
 }
 
-fn apply_results(
-    shared: &Arc<Shared>,
-    ids: &[String],
-    result: BatchResult,
-    report: &mut SyncReport,
-) -> Result<(), FundkitError> {
-    let mut events = Vec::with_capacity(ids.len());
-    for id in ids {
-        // An item the server did not answer for goes back in line (and is resent).
-        let Some(item) = result.results.iter().find(|r| &r.id == id) else {
-            events.push((id.clone(), Event::Interrupt));
-            report.requeued += 1;
-            continue;
-        };
-        if item.duplicate {
-            report.duplicates += 1;
-        }
-        let code = |default: &str| item.code.clone().unwrap_or_else(|| default.to_owned());
-        let event = match item.outcome {
-            ItemOutcome::Accepted => {
-                report.confirmed += 1;
-                Event::Accept {
-                    received_at_ms: item.received_at_ms,
-                }
-            }
-            ItemOutcome::Rejected => {
-                report.rejected += 1;
-                Event::Reject {
-                    code: code("rejected"),
-                }
-            }
-            ItemOutcome::NeedsAction => {
-                report.needs_action += 1;
-                Event::NeedsAction {
-                    code: code("needs_action"),
-                    action_url: item.action_url.clone(),
-                }
-            }
-            // The server holds different content under this id: this request charged
-            // nothing, and the local copy cannot be sent as it is.
-            ItemOutcome::Conflict => {
-                report.rejected += 1;
-                Event::Reject {
-                    code: code("idempotency_conflict"),
-                }
-            }
-        };
-        events.push((id.clone(), event));
-    }
-    let changed = shared
-        .store
-        .settle(&events, "server_answer", shared.now_ms())
-        .map_err(FundkitError::from)?;
-    shared.notify_donations(changed);
-    Ok(())
-}
-
-/// Follows the changes feed to its end. Returns how many fundraisers were updated.
-async fn pull_changes(shared: &Arc<Shared>) -> Result<u32, HttpError> {
-    let store_err = |e: Error| HttpError::Permanent {
+fn store_failure(e: FundkitError) -> HttpError {
+    HttpError::Permanent {
         status: 0,
         code: "storage".into(),
-        message: FundkitError::from(e).to_string(),
-    };
-    let mut cursor = shared
-        .store
-        .meta(CURSOR_KEY)
-        .map_err(store_err)?
+        message: e.to_string(),
+    }
+}
+
+/// Follows a cursor feed to its end: `fetch` gets a page from a cursor, `apply` stores it
+/// (on a blocking thread) and returns how many rows it changed. The cursor is stored after
+/// each page, so an interrupted pull resumes where it stopped.
+async fn follow_feed<P, F, Fut>(
+    shared: &Arc<Shared>,
+    cursor_key: &'static str,
+    fetch: F,
+    apply: fn(&Shared, &P) -> Result<u32, FundkitError>,
+    next: fn(&P) -> (&str, bool),
+) -> Result<u32, HttpError>
+where
+    P: Send + Sync + 'static,
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<P, HttpError>>,
+{
+    let mut cursor = blocking(shared, move |s| Ok(s.store.meta(cursor_key)?))
+        .await
+        .map_err(store_failure)?
         .unwrap_or_default();
     let mut updated = 0u32;
     loop {
-        let query = [
-            ("since", cursor.clone()),
-            ("limit", MAX_CHANGES_PAGE.to_string()),
-        ];
-        let page: ChangesPage = shared
-            .sync
-            .http()
-            .send::<(), _>(Method::GET, "v1/fundraisers/changes", &query, None, None)
-            .await?;
-        shared
-            .store
-            .upsert_fundraisers(&page.fundraisers, shared.now_ms())
-            .map_err(store_err)?;
-        shared
-            .store
-            .set_meta(CURSOR_KEY, &page.next_cursor)
-            .map_err(store_err)?;
-        updated += page.fundraisers.len() as u32;
-        shared.notify_fundraisers(page.fundraisers.iter().map(|f| f.id.as_str()));
-        if !page.has_more || page.next_cursor == cursor {
-            break;
+        let page = Arc::new(fetch(cursor.clone()).await?);
+        let (next_cursor, has_more) = {
+            let (c, more) = next(&page);
+            (c.to_owned(), more)
+        };
+        let (p, c) = (Arc::clone(&page), next_cursor.clone());
+        updated += blocking(shared, move |s| {
+            let n = apply(s, &p)?;
+            s.store.set_meta(cursor_key, &c)?;
+            Ok(n)
+        })
+        .await
+        .map_err(store_failure)?;
+        if !has_more || next_cursor == cursor {
+            return Ok(updated);
         }
-        cursor = page.next_cursor;
+        cursor = next_cursor;
     }
-    Ok(updated)
 }
 
+/// Follows the fundraiser changes feed to its end. Returns how many fundraisers changed.
+async fn pull_changes(shared: &Arc<Shared>) -> Result<u32, HttpError> {
+    let http = shared.sync.http();
+    follow_feed(
+        shared,
+        CURSOR_KEY,
+        |since| {
+            let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
+            async move {
+                http.send::<(), ChangesPage>(
+                    Method::GET,
+                    "v1/fundraisers/changes",
+                    &query,
+                    None,
+                    None,
+                )
+                .await
+            }
+        },
+        |s, page: &ChangesPage| {
+            s.store.upsert_fundraisers(&page.fundraisers, s.now_ms())?;
+            s.notify_fundraisers(page.fundraisers.iter().map(|f| f.id.as_str()));
+            Ok(page.fundraisers.len() as u32)
+        },
+        |page| (&page.next_cursor, page.has_more),
+    )
+    .await
+}
+
+/// Follows the donor's own donations feed: moves `needs_action` donations to `confirmed`
+/// or `rejected` once the donor completed or abandoned the bank's step, and brings the
+/// donor's donations made on other devices into the history.
+async fn pull_own_donations(shared: &Arc<Shared>) -> Result<u32, HttpError> {
+    let http = shared.sync.http();
+    follow_feed(
+        shared,
+        OWN_CURSOR_KEY,
+        |since| {
+            let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
+            async move {
+                http.send::<(), OwnDonationsPage>(
+                    Method::GET,
+                    "v1/me/donations/changes",
+                    &query,
+                    None,
+                    None,
+                )
+                .await
+            }
+        },
+        |s, page: &OwnDonationsPage| {
+            let changed = s.store.apply_own_donations(&page.donations, s.now_ms())?;
+            s.notify_donations(&changed);
+            Ok(changed.len() as u32)
+        },
+        |page| (&page.next_cursor, page.has_more),
+    )
+    .await
+}
+
+pub(crate) const OWN_CURSOR_KEY: &str = "own_donations_cursor";
 pub(crate) const CURSOR_KEY: &str = "changes_cursor";
 
 /// The background worker: runs a pass when woken or when the backoff timer is due, while
