@@ -15,13 +15,25 @@ import dev.fundkit.UserContext
 import dev.fundkit.ktx.FundKit
 import dev.fundkit.ktx.TokenSource
 import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
+import kotlinx.coroutines.launch
 
 /**
  * Opens FundKit once per process, feeds it the network state, and schedules background sync.
  * No business logic lives here: every rule is in the Rust core.
+ *
+ * Opening runs migrations on SQLite: it happens on Dispatchers.IO, never on the main thread
+ * (a slow disk or a big upgrade must not freeze or ANR the app at launch). Screens and the
+ * worker await [fundkit].
  */
 class FundkitApp : Application() {
-    lateinit var fundkit: FundKit
+    private val appScope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+
+    lateinit var fundkit: Deferred<FundKit>
         private set
 
     override fun onCreate() {
@@ -30,8 +42,8 @@ class FundkitApp : Application() {
         val online =
             connectivity.getNetworkCapabilities(connectivity.activeNetwork)
                 ?.hasCapability(NetworkCapabilities.NET_CAPABILITY_VALIDATED) == true
-        fundkit =
-            FundKit.open(
+        fundkit = appScope.async {
+            FundKit.openAsync(
                 ClientConfig(
                     databasePath = getDatabasePath("fundkit.db").path,
                     serverUrl = BuildConfigValues.SERVER_URL,
@@ -42,14 +54,18 @@ class FundkitApp : Application() {
                 ),
                 TokenSource { forceRefresh -> Session.accessToken(forceRefresh) },
             )
+        }
         // The network coming back starts a pass in the core.
         connectivity.registerDefaultNetworkCallback(
             object : ConnectivityManager.NetworkCallback() {
                 override fun onCapabilitiesChanged(network: Network, caps: NetworkCapabilities) {
-                    fundkit.setOnline(caps.hasCapability(NetworkCapabilities.NET_CAPABILITY_VALIDATED))
+                    val validated = caps.hasCapability(NetworkCapabilities.NET_CAPABILITY_VALIDATED)
+                    appScope.launch { fundkit.await().setOnline(validated) }
                 }
 
-                override fun onLost(network: Network) = fundkit.setOnline(false)
+                override fun onLost(network: Network) {
+                    appScope.launch { fundkit.await().setOnline(false) }
+                }
             },
         )
         // While the app is in the background, WorkManager runs sync_now when there is network.

@@ -7,7 +7,7 @@ import androidx.work.WorkerParameters
 /** Background sync: one pass of the core's queue and changes feed. */
 class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(context, params) {
     override suspend fun doWork(): Result {
-        val fundkit = (applicationContext as FundkitApp).fundkit
+        val fundkit = (applicationContext as FundkitApp).fundkit.await()
         val report = fundkit.syncNow()
         // The core already scheduled its own backoff; ask WorkManager to retry only if work is left.
         return if (report.error != null && report.remaining > 0u) Result.retry() else Result.success()

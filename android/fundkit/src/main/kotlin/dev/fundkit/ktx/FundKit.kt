@@ -26,8 +26,10 @@ import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asSharedFlow
 import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.flowOn
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.flow.onSubscription
 import kotlinx.coroutines.withContext
 
 /**
@@ -94,7 +96,7 @@ class FundKit private constructor(
     /** Online, syncing, pending count, last error, next retry. */
     val syncState: StateFlow<SyncState> = syncStateFlow.asStateFlow()
 
-    // The core calls this from whichever thread made the change: only hand over to flows.
+    // The core calls this from its one notifier thread, in commit order: only hand over to flows.
     private val listener =
         object : FundkitListener {
             override fun onDonationsChanged(donations: List<Donation>) {
@@ -174,19 +176,23 @@ class FundKit private constructor(
     /** Runs a sync pass now; safe to call from WorkManager. */
     suspend fun syncNow(): SyncReport = client.syncNow()
 
-    /** The pending list, re-read whenever a donation changes. */
+    /**
+     * The pending list, re-read whenever a donation changes. It subscribes to changes first
+     * and reads second, so a change between the two is never lost.
+     */
     fun pendingDonationsFlow(): Flow<List<Donation>> =
-        flow {
-            emit(client.pendingDonations())
-            donationChanges.collect { emit(client.pendingDonations()) }
-        }.flowOn(io)
+        donationChanges
+            .onSubscription { emit(emptyList()) } // the first read, once subscribed
+            .map { client.pendingDonations() }
+            .flowOn(io)
 
     /** One fundraiser as the screen shows it, re-read whenever it or a donation changes. */
     fun fundraiserFlow(id: String): Flow<FundraiserView?> =
-        flow {
-            emit(client.fundraiser(id))
-            fundraiserChanges.collect { changed -> if (changed.any { it.fundraiser.id == id }) emit(client.fundraiser(id)) }
-        }.flowOn(io)
+        fundraiserChanges
+            .onSubscription { emit(emptyList()) } // the first read, once subscribed
+            .filter { changed -> changed.isEmpty() || changed.any { it.fundraiser.id == id } }
+            .map { client.fundraiser(id) }
+            .flowOn(io)
 
     /** Sign-out or a privacy request: every local row, erased. */
     suspend fun wipeLocalData() = withContext(io) { client.wipeLocalData() }
@@ -197,6 +203,20 @@ class FundKit private constructor(
     }
 
     companion object {
+        /**
+         * A fresh donation id: make one when the donation sheet opens and send it with every
+         * confirm of that sheet, so a double tap makes one donation.
+         */
+        fun newDonationId(): String = dev.fundkit.newDonationId()
+
+        /** Opens FundKit on [io] (SQLite and migrations): safe to call from the main thread. */
+        suspend fun openAsync(
+            config: ClientConfig,
+            tokens: TokenSource,
+            clock: Clock? = null,
+            io: CoroutineDispatcher = Dispatchers.IO,
+        ): FundKit = withContext(io) { open(config, tokens, clock, io) }
+
         /** Opens FundKit on the app's database; blocking (SQLite), so call it off the main thread. */
         fun open(
             config: ClientConfig,

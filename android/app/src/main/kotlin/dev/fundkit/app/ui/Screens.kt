@@ -114,7 +114,8 @@ fun DonateSheet(fundkit: FundKit, fundraiser: FundraiserView, onDone: () -> Unit
         )
         OutlinedTextField(value = state.message, onValueChange = { v -> sheet.edit { copy(message = v) } }, label = { Text("Message") })
         // The token comes from Google Pay's payment sheet in a real app.
-        Button(onClick = { sheet.confirm("tok_ok") }) { Text("Confirm") }
+        // Disabled while a confirm is in flight and once queued: no double donation from a double tap.
+        Button(onClick = { sheet.confirm("tok_ok") }, enabled = state.canConfirm) { Text("Confirm") }
         when (val r = state.result) {
             is DonateOutcome.Queued -> onDone()
             is DonateOutcome.OverOfflineLimit -> Text("Offline limit reached (${r.cap}). Try a smaller amount or wait for network.")

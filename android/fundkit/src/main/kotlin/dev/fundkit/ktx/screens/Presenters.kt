@@ -167,7 +167,12 @@ data class DonateSheetState(
     val hideAmount: Boolean = false,
     val issues: Map<String, List<IssueCode>> = emptyMap(),
     val result: DonateOutcome? = null,
-)
+    /** A confirm is on its way: the button is disabled. */
+    val submitting: Boolean = false,
+) {
+    /** Confirm can be pressed: not while one is in flight, not after the donation is queued. */
+    val canConfirm: Boolean get() = !submitting && result !is DonateOutcome.Queued
+}
 
 class DonatePresenter(
     private val fundkit: FundKit,
@@ -177,6 +182,9 @@ class DonatePresenter(
     private val mutable = MutableStateFlow(DonateSheetState())
     val state: StateFlow<DonateSheetState> = mutable.asStateFlow()
     private val currency get() = fundraiser.fundraiser.goal.currency
+
+    /** Made when the sheet opens: every confirm of this sheet is the same donation. */
+    val donationId: String = FundKit.newDonationId()
 
     fun amountChanged(text: String) {
         mutable.value =
@@ -192,15 +200,21 @@ class DonatePresenter(
         mutable.value = mutable.value.change()
     }
 
-    /** `paymentToken` comes from the platform's payment sheet. */
-    fun confirm(paymentToken: String): Job =
-        scope.launch {
-            val form = mutable.value
+    /**
+     * `paymentToken` comes from the platform's payment sheet. A second tap while the first is
+     * in flight, or after the donation is queued, does nothing; and even if one got through,
+     * the sheet's [donationId] makes the core return the first donation, not a second.
+     */
+    fun confirm(paymentToken: String): Job? {
+        val form = mutable.value
+        if (!form.canConfirm) return null
+        mutable.value = form.copy(submitting = true)
+        return scope.launch {
             val amount =
                 try {
                     fundkit.parseAmount(form.amountText, currency)
                 } catch (e: FundkitException.InvalidAmount) {
-                    mutable.value = form.copy(amountError = e.reason.toString())
+                    mutable.value = mutable.value.copy(amountError = e.reason.toString(), submitting = false)
                     return@launch
                 }
             val outcome =
@@ -212,11 +226,13 @@ class DonatePresenter(
                         visibility = form.visibility,
                         hideAmount = form.hideAmount,
                         paymentToken = paymentToken,
+                        id = donationId,
                     ),
                 )
             val issues = (outcome as? DonateOutcome.Invalid)?.issues?.groupBy({ it.field }, { it.code }) ?: emptyMap()
-            mutable.value = mutable.value.copy(result = outcome, issues = issues)
+            mutable.value = mutable.value.copy(result = outcome, issues = issues, submitting = false)
         }
+    }
 }
 
 /** "Pending donations" with the offline state. */
