@@ -142,7 +142,7 @@ pub async fn sync(args: ClientArgs) -> Result {
 pub fn print_report(r: &SyncReport) {
     println!(
         "  sync: sent {}, confirmed {}, rejected {}, needs action {}, duplicates {}, expired {}, requeued {}, \
-         fundraisers updated {}, still queued {}{}",
+         fundraisers updated {}, own donations updated {}, still queued {}{}",
         r.sent,
         r.confirmed,
         r.rejected,
@@ -151,6 +151,7 @@ pub fn print_report(r: &SyncReport) {
         r.expired,
         r.requeued,
         r.fundraisers_updated,
+        r.own_donations_updated,
         r.remaining,
         r.error.as_ref().map(|e| format!(", error: {e}")).unwrap_or_default()
     );

@@ -173,7 +173,50 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
     print_report(&report);
     donor.set_listener(None);
 
-    println!("\n== 6. Final states");
+    println!("\n== 6. The bank asks Dan to confirm one gift: he does, on the bank's page");
+    let needs_action = donor
+        .donation(queued[3].clone())?
+        .ok_or("donation missing")?;
+    println!("{}", donation_line(&donor, &needs_action));
+    let action_url = needs_action
+        .action_url
+        .ok_or("a needs_action donation carries where to complete it")?;
+    // The app would open this in a browser tab; the reference server plays the bank.
+    let status = reqwest::Client::new()
+        .post(&action_url)
+        .json(&serde_json::json!({ "result": "complete" }))
+        .send()
+        .await?
+        .status();
+    println!("  bank page answered {status}; the next sync learns it from Dan's own feed");
+    print_report(&donor.sync_now().await?);
+
+    println!("\n== 7. A double tap on Confirm makes one donation");
+    let sheet_id = fundkit::new_donation_id();
+    let tap = DonationRequest {
+        fundraiser_id: fundraiser_id.clone(),
+        amount: donor.parse_amount("5".into(), "USD".into())?,
+        message: None,
+        visibility: Visibility::Public,
+        hide_amount: false,
+        payment_token: "tok_ok".into(),
+        id: Some(sheet_id.clone()),
+    };
+    let first_tap = donor.donate(tap.clone())?;
+    let second_tap = donor.donate(tap)?;
+    println!(
+        "  two taps, one donation: {} ({})",
+        second_tap.id,
+        if first_tap.id == second_tap.id {
+            "same"
+        } else {
+            "DIFFERENT"
+        }
+    );
+    queued.push(first_tap.id);
+    print_report(&donor.sync_now().await?);
+
+    println!("\n== 8. Final states");
     let mut confirmed_by_client = 0i64;
     for id in &queued {
         let d = donor.donation(id.clone())?.ok_or("donation missing")?;
@@ -204,7 +247,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         )
     );
 
-    println!("\n== 7. Sync again: nothing is sent twice");
+    println!("\n== 9. Sync again: nothing is sent twice");
     let before = server.stats();
     let again = donor.sync_now().await?;
     print_report(&again);
@@ -214,11 +257,12 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         after.donation_items_received - before.donation_items_received
     );
 
-    let expected: [DonationState; 5] = [
+    let expected: [DonationState; 6] = [
         DonationState::Confirmed,
         DonationState::Confirmed,
         DonationState::Rejected,
-        DonationState::NeedsAction,
+        DonationState::Confirmed,
+        DonationState::Confirmed,
         DonationState::Confirmed,
     ];
     let mut ok = true;
@@ -231,7 +275,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
     ok &= again.sent == 0 && after.donation_items_received == before.donation_items_received;
     println!("\n== Summary");
     println!(
-        "  donations in the expected states: 3 confirmed, 1 rejected (declined), 1 needs action"
+        "  donations in the expected states: 5 confirmed (one after the bank's step, one double-tapped), 1 rejected (declined)"
     );
     println!(
         "  server total {} == client total {}: {}",

@@ -68,7 +68,11 @@ pub enum FundkitError {
     /// The client was configured wrongly (e.g. plain http to a non-loopback host).
     #[error("configuration error: {detail}")]
     Configuration { detail: String },
-    /// The local database failed (disk full, corruption, permissions).
+    /// The device has no space left: nothing was saved by this call, and everything saved
+    /// before is intact. The app can ask the user to free some space and try again.
+    #[error("the device is out of storage space")]
+    StorageFull,
+    /// The local database failed (corruption, permissions, I/O).
     #[error("storage error: {detail}")]
     Storage { detail: String },
     /// A bug in FundKit. Please report it.
@@ -109,6 +113,12 @@ mod internal {
             // Exhaustive on purpose (no `_` arm). Storage messages come from SQLite and
             // name tables and constraints, never row values, so they are safe to show.
             match err {
+                Error::Sqlite(e)
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+                {
+                    tracing::warn!("the device is out of space; the transaction was rolled back");
+                    FundkitError::StorageFull
+                }
                 Error::Sqlite(e) => {
                     tracing::error!(error = %e, "sqlite failure");
                     FundkitError::Storage {

@@ -365,3 +365,94 @@ async fn a_double_tap_reaches_the_server_once() {
         Err(FundkitError::DuplicateDonationId { .. })
     ));
 }
+
+/// A device clock that jumps back neither reorders nor expires anything: batches go in the
+/// local sequence, and the server's receipt time is the official one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_jumping_back_keeps_the_order_and_expires_nothing() {
+    let server = server().await;
+    let f = fundraiser(&server.url()).await;
+    let donor = donor(&server.url(), "dev-donor-1", &f).await;
+    donor.client.set_online(false);
+    let first = donor.donate(&f, 100, "tok_ok");
+    donor.clock.advance_hours(-48);
+    let second = donor.donate(&f, 200, "tok_ok");
+    assert!(second.created_at_ms < first.created_at_ms && second.seq > first.seq);
+    donor.clock.advance_hours(20);
+    donor.client.set_online(true);
+    let report = donor.client.sync_now().await.unwrap();
+    assert_eq!((report.confirmed, report.expired), (2, 0));
+    let a = state(&donor, &first.id).received_at_ms.unwrap();
+    let b = state(&donor, &second.id).received_at_ms.unwrap();
+    assert!(a <= b, "sent in local order, received in that order");
+}
+
+/// The background worker (what production runs) sends a donation made online by itself,
+/// retries after the server's Retry-After on its own timer, and holds still while offline
+/// until the network comes back. Waits on listener events, never on sleeps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_worker_sends_retries_and_resumes_by_itself() {
+    use std::sync::mpsc;
+    struct Events(std::sync::Mutex<mpsc::Sender<fundkit::Donation>>);
+    impl fundkit::FundkitListener for Events {
+        fn on_donations_changed(&self, donations: Vec<fundkit::Donation>) {
+            let tx = self.0.lock().unwrap();
+            for d in donations {
+                let _ = tx.send(d);
+            }
+        }
+        fn on_fundraisers_changed(&self, _: Vec<fundkit::FundraiserView>) {}
+        fn on_sync_state_changed(&self, _: fundkit::SyncState) {}
+    }
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await;
+    let f = fundraiser(&server.url()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = client_config(&dir.path().join("fundkit.db"), &proxy.url(), "US");
+    config.background_sync = true;
+    let client = fundkit::FundkitClient::with_clock(
+        config,
+        std::sync::Arc::new(Token("dev-donor-1".into())),
+        ManualClock::system(),
+    )
+    .unwrap();
+    client
+        .refresh_fundraiser(f.fundraiser.id.clone())
+        .await
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    client.set_listener(Some(std::sync::Arc::new(Events(std::sync::Mutex::new(tx)))));
+    let wait_for = |id: &str, want: DonationState| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let d = rx.recv_timeout(left).expect("the worker acted in time");
+            if d.id == id && d.state == want {
+                return;
+            }
+        }
+    };
+    // Online: the worker sends it, though nobody calls sync_now.
+    let a = client.donate(donation(&f, 100, "tok_ok")).unwrap();
+    tokio::task::block_in_place(|| wait_for(&a.id, DonationState::Confirmed));
+    // The server says 503, retry after 1 s: the worker's own timer brings it back.
+    proxy.push(
+        Some("donations/batch"),
+        [Fault::Status {
+            code: 503,
+            retry_after: Some(1),
+        }],
+    );
+    let b = client.donate(donation(&f, 200, "tok_ok")).unwrap();
+    tokio::task::block_in_place(|| wait_for(&b.id, DonationState::Confirmed));
+    // Offline it waits; the network coming back starts a pass.
+    client.set_online(false);
+    let c = client.donate(donation(&f, 300, "tok_ok")).unwrap();
+    assert_eq!(
+        client.donation(c.id.clone()).unwrap().unwrap().state,
+        DonationState::Queued
+    );
+    client.set_online(true);
+    tokio::task::block_in_place(|| wait_for(&c.id, DonationState::Confirmed));
+    assert_eq!(server.stats().accepted, 3);
+}

@@ -294,6 +294,65 @@ fn caps_hold_under_concurrent_donors() {
     assert_eq!(f.client.pending_donations().unwrap().len(), 50);
 }
 
+/// A full disk (SQLITE_FULL): `donate` fails with a typed error and saves nothing; what was
+/// queued before is intact and still leaves; once space is back, donating works again.
+#[test]
+fn a_full_disk_refuses_cleanly_and_harms_nothing_queued() {
+    let f = fixture();
+    let before: Vec<String> = (0..3)
+        .map(|_| f.client.donate(request(100)).unwrap().id)
+        .collect();
+    let pages: i64 = {
+        let conn = f.client.shared.store.conn_for_tests();
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .unwrap();
+        pages
+    };
+    let mut refused = None;
+    for _ in 0..40 {
+        let mut r = request(100);
+        r.message = Some("x".repeat(250));
+        match f.client.donate(r) {
+            Ok(_) => {}
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        refused,
+        Some(FundkitError::StorageFull),
+        "the disk filled up"
+    );
+    let pending = f.client.pending_donations().unwrap();
+    for id in &before {
+        assert!(pending.iter().any(|d| &d.id == id), "{id} intact");
+    }
+    let n = pending.len();
+    // Space comes back: the queue leaves and new donations are taken.
+    {
+        let conn = f.client.shared.store.conn_for_tests();
+        conn.query_row(
+            &format!("PRAGMA max_page_count = {}", pages * 100),
+            [],
+            |_| Ok(()),
+        )
+        .unwrap();
+    }
+    f.client.donate(request(100)).unwrap();
+    let batch = f
+        .client
+        .shared
+        .store
+        .claim_batch(100, 1 << 20, 0, T0)
+        .unwrap();
+    assert_eq!(batch.len(), n + 1);
+}
+
 #[test]
 fn cancel_only_before_sending_and_token_is_erased() {
     let f = fixture();

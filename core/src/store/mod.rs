@@ -675,7 +675,11 @@ fn apply_in(
         Event::Accept { received_at_ms } => *received_at_ms,
         _ => current.received_at_ms,
     };
-    let reason = event.reason().map(str::to_owned).or(current.reason.clone());
+    // A confirmed donation carries no reason (not the bank's request it answered).
+    let reason = match event {
+        Event::Accept { .. } => None,
+        _ => event.reason().map(str::to_owned).or(current.reason.clone()),
+    };
     let action_url = match event {
         Event::NeedsAction { action_url, .. } => action_url.clone(),
         _ => current.action_url.clone(),
@@ -790,6 +794,14 @@ fn parse_visibility(s: &str) -> Result<Visibility> {
 fn state_json<T: serde::Serialize>(value: &T) -> Result<String> {
     let v = serde_json::to_value(value).map_err(|e| Error::Corrupt(e.to_string()))?;
     Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+#[cfg(test)]
+impl Store {
+    /// The raw connection, for tests that set up faults (a full disk).
+    pub(crate) fn conn_for_tests(&self) -> MutexGuard<'_, Connection> {
+        self.conn()
+    }
 }
 
 #[cfg(test)]

@@ -65,6 +65,9 @@ pub struct SyncReport {
     /// Donations put back in line because the pass ended early.
     pub requeued: u32,
     pub fundraisers_updated: u32,
+    /// The donor's own donations updated from the server's feed: a bank step completed or
+    /// abandoned, a donation made on another device.
+    pub own_donations_updated: u32,
     /// Donations still queued after the pass.
     pub remaining: u32,
     /// Why the pass ended early, if it did. Nothing is lost: the rest waits.
@@ -260,8 +263,9 @@ async fn pass(shared: &Arc<Shared>) -> Result<(SyncReport, Option<Failure>), Fun
         Ok(n) => report.fundraisers_updated = n,
         Err(e) => return end_early(shared, report, e).await,
     }
-    if let Err(e) = pull_own_donations(shared).await {
-        return end_early(shared, report, e).await;
+    match pull_own_donations(shared).await {
+        Ok(n) => report.own_donations_updated = n,
+        Err(e) => return end_early(shared, report, e).await,
     }
     report.remaining = blocking(shared, |s| Ok(s.store.pending_count()?)).await?;
     Ok((report, None))
@@ -306,16 +310,14 @@ async fn push(
         let failure = match answer {
             Ok(result) => settle_answers(shared, &ids, result, "server_answer", report).await?,
             Err(e) => match refuses_content(&e) {
+                // Alone and still refused: the culprit. It may have been charged by an
+                // earlier attempt whose answer was lost, so it is not simply rejected: the
+                // server settles it (its outcome, or void for good, then it ends `rejected`
+                // with the refusal's code).
                 Some(code) if part.len() == 1 => {
                     tracing::warn!(status = ?e, "the server refuses a donation on its own: wedged");
-                    let events = vec![(
-                        ids[0].clone(),
-                        Event::Reject {
-                            code: code.to_owned(),
-                        },
-                    )];
-                    report.rejected += settle(shared, events, "wedged").await?;
-                    None
+                    let refused = Some(code.to_owned());
+                    ask_server(shared, ids, refused, "wedged", report).await?
                 }
                 Some(_) => {
                     let second = part.split_off(part.len() / 2);
@@ -358,28 +360,52 @@ async fn reconcile(
         }
         let ids: Vec<String> = due.into_iter().map(|o| o.donation.id).collect();
         tracing::info!(count = ids.len(), "reconciling unanswered donations");
-        let body = ReconcileRequest { ids: ids.clone() };
-        match shared
-            .sync
-            .http()
-            .send::<_, BatchResult>(
-                Method::POST,
-                "v1/donations/reconcile",
-                &[],
-                Some(&body),
-                None,
-            )
-            .await
-        {
-            Ok(result) => {
-                if let Some(e) = settle_answers(shared, &ids, result, "reconciled", report).await? {
-                    return Ok(Some(e));
+        if let Some(e) = ask_server(shared, ids, None, "reconciled", report).await? {
+            return Ok(Some(e));
+        }
+    }
+}
+
+/// Asks the server to settle donations in `sending` once and for all (`reconcile`) and
+/// applies its answers. A void answer ends a donation `expired`, or `rejected` with
+/// `refused` when the server had refused it on its own. Returns the failure that ends the
+/// pass, if any; what was not answered goes back in line.
+async fn ask_server(
+    shared: &Arc<Shared>,
+    ids: Vec<String>,
+    refused: Option<String>,
+    cause: &'static str,
+    report: &mut SyncReport,
+) -> Result<Option<HttpError>, FundkitError> {
+    let body = ReconcileRequest { ids: ids.clone() };
+    match shared
+        .sync
+        .http()
+        .send::<_, BatchResult>(
+            Method::POST,
+            "v1/donations/reconcile",
+            &[],
+            Some(&body),
+            None,
+        )
+        .await
+    {
+        Ok(mut result) => {
+            if let Some(code) = refused {
+                for item in result
+                    .results
+                    .iter_mut()
+                    .filter(|r| r.outcome == ItemOutcome::Void)
+                {
+                    item.outcome = ItemOutcome::Rejected;
+                    item.code = Some(code.clone());
                 }
             }
-            Err(e) => {
-                report.requeued += requeue(shared, ids).await?;
-                return Ok(Some(e));
-            }
+            settle_answers(shared, &ids, result, cause, report).await
+        }
+        Err(e) => {
+            report.requeued += requeue(shared, ids).await?;
+            Ok(Some(e))
         }
     }
 }
