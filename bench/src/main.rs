@@ -1,7 +1,7 @@
 //! `cargo run -p fundkit-bench --release [-- --quick]`
 //!
 //! Every FundKit figure is printed next to the floor it is measured against, in the same run
-//! on the same machine (DESIGN.md §5): durable donate vs a bare SQLite INSERT+COMMIT with the
+//! on the same machine (docs/design.md §5): durable donate vs a bare SQLite INSERT+COMMIT with the
 //! same pragmas; draining 10,000 queued donations vs one request per donation and vs the
 //! server's own batch ingest; reading 1,000 fundraisers with pending totals; cold start;
 //! peak memory while draining. No figure here is asserted anywhere: machines are noisy.

@@ -1,4 +1,4 @@
-//! Crash safety, for real (DESIGN.md §3, invariant 1): `fundkit donate` queues donations in
+//! Crash safety, for real (docs/design.md §3, invariant 1): `fundkit donate` queues donations in
 //! a loop (syncing every few) and prints each id once `donate` has returned; the test
 //! SIGKILLs it at random moments, then checks that every printed id is on disk, intact,
 //! and that the file passes `PRAGMA integrity_check`. At the end, one more client syncs

@@ -1,6 +1,6 @@
 //! `FundkitClient`: the one object the apps hold, and the whole FFI surface of the device
 //! side. Every method validates its input and returns a typed `FundkitError`; nothing
-//! here panics on input (DESIGN.md §3, invariant 6).
+//! here panics on input (docs/design.md §3, invariant 6).
 //!
 //! Threading: blocking methods (SQLite) may be called from any thread; the Kotlin layer
 //! calls them on `Dispatchers.IO`. Async methods (network) run on the client's own small

@@ -10,7 +10,7 @@ use crate::money::MoneyError;
 use crate::rollout::UnavailableReason;
 use crate::rules::ValidationIssue;
 
-/// Which offline cap a donation would break (DESIGN.md §2).
+/// Which offline cap a donation would break (docs/design.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum OfflineCap {

@@ -32,7 +32,7 @@ pub fn currency_for_country(country: String) -> Option<String> {
     money::currency_for_country(&country)
 }
 
-/// The launch limits of DESIGN.md §2 (the server's config may change them).
+/// The launch limits of docs/design.md §2 (the server's config may change them).
 #[uniffi::export]
 pub fn default_limits() -> Limits {
     Limits::default()

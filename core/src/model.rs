@@ -32,7 +32,7 @@ pub enum FundraiserKind {
     },
 }
 
-/// The fixed list of categories (DESIGN.md §2).
+/// The fixed list of categories (docs/design.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
@@ -244,7 +244,7 @@ pub struct Donation {
 }
 
 /// A fundraiser as the donor's screen shows it: the server's confirmed total plus the
-/// donor's own pending (queued or sending) donations, flagged as pending (DESIGN.md §3,
+/// donor's own pending (queued or sending) donations, flagged as pending (docs/design.md §3,
 /// invariant 5), and how old the cached copy is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]

@@ -1,4 +1,4 @@
-//! Who may create or donate where. A compiled-in launch default (DESIGN.md §2: creating and
+//! Who may create or donate where. A compiled-in launch default (docs/design.md §2: creating and
 //! donating open in US, GB and IE on Android only) that the server's `GET /v1/config`
 //! replaces when it answers. Pure functions, no I/O.
 

@@ -1,4 +1,4 @@
-//! Wire types of the sync protocol (DESIGN.md §3), shared by the client's `sync` module and
+//! Wire types of the sync protocol (docs/design.md §3), shared by the client's `sync` module and
 //! the reference server so that both sides serialise exactly the same JSON. Versioned under
 //! `/v1`; every field is snake_case; amounts travel as `Money` (integer minor units).
 

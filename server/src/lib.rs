@@ -1,4 +1,4 @@
-//! `fundkit-server`: the reference backend speaking FundKit's sync protocol (DESIGN.md §3)
+//! `fundkit-server`: the reference backend speaking FundKit's sync protocol (docs/design.md §3)
 //! over JSON under `/v1`, with SQLite (a file or in memory). The demo and every end-to-end
 //! test run against it; its OpenAPI document is `server/openapi.yaml`.
 //!

@@ -1,4 +1,4 @@
-//! Secrets stay secret (DESIGN.md §3, invariant 7), end to end: neither the auth token nor
+//! Secrets stay secret (docs/design.md §3, invariant 7), end to end: neither the auth token nor
 //! payment tokens appear in any log line (at TRACE, including the HTTP stack's) or in the
 //! database once the server has answered; plain http to a non-loopback host is refused.
 //! One test per binary: it installs the process-wide log subscriber.

@@ -19,7 +19,7 @@
 //!   of the failed batch go back to `queued`, in order, and wait for the next pass.
 //! * **Crash recovery.** At start-up, donations caught in `sending` by a crash go back to
 //!   `queued` and are sent again; the server answers a repeat with the original outcome.
-//! * **Caps and expiry** (DESIGN.md §2). A donation made while the host says it is offline
+//! * **Caps and expiry** (docs/design.md §2). A donation made while the host says it is offline
 //!   must fit the offline caps: at most 250 for one, at most 1,000 per currency and 50 in
 //!   number for everything pending. A donation made online is queued the same way but sent
 //!   at once, so only the count cap applies to it. A queued donation never attempted

@@ -1,4 +1,4 @@
-//! The donation state machine (DESIGN.md §3, invariant 3): one enum of events, one
+//! The donation state machine (docs/design.md §3, invariant 3): one enum of events, one
 //! `transition` function, used by the store and the sync engine alike. Illegal transitions
 //! are typed errors, not comments.
 //!

@@ -4,7 +4,7 @@
 //! makes every multi-statement change a plain transaction that no other thread can
 //! interleave with, whichever thread the host calls from. The queue runs with
 //! `journal_mode=WAL` and `synchronous=FULL`, so a committed donation survives a crash or
-//! a power cut (DESIGN.md §3, invariant 1). `secure_delete` overwrites deleted content, so
+//! a power cut (docs/design.md §3, invariant 1). `secure_delete` overwrites deleted content, so
 //! an erased payment token or a wiped database leaves nothing readable in the file.
 
 mod schema;

@@ -1,5 +1,5 @@
 //! The HTTP client: JSON over HTTPS with bearer auth, and the classification of every
-//! failure into retry / re-auth / permanent (DESIGN.md §3, invariant 4).
+//! failure into retry / re-auth / permanent (docs/design.md §3, invariant 4).
 //!
 //! Secrets: the auth token is asked of the host on each request and never stored or
 //! logged; request bodies (which carry payment tokens) are never logged.
