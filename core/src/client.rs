@@ -10,8 +10,6 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use reqwest::Method;
-
 use crate::clock::{Clock, SystemClock};
 use crate::error::FundkitError;
 use crate::model::{Donation, DonationRequest, Fundraiser, FundraiserDraft, FundraiserView};
@@ -19,9 +17,10 @@ use crate::money::{self, Money};
 use crate::queue::{self, state::Event};
 use crate::rollout::{self, Action, Availability, UserContext};
 use crate::rules::{self, Limits, ValidationIssue};
-use crate::shared::{Shared, CONFIG_KEY};
+use crate::shared::{FundkitListener, Shared, CONFIG_KEY};
+use crate::status::{SyncReport, SyncState};
 use crate::store::{Enqueued, Store};
-use crate::sync::{self, AuthProvider, SyncReport, SyncState};
+use crate::sync::{self, AuthProvider, Engine};
 use crate::wire::ServerConfig;
 
 /// How the app configures its client.
@@ -50,22 +49,11 @@ pub fn new_donation_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Told of every change, so that no screen is blank or silent because the network is
-/// gone. Implemented by the app. Calls come after the change is committed, one at a time,
-/// in order, from FundKit's notifier thread (never the caller's): each shows the rows as
-/// they are when it is made, so a later call never shows an older state. Keep them quick
-/// and hop to the UI thread yourself. Lists are batches, never one call per row.
-#[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
-pub trait FundkitListener: Send + Sync {
-    fn on_donations_changed(&self, donations: Vec<Donation>);
-    fn on_fundraisers_changed(&self, fundraisers: Vec<FundraiserView>);
-    fn on_sync_state_changed(&self, state: SyncState);
-}
-
 /// The FundKit client: the offline donation queue, the local fundraiser cache, and sync.
 #[cfg_attr(feature = "ffi", derive(uniffi::Object))]
 pub struct FundkitClient {
     shared: Arc<Shared>,
+    engine: Arc<Engine>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -132,7 +120,7 @@ impl FundkitClient {
                 detail: "database_path is empty".into(),
             });
         }
-        let engine = sync::Engine::new(&config.server_url, auth, config.user.platform)?;
+        let engine = Arc::new(Engine::new(&config.server_url, auth, config.user.platform)?);
         let store = Store::open(&PathBuf::from(&config.database_path))?;
         let cached_config = store
             .meta(CONFIG_KEY)?
@@ -143,7 +131,6 @@ impl FundkitClient {
             });
         let shared = Shared::start(
             store,
-            engine,
             clock,
             config.user,
             locale,
@@ -169,13 +156,14 @@ impl FundkitClient {
                 detail: format!("runtime: {e}"),
             })?;
         if config.background_sync {
-            runtime.spawn(sync::worker(Arc::clone(&shared)));
+            runtime.spawn(sync::worker(Arc::clone(&shared), Arc::clone(&engine)));
             if config.online {
-                shared.sync.trigger();
+                shared.trigger_sync();
             }
         }
         Ok(Arc::new(FundkitClient {
             shared,
+            engine,
             runtime: Some(runtime),
         }))
     }
@@ -270,7 +258,7 @@ impl FundkitClient {
         tracing::info!(id = %donation.id, seq = donation.seq, offline, "donation queued");
         shared.notify_donations(std::slice::from_ref(&donation));
         if !offline {
-            shared.sync.trigger();
+            shared.trigger_sync();
         }
         Ok(donation)
     }
@@ -338,7 +326,7 @@ impl FundkitClient {
     pub fn set_online(&self, online: bool) {
         let was = self.shared.online.swap(online, Ordering::SeqCst);
         if online && !was {
-            self.shared.sync.trigger();
+            self.shared.trigger_sync();
         }
         if online != was {
             self.shared.notify_sync_state();
@@ -362,8 +350,8 @@ impl FundkitClient {
 impl FundkitClient {
     /// Runs a sync pass now (waiting for one already running) and reports what it did.
     pub async fn sync_now(&self) -> Result<SyncReport, FundkitError> {
-        let shared = Arc::clone(&self.shared);
-        self.on_runtime(async move { sync::run_pass(&shared).await })
+        let (shared, engine) = (Arc::clone(&self.shared), Arc::clone(&self.engine));
+        self.on_runtime(async move { sync::run_pass(&shared, &engine).await })
             .await
     }
 
@@ -382,31 +370,9 @@ impl FundkitClient {
         if !issues.is_empty() {
             return Err(FundkitError::Validation { issues });
         }
-        let shared = Arc::clone(&self.shared);
+        let (shared, engine) = (Arc::clone(&self.shared), Arc::clone(&self.engine));
         self.on_runtime(async move {
-            let key = uuid::Uuid::now_v7().to_string();
-            let mut attempt = 0u32;
-            let created: Fundraiser = loop {
-                attempt += 1;
-                match shared
-                    .sync
-                    .http()
-                    .send(
-                        Method::POST,
-                        "v1/fundraisers",
-                        &[],
-                        Some(&draft),
-                        Some(&key),
-                    )
-                    .await
-                {
-                    Ok(f) => break f,
-                    Err(sync::http::HttpError::Transient { retry_after, .. }) if attempt < 3 => {
-                        tokio::time::sleep(sync::backoff::delay(attempt, retry_after)).await;
-                    }
-                    Err(e) => return Err(server_error(e)),
-                }
-            };
+            let created = sync::api::create_fundraiser(&engine, &draft).await?;
             cache_and_view(&shared, created)
         })
         .await
@@ -415,16 +381,11 @@ impl FundkitClient {
     /// Fetches one fundraiser from the server into the cache (for a deep link to a
     /// fundraiser the feed has not brought yet).
     pub async fn refresh_fundraiser(&self, id: String) -> Result<FundraiserView, FundkitError> {
-        let shared = Arc::clone(&self.shared);
+        url_segment(&id)?;
+        let (shared, engine) = (Arc::clone(&self.shared), Arc::clone(&self.engine));
         self.on_runtime(async move {
-            let path = format!("v1/fundraisers/{}", url_segment(&id)?);
-            let f: Fundraiser = shared
-                .sync
-                .http()
-                .send::<(), _>(Method::GET, &path, &[], None, None)
-                .await
-                .map_err(server_error)?;
-            cache_and_view(&shared, f)
+            let fetched = sync::api::fetch_fundraiser(&engine, &id).await?;
+            cache_and_view(&shared, fetched)
         })
         .await
     }
@@ -438,13 +399,7 @@ impl FundkitClient {
         existing: Donation,
         request: &DonationRequest,
     ) -> Result<Donation, FundkitError> {
-        let r = rules::normalize_donation(request);
-        let same = existing.fundraiser_id == r.fundraiser_id
-            && existing.amount == r.amount
-            && existing.message == r.message
-            && existing.visibility == r.visibility
-            && existing.hide_amount == r.hide_amount;
-        if same {
+        if existing.is_same_gift(&rules::normalize_donation(request)) {
             Ok(existing)
         } else {
             Err(FundkitError::DuplicateDonationId { id: existing.id })
@@ -477,10 +432,6 @@ impl FundkitClient {
     pub fn database_path(&self) -> PathBuf {
         self.shared.store.path().to_path_buf()
     }
-}
-
-fn server_error(e: sync::http::HttpError) -> FundkitError {
-    FundkitError::from(e)
 }
 
 fn cache_and_view(shared: &Shared, f: Fundraiser) -> Result<FundraiserView, FundkitError> {

@@ -92,10 +92,15 @@ pub(crate) use internal::Error;
 #[cfg(feature = "client")]
 mod internal {
     use super::FundkitError;
+    use crate::sync::http::HttpError;
 
-    /// Internal errors: what the libraries underneath can fail with. Never crosses FFI.
+    /// Internal errors: what the libraries underneath and the server can fail with. Never
+    /// crosses FFI.
     #[derive(Debug, thiserror::Error)]
     pub(crate) enum Error {
+        /// A request to the server failed (network, auth, refusal).
+        #[error("{0:?}")]
+        Http(HttpError),
         #[error(transparent)]
         Sqlite(#[from] rusqlite::Error),
         #[error(transparent)]
@@ -108,11 +113,32 @@ mod internal {
         Public(#[from] FundkitError),
     }
 
+    impl From<HttpError> for Error {
+        fn from(err: HttpError) -> Self {
+            Error::Http(err)
+        }
+    }
+
     impl From<Error> for FundkitError {
         fn from(err: Error) -> Self {
             // Exhaustive on purpose (no `_` arm). Storage messages come from SQLite and
             // name tables and constraints, never row values, so they are safe to show.
             match err {
+                Error::Http(HttpError::Transient { message, .. }) => {
+                    FundkitError::Network { detail: message }
+                }
+                Error::Http(HttpError::Unauthorized { message }) => {
+                    FundkitError::Unauthorized { detail: message }
+                }
+                Error::Http(HttpError::Permanent {
+                    status,
+                    code,
+                    message,
+                }) => FundkitError::Server {
+                    status,
+                    code,
+                    detail: message,
+                },
                 Error::Sqlite(e)
                     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
                 {
@@ -121,24 +147,28 @@ mod internal {
                 }
                 Error::Sqlite(e) => {
                     tracing::error!(error = %e, "sqlite failure");
+                    crate::logging::report("storage", &e.to_string());
                     FundkitError::Storage {
                         detail: e.to_string(),
                     }
                 }
                 Error::Migration(e) => {
                     tracing::error!(error = %e, "migration failure");
+                    crate::logging::report("migration", &e.to_string());
                     FundkitError::Storage {
                         detail: e.to_string(),
                     }
                 }
                 Error::Io(e) => {
                     tracing::error!(error = %e, "io failure");
+                    crate::logging::report("storage_io", &e.to_string());
                     FundkitError::Storage {
                         detail: e.to_string(),
                     }
                 }
                 Error::Corrupt(what) => {
                     tracing::error!(%what, "corrupt row");
+                    crate::logging::report("corrupt", &what);
                     FundkitError::Storage {
                         detail: format!("stored data is not readable: {what}"),
                     }
@@ -146,6 +176,13 @@ mod internal {
                 Error::Public(e) => e,
             }
         }
+    }
+}
+
+#[cfg(feature = "client")]
+impl From<crate::sync::http::HttpError> for FundkitError {
+    fn from(err: crate::sync::http::HttpError) -> Self {
+        Error::from(err).into()
     }
 }
 

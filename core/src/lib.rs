@@ -27,20 +27,28 @@ pub mod client;
 #[cfg(feature = "client")]
 pub mod clock;
 #[cfg(feature = "client")]
+pub mod logging;
+#[cfg(feature = "client")]
 pub mod queue;
 #[cfg(feature = "client")]
 mod shared;
+#[cfg(feature = "client")]
+mod status;
 #[cfg(feature = "client")]
 mod store;
 #[cfg(feature = "client")]
 pub mod sync;
 
 #[cfg(feature = "client")]
-pub use client::{new_donation_id, ClientConfig, FundkitClient, FundkitListener};
+pub use client::{new_donation_id, ClientConfig, FundkitClient};
 #[cfg(feature = "client")]
 pub use clock::{Clock, SystemClock};
 #[cfg(feature = "client")]
-pub use sync::{AuthProvider, SyncReport, SyncState};
+pub use shared::FundkitListener;
+#[cfg(feature = "client")]
+pub use status::{SyncProblem, SyncReport, SyncState};
+#[cfg(feature = "client")]
+pub use sync::AuthProvider;
 
 #[cfg(feature = "ffi")]
 mod ffi_functions;

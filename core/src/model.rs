@@ -243,6 +243,18 @@ pub struct Donation {
     pub action_url: Option<String>,
 }
 
+impl Donation {
+    /// Is `request` this donation again (a double tap, a retried call)? Compares what the
+    /// donor chose, not the payment token (never kept once sent) or the bookkeeping.
+    pub fn is_same_gift(&self, request: &DonationRequest) -> bool {
+        self.fundraiser_id == request.fundraiser_id
+            && self.amount == request.amount
+            && self.message == request.message
+            && self.visibility == request.visibility
+            && self.hide_amount == request.hide_amount
+    }
+}
+
 /// A fundraiser as the donor's screen shows it: the server's confirmed total plus the
 /// donor's own pending (queued or sending) donations, flagged as pending (docs/design.md §3,
 /// invariant 5), and how old the cached copy is.

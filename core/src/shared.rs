@@ -15,21 +15,31 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
-use crate::client::FundkitListener;
 use crate::clock::Clock;
 use crate::error::FundkitError;
 use crate::model::{Donation, FundraiserView};
 use crate::queue;
 use crate::rollout::UserContext;
+use crate::status::{SyncState, SyncStatus};
 use crate::store::Store;
-use crate::sync::{self, SyncState};
 use crate::wire::ServerConfig;
 
 pub(crate) const CONFIG_KEY: &str = "server_config";
 
+/// Told of every change, so that no screen is blank or silent because the network is
+/// gone. Implemented by the app. Calls come after the change is committed, one at a time,
+/// in order, from FundKit's notifier thread (never the caller's): each shows the rows as
+/// they are when it is made, so a later call never shows an older state. Keep them quick
+/// and hop to the UI thread yourself. Lists are batches, never one call per row.
+#[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
+pub trait FundkitListener: Send + Sync {
+    fn on_donations_changed(&self, donations: Vec<Donation>);
+    fn on_fundraisers_changed(&self, fundraisers: Vec<FundraiserView>);
+    fn on_sync_state_changed(&self, state: SyncState);
+}
+
 pub(crate) struct Shared {
     pub store: Store,
-    pub sync: sync::Engine,
     pub clock: Arc<dyn Clock>,
     pub user: UserContext,
     pub locale: String,
@@ -37,6 +47,9 @@ pub(crate) struct Shared {
     config: RwLock<ServerConfig>,
     listener: RwLock<Option<Arc<dyn FundkitListener>>>,
     notes: Mutex<mpsc::Sender<Note>>,
+    sync_status: Mutex<SyncStatus>,
+    /// Wakes the background worker for a pass soon.
+    pub wake: tokio::sync::Notify,
 }
 
 /// An announcement to the notifier thread.
@@ -52,7 +65,6 @@ impl Shared {
     /// Builds the shared state and starts its notifier thread.
     pub(crate) fn start(
         store: Store,
-        engine: sync::Engine,
         clock: Arc<dyn Clock>,
         user: UserContext,
         locale: String,
@@ -62,7 +74,6 @@ impl Shared {
         let (tx, rx) = mpsc::channel();
         let shared = Arc::new(Shared {
             store,
-            sync: engine,
             clock,
             user,
             locale,
@@ -70,6 +81,8 @@ impl Shared {
             config: RwLock::new(config),
             listener: RwLock::new(None),
             notes: Mutex::new(tx),
+            sync_status: Mutex::new(SyncStatus::default()),
+            wake: tokio::sync::Notify::new(),
         });
         let weak = Arc::downgrade(&shared);
         std::thread::Builder::new()
@@ -168,9 +181,18 @@ impl Shared {
         let _ = rx.recv();
     }
 
+    /// Asks the background worker for a pass soon.
+    pub(crate) fn trigger_sync(&self) {
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn sync_status(&self) -> std::sync::MutexGuard<'_, SyncStatus> {
+        self.sync_status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(crate) fn sync_state(&self) -> SyncState {
-        self.sync
-            .state(self.is_online(), self.store.pending_count().unwrap_or(0))
+        let pending = self.store.pending_count().unwrap_or(0);
+        self.sync_status().state(self.is_online(), pending)
     }
 }
 
@@ -202,6 +224,7 @@ fn deliver(shared: Weak<Shared>, rx: mpsc::Receiver<Note>) {
                     tracing::error!(
                         "the app's listener failed; the change is committed regardless"
                     );
+                    crate::logging::report("listener_panicked", "the app's listener threw");
                 }
             };
             let mut seen = BTreeSet::new();

@@ -45,6 +45,21 @@ pub struct DonationItem {
     pub payment_token: String,
 }
 
+impl DonationItem {
+    /// The request as the donor made it, for the server to validate with the same rules.
+    pub fn as_request(&self) -> crate::model::DonationRequest {
+        crate::model::DonationRequest {
+            fundraiser_id: self.fundraiser_id.clone(),
+            amount: self.amount.clone(),
+            message: self.message.clone(),
+            visibility: self.visibility,
+            hide_amount: self.hide_amount,
+            payment_token: self.payment_token.clone(),
+            id: Some(self.id.clone()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DonationBatch {
     pub donations: Vec<DonationItem>,

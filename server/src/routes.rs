@@ -11,7 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use fundkit::model::{DonationRequest, FundraiserDraft};
+use fundkit::model::FundraiserDraft;
 use fundkit::rollout::{self, Action, Availability, Platform, UserContext};
 use fundkit::rules;
 use fundkit::wire::{
@@ -489,15 +489,7 @@ fn decide(
     {
         return reject("unavailable");
     }
-    let request = DonationRequest {
-        fundraiser_id: item.fundraiser_id.clone(),
-        amount: item.amount.clone(),
-        message: item.message.clone(),
-        visibility: item.visibility,
-        hide_amount: item.hide_amount,
-        payment_token: item.payment_token.clone(),
-        id: None,
-    };
+    let request = item.as_request();
     if let Some(issue) =
         rules::validate_donation(&request, &fundraiser.goal.currency, &config.limits).first()
     {

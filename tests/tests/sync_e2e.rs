@@ -239,11 +239,7 @@ async fn retry_after_is_honoured_for_429_and_503() {
         let before = donor.clock.0.load(std::sync::atomic::Ordering::SeqCst);
         let report = donor.client.sync_now().await.unwrap();
         assert!(
-            report
-                .error
-                .as_deref()
-                .unwrap_or("")
-                .contains(&code.to_string()),
+            matches!(&report.error, Some(fundkit::SyncProblem::Offline { detail }) if detail.contains(&code.to_string())),
             "{report:?}"
         );
         assert_eq!((report.requeued, report.remaining), (1, 1));
@@ -467,4 +463,49 @@ async fn a_refused_token_is_refreshed_once() {
             );
         }
     }
+}
+
+/// An app can tell "signed out" from "offline" from "the server refused" without reading
+/// strings: the pass reports a typed problem, and the sync state keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_problems_are_typed() {
+    use fundkit::SyncProblem;
+    let server = server().await;
+    let proxy = Proxy::start(server.addr()).await;
+    let f = fundraiser(&server.url()).await;
+    let signed_out = Device::new(&proxy.url(), "not-a-token", "US");
+    let report = signed_out.client.sync_now().await.unwrap();
+    assert!(
+        matches!(report.error, Some(SyncProblem::SignedOut { .. })),
+        "{report:?}"
+    );
+    assert!(matches!(
+        signed_out.client.sync_state().last_error,
+        Some(SyncProblem::SignedOut { .. })
+    ));
+    let device = donor(&proxy.url(), "dev-donor-1", &f).await;
+    proxy.push(None, [Fault::DropRequest]);
+    let report = device.client.sync_now().await.unwrap();
+    assert!(
+        matches!(report.error, Some(SyncProblem::Offline { .. })),
+        "{report:?}"
+    );
+    proxy.push(
+        Some("/v1/config"),
+        [Fault::Status {
+            code: 404,
+            retry_after: None,
+        }],
+    );
+    let report = device.client.sync_now().await.unwrap();
+    assert!(
+        matches!(
+            report.error,
+            Some(SyncProblem::ServerRefused { status: 404, .. })
+        ),
+        "{report:?}"
+    );
+    let report = device.client.sync_now().await.unwrap();
+    assert_eq!(report.error, None);
+    assert_eq!(device.client.sync_state().last_error, None);
 }

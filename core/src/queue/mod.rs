@@ -34,7 +34,14 @@ pub mod state;
 use crate::error::{FundkitError, OfflineCap};
 use crate::money::Money;
 use crate::rules::Limits;
-use crate::store::PendingSummary;
+
+/// What is pending (queued or sending) when a new donation is checked against the caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PendingSummary {
+    pub count: u32,
+    /// Sum of pending donations in the new donation's currency, in minor units.
+    pub total_minor: i64,
+}
 
 /// Checks a new donation against the queue caps, given what is already pending.
 /// `offline` is the host's view of the network when the donor confirmed.

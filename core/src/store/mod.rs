@@ -22,17 +22,10 @@ use crate::model::{
 };
 use crate::money::Money;
 use crate::queue::state::{transition, Event};
+use crate::queue::PendingSummary;
 use crate::wire::{DonationItem, OwnDonation};
 
 type Result<T> = std::result::Result<T, Error>;
-
-/// What is pending (queued or sending) when a new donation is checked against the caps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PendingSummary {
-    pub count: u32,
-    /// Sum of pending donations in the new donation's currency, in minor units.
-    pub total_minor: i64,
-}
 
 /// One recorded transition: (from state, to state, cause, time in ms).
 pub type Transition = (Option<String>, String, String, i64);
@@ -137,12 +130,7 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(existing) = donation_in(&tx, id)? {
-            let same = existing.fundraiser_id == new.fundraiser_id
-                && existing.amount == new.amount
-                && existing.message == new.message
-                && existing.visibility == new.visibility
-                && existing.hide_amount == new.hide_amount;
-            if !same {
+            if !existing.is_same_gift(new) {
                 return Err(FundkitError::DuplicateDonationId { id: id.to_owned() }.into());
             }
             return Ok(Enqueued::Existing(existing));

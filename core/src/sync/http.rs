@@ -40,24 +40,6 @@ pub(crate) enum HttpError {
     },
 }
 
-impl From<HttpError> for FundkitError {
-    fn from(err: HttpError) -> Self {
-        match err {
-            HttpError::Transient { message, .. } => FundkitError::Network { detail: message },
-            HttpError::Unauthorized { message } => FundkitError::Unauthorized { detail: message },
-            HttpError::Permanent {
-                status,
-                code,
-                message,
-            } => FundkitError::Server {
-                status,
-                code,
-                detail: message,
-            },
-        }
-    }
-}
-
 pub(crate) struct Http {
     client: reqwest::Client,
     base: Url,

@@ -20,20 +20,21 @@
 //! Passes are triggered by `sync_now`, the network coming back (`set_online(true)`), a
 //! donation made online, client start-up, and the backoff timer.
 
+pub(crate) mod api;
 pub(crate) mod backoff;
 pub(crate) mod http;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use tokio::time::Instant;
 
-use crate::error::FundkitError;
+use crate::error::{Error, FundkitError};
 use crate::model::Donation;
 use crate::queue::state::Event;
 use crate::shared::Shared;
+use crate::status::{SyncProblem, SyncReport};
 use crate::store::Outgoing;
 use crate::wire::{
     BatchResult, ChangesPage, DonationBatch, ItemOutcome, ItemResult, OwnDonationsPage,
@@ -50,69 +51,10 @@ pub trait AuthProvider: Send + Sync {
     fn access_token(&self, force_refresh: bool) -> Option<String>;
 }
 
-/// What one pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
-pub struct SyncReport {
-    /// Donations posted to the server in this pass (repeats included).
-    pub sent: u32,
-    pub confirmed: u32,
-    pub rejected: u32,
-    pub needs_action: u32,
-    /// Answers the server had already given (a resend after a lost response).
-    pub duplicates: u32,
-    pub expired: u32,
-    /// Donations put back in line because the pass ended early.
-    pub requeued: u32,
-    pub fundraisers_updated: u32,
-    /// The donor's own donations updated from the server's feed: a bank step completed or
-    /// abandoned, a donation made on another device.
-    pub own_donations_updated: u32,
-    /// Donations still queued after the pass.
-    pub remaining: u32,
-    /// Why the pass ended early, if it did. Nothing is lost: the rest waits.
-    pub error: Option<String>,
-}
-
-/// The sync engine's state, for the app's status line ("3 donations waiting for network").
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
-pub struct SyncState {
-    pub online: bool,
-    pub syncing: bool,
-    pub pending_count: u32,
-    pub last_success_at_ms: Option<i64>,
-    pub last_error: Option<String>,
-    pub consecutive_failures: u32,
-    /// When the next automatic pass is due after a failure.
-    pub next_attempt_at_ms: Option<i64>,
-}
-
-#[derive(Default)]
-struct Status {
-    syncing: bool,
-    last_success_at_ms: Option<i64>,
-    last_error: Option<String>,
-    failures: u32,
-    next_attempt: Option<(Instant, i64)>,
-}
-
-impl Status {
-    /// Records a failed pass and schedules the next one.
-    fn failed(&mut self, error: Option<String>, retry_after: Option<Duration>, now_ms: i64) {
-        self.failures = self.failures.saturating_add(1);
-        self.last_error = error;
-        let delay = backoff::delay(self.failures, retry_after);
-        let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-        self.next_attempt = Some((Instant::now() + delay, now_ms.saturating_add(delay_ms)));
-    }
-}
-
+/// The HTTP side of sync: one per client, held by the client and passed to each pass.
 pub(crate) struct Engine {
     http: Http,
     pass_lock: tokio::sync::Mutex<()>,
-    status: Mutex<Status>,
-    wake: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -125,58 +67,40 @@ impl Engine {
         Ok(Engine {
             http: Http::new(base, auth, platform)?,
             pass_lock: tokio::sync::Mutex::new(()),
-            status: Mutex::new(Status::default()),
-            wake: tokio::sync::Notify::new(),
         })
     }
 
     pub(crate) fn http(&self) -> &Http {
         &self.http
     }
-
-    /// Asks the background worker for a pass soon.
-    pub(crate) fn trigger(&self) {
-        self.wake.notify_one();
-    }
-
-    fn status(&self) -> std::sync::MutexGuard<'_, Status> {
-        self.status.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn state(&self, online: bool, pending_count: u32) -> SyncState {
-        let s = self.status();
-        SyncState {
-            online,
-            syncing: s.syncing,
-            pending_count,
-            last_success_at_ms: s.last_success_at_ms,
-            last_error: s.last_error.clone(),
-            consecutive_failures: s.failures,
-            next_attempt_at_ms: s.next_attempt.map(|(_, ms)| ms),
-        }
-    }
 }
 
 /// Runs one pass. Waits for a pass already running to finish first.
-pub(crate) async fn run_pass(shared: &Arc<Shared>) -> Result<SyncReport, FundkitError> {
-    let engine = &shared.sync;
+pub(crate) async fn run_pass(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+) -> Result<SyncReport, FundkitError> {
     let _pass = engine.pass_lock.lock().await;
-    engine.status().syncing = true;
+    shared.sync_status().syncing = true;
     shared.notify_sync_state();
-    let outcome = pass(shared).await;
+    let outcome = pass(shared, engine).await;
     let now = shared.now_ms();
     {
-        let mut s = engine.status();
+        let mut s = shared.sync_status();
         s.syncing = false;
         match &outcome {
-            Ok((_, None)) => {
-                s.last_success_at_ms = Some(now);
-                s.last_error = None;
-                s.failures = 0;
-                s.next_attempt = None;
+            Ok((_, None)) => s.succeeded(now),
+            Ok((report, Some(failure))) => {
+                let problem = report.error.clone().unwrap_or(SyncProblem::Internal {
+                    detail: "the pass ended early".into(),
+                });
+                let delay = backoff::delay(s.failures + 1, failure.retry_after);
+                s.failed(problem, delay, now)
             }
-            Ok((report, Some(failure))) => s.failed(report.error.clone(), failure.retry_after, now),
-            Err(e) => s.failed(Some(e.to_string()), None, now),
+            Err(e) => {
+                let delay = backoff::delay(s.failures + 1, None);
+                s.failed(SyncProblem::from(e), delay, now)
+            }
         }
     }
     shared.notify_sync_state();
@@ -209,7 +133,10 @@ async fn blocking<T: Send + 'static>(
         })?
 }
 
-async fn pass(shared: &Arc<Shared>) -> Result<(SyncReport, Option<Failure>), FundkitError> {
+async fn pass(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+) -> Result<(SyncReport, Option<Failure>), FundkitError> {
     // Only one pass runs per client, so a donation in `sending` now belongs to no live
     // pass: one of a client torn down mid-pass (its last store call may land after the new
     // client's start-up recovery). Back in line, in order; the server deduplicates.
@@ -223,7 +150,7 @@ async fn pass(shared: &Arc<Shared>) -> Result<(SyncReport, Option<Failure>), Fun
         expired: blocking(shared, |s| s.expire_due()).await?.len() as u32,
         ..SyncReport::default()
     };
-    let http = shared.sync.http();
+    let http = engine.http();
 
     match http
         .send::<(), ServerConfig>(Method::GET, "v1/config", &[], None, None)
@@ -233,7 +160,7 @@ async fn pass(shared: &Arc<Shared>) -> Result<(SyncReport, Option<Failure>), Fun
         Err(e) => return end_early(shared, report, e).await,
     }
 
-    if let Some(e) = reconcile(shared, &mut report).await? {
+    if let Some(e) = reconcile(shared, engine, &mut report).await? {
         return end_early(shared, report, e).await;
     }
 
@@ -254,16 +181,16 @@ async fn pass(shared: &Arc<Shared>) -> Result<(SyncReport, Option<Failure>), Fun
         let taken: Vec<Donation> = batch.iter().map(|o| o.donation.clone()).collect();
         shared.notify_donations(&taken);
         report.sent += batch.len() as u32;
-        if let Some(e) = push(shared, batch, &mut report).await? {
+        if let Some(e) = push(shared, engine, batch, &mut report).await? {
             return end_early(shared, report, e).await;
         }
     }
 
-    match pull_changes(shared).await {
+    match pull_changes(shared, engine).await {
         Ok(n) => report.fundraisers_updated = n,
         Err(e) => return end_early(shared, report, e).await,
     }
-    match pull_own_donations(shared).await {
+    match pull_own_donations(shared, engine).await {
         Ok(n) => report.own_donations_updated = n,
         Err(e) => return end_early(shared, report, e).await,
     }
@@ -292,6 +219,7 @@ fn refuses_content(err: &HttpError) -> Option<&str> {
 /// Returns the failure that ends the pass, if any; what was not answered goes back in line.
 async fn push(
     shared: &Arc<Shared>,
+    engine: &Engine,
     batch: Vec<Outgoing>,
     report: &mut SyncReport,
 ) -> Result<Option<HttpError>, FundkitError> {
@@ -302,8 +230,7 @@ async fn push(
         };
         let ids: Vec<String> = part.iter().map(|o| o.donation.id.clone()).collect();
         tracing::info!(count = ids.len(), "posting a donation batch");
-        let answer = shared
-            .sync
+        let answer = engine
             .http()
             .send::<_, BatchResult>(Method::POST, "v1/donations/batch", &[], Some(&body), None)
             .await;
@@ -317,7 +244,7 @@ async fn push(
                 Some(code) if part.len() == 1 => {
                     tracing::warn!(status = ?e, "the server refuses a donation on its own: wedged");
                     let refused = Some(code.to_owned());
-                    ask_server(shared, ids, refused, "wedged", report).await?
+                    ask_server(shared, engine, ids, refused, "wedged", report).await?
                 }
                 Some(_) => {
                     let second = part.split_off(part.len() / 2);
@@ -345,6 +272,7 @@ async fn push(
 /// it holds or voids it for good. Returns the failure that ends the pass, if any.
 async fn reconcile(
     shared: &Arc<Shared>,
+    engine: &Engine,
     report: &mut SyncReport,
 ) -> Result<Option<HttpError>, FundkitError> {
     loop {
@@ -360,7 +288,7 @@ async fn reconcile(
         }
         let ids: Vec<String> = due.into_iter().map(|o| o.donation.id).collect();
         tracing::info!(count = ids.len(), "reconciling unanswered donations");
-        if let Some(e) = ask_server(shared, ids, None, "reconciled", report).await? {
+        if let Some(e) = ask_server(shared, engine, ids, None, "reconciled", report).await? {
             return Ok(Some(e));
         }
     }
@@ -372,14 +300,14 @@ async fn reconcile(
 /// pass, if any; what was not answered goes back in line.
 async fn ask_server(
     shared: &Arc<Shared>,
+    engine: &Engine,
     ids: Vec<String>,
     refused: Option<String>,
     cause: &'static str,
     report: &mut SyncReport,
 ) -> Result<Option<HttpError>, FundkitError> {
     let body = ReconcileRequest { ids: ids.clone() };
-    match shared
-        .sync
+    match engine
         .http()
         .send::<_, BatchResult>(
             Method::POST,
@@ -530,24 +458,17 @@ fn event_for(item: &ItemResult, report: &mut SyncReport) -> Option<Event> {
 async fn end_early(
     shared: &Arc<Shared>,
     mut report: SyncReport,
-    err: HttpError,
+    err: impl Into<Error>,
 ) -> Result<(SyncReport, Option<Failure>), FundkitError> {
-    tracing::warn!(error = ?err, "sync pass ended early");
+    let err = err.into();
+    tracing::warn!(error = %err, "sync pass ended early");
     let retry_after = match &err {
-        HttpError::Transient { retry_after, .. } => *retry_after,
+        Error::Http(HttpError::Transient { retry_after, .. }) => *retry_after,
         _ => None,
     };
-    report.error = Some(FundkitError::from(err).to_string());
+    report.error = Some(SyncProblem::from(&FundkitError::from(err)));
     report.remaining = blocking(shared, |s| Ok(s.store.pending_count()?)).await?;
     Ok((report, Some(Failure { retry_after })))
-}
-
-fn store_failure(e: FundkitError) -> HttpError {
-    HttpError::Permanent {
-        status: 0,
-        code: "storage".into(),
-        message: e.to_string(),
-    }
 }
 
 /// Follows a cursor feed to its end: `fetch` gets a page from a cursor, `apply` stores it
@@ -559,15 +480,14 @@ async fn follow_feed<P, F, Fut>(
     fetch: F,
     apply: fn(&Shared, &P) -> Result<u32, FundkitError>,
     next: fn(&P) -> (&str, bool),
-) -> Result<u32, HttpError>
+) -> Result<u32, Error>
 where
     P: Send + Sync + 'static,
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Result<P, HttpError>>,
 {
     let mut cursor = blocking(shared, move |s| Ok(s.store.meta(cursor_key)?))
-        .await
-        .map_err(store_failure)?
+        .await?
         .unwrap_or_default();
     let mut updated = 0u32;
     loop {
@@ -582,8 +502,7 @@ where
             s.store.set_meta(cursor_key, &c)?;
             Ok(n)
         })
-        .await
-        .map_err(store_failure)?;
+        .await?;
         if !has_more || next_cursor == cursor {
             return Ok(updated);
         }
@@ -592,8 +511,8 @@ where
 }
 
 /// Follows the fundraiser changes feed to its end. Returns how many fundraisers changed.
-async fn pull_changes(shared: &Arc<Shared>) -> Result<u32, HttpError> {
-    let http = shared.sync.http();
+async fn pull_changes(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Error> {
+    let http = engine.http();
     follow_feed(
         shared,
         CURSOR_KEY,
@@ -623,8 +542,8 @@ async fn pull_changes(shared: &Arc<Shared>) -> Result<u32, HttpError> {
 /// Follows the donor's own donations feed: moves `needs_action` donations to `confirmed`
 /// or `rejected` once the donor completed or abandoned the bank's step, and brings the
 /// donor's donations made on other devices into the history.
-async fn pull_own_donations(shared: &Arc<Shared>) -> Result<u32, HttpError> {
-    let http = shared.sync.http();
+async fn pull_own_donations(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Error> {
+    let http = engine.http();
     follow_feed(
         shared,
         OWN_CURSOR_KEY,
@@ -657,15 +576,15 @@ pub(crate) const CURSOR_KEY: &str = "changes_cursor";
 /// The background worker: runs a pass when woken or when the backoff timer is due, while
 /// the host says it is online. It lives on the client's own runtime, which the client shuts
 /// down when it is dropped.
-pub(crate) async fn worker(shared: Arc<Shared>) {
+pub(crate) async fn worker(shared: Arc<Shared>, engine: Arc<Engine>) {
     loop {
         // Offline, only a wake-up (the network coming back, sync_now) starts a pass.
         let next = if shared.is_online() {
-            shared.sync.status().next_attempt.map(|(at, _)| at)
+            shared.sync_status().next_attempt.map(|(at, _)| at)
         } else {
             None
         };
-        let notified = shared.sync.wake.notified();
+        let notified = shared.wake.notified();
         match next {
             Some(at) => {
                 tokio::select! {
@@ -678,7 +597,7 @@ pub(crate) async fn worker(shared: Arc<Shared>) {
         if !shared.is_online() {
             continue;
         }
-        if let Err(e) = run_pass(&shared).await {
+        if let Err(e) = run_pass(&shared, &engine).await {
             tracing::warn!(error = %e, "background pass failed");
         }
     }

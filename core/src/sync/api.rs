@@ -1,0 +1,44 @@
+//! The server calls made outside a pass, for the organiser's and the deep-link screens.
+
+use reqwest::Method;
+
+use super::{backoff, Engine};
+use crate::error::Error;
+use crate::model::{Fundraiser, FundraiserDraft};
+use crate::sync::http::HttpError;
+
+/// How many times a transient failure of a one-off call is retried before it is reported.
+const ATTEMPTS: u32 = 3;
+
+/// Creates a fundraiser. Transient failures are retried with the same idempotency key, so
+/// a lost answer never creates two.
+pub(crate) async fn create_fundraiser(
+    engine: &Engine,
+    draft: &FundraiserDraft,
+) -> Result<Fundraiser, Error> {
+    let key = uuid::Uuid::now_v7().to_string();
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        match engine
+            .http()
+            .send(Method::POST, "v1/fundraisers", &[], Some(draft), Some(&key))
+            .await
+        {
+            Ok(created) => return Ok(created),
+            Err(HttpError::Transient { retry_after, .. }) if attempt < ATTEMPTS => {
+                tokio::time::sleep(backoff::delay(attempt, retry_after)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Fetches one fundraiser by id (its segment already checked).
+pub(crate) async fn fetch_fundraiser(engine: &Engine, id: &str) -> Result<Fundraiser, Error> {
+    let path = format!("v1/fundraisers/{id}");
+    Ok(engine
+        .http()
+        .send::<(), _>(Method::GET, &path, &[], None, None)
+        .await?)
+}
