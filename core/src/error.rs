@@ -91,16 +91,32 @@ pub(crate) use internal::Error;
 
 #[cfg(feature = "client")]
 mod internal {
+    use std::time::Duration;
+
     use super::FundkitError;
-    use crate::sync::http::HttpError;
 
     /// Internal errors: what the libraries underneath and the server can fail with. Never
     /// crosses FFI.
     #[derive(Debug, thiserror::Error)]
     pub(crate) enum Error {
-        /// A request to the server failed (network, auth, refusal).
-        #[error("{0:?}")]
-        Http(HttpError),
+        /// The network failed or timed out, or the server asked to come back later (5xx,
+        /// 408, 429): retry after `retry_after` if it said, else with backoff.
+        #[error("{message}")]
+        Offline {
+            message: String,
+            retry_after: Option<Duration>,
+        },
+        /// No token from the host, or the server refused a freshly asked-for one too.
+        #[error("{message}")]
+        SignedOut { message: String },
+        /// The server refused the request in a way retrying will not fix (a 4xx, or an
+        /// answer that could not be read).
+        #[error("{status} {code}: {message}")]
+        Refused {
+            status: u16,
+            code: String,
+            message: String,
+        },
         #[error(transparent)]
         Sqlite(#[from] rusqlite::Error),
         #[error(transparent)]
@@ -113,28 +129,18 @@ mod internal {
         Public(#[from] FundkitError),
     }
 
-    impl From<HttpError> for Error {
-        fn from(err: HttpError) -> Self {
-            Error::Http(err)
-        }
-    }
-
     impl From<Error> for FundkitError {
         fn from(err: Error) -> Self {
             // Exhaustive on purpose (no `_` arm). Storage messages come from SQLite and
             // name tables and constraints, never row values, so they are safe to show.
             match err {
-                Error::Http(HttpError::Transient { message, .. }) => {
-                    FundkitError::Network { detail: message }
-                }
-                Error::Http(HttpError::Unauthorized { message }) => {
-                    FundkitError::Unauthorized { detail: message }
-                }
-                Error::Http(HttpError::Permanent {
+                Error::Offline { message, .. } => FundkitError::Network { detail: message },
+                Error::SignedOut { message } => FundkitError::Unauthorized { detail: message },
+                Error::Refused {
                     status,
                     code,
                     message,
-                }) => FundkitError::Server {
+                } => FundkitError::Server {
                     status,
                     code,
                     detail: message,
@@ -176,13 +182,6 @@ mod internal {
                 Error::Public(e) => e,
             }
         }
-    }
-}
-
-#[cfg(feature = "client")]
-impl From<crate::sync::http::HttpError> for FundkitError {
-    fn from(err: crate::sync::http::HttpError) -> Self {
-        Error::from(err).into()
     }
 }
 

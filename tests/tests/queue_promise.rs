@@ -445,7 +445,9 @@ async fn the_background_worker_sends_retries_and_resumes_by_itself() {
     );
     let b = client.donate(donation(&f, 200, "tok_ok")).unwrap();
     tokio::task::block_in_place(|| wait_for(&b.id, DonationState::Confirmed));
-    // Offline it waits; the network coming back starts a pass.
+    // Offline it waits; the network coming back starts a pass. (First let the worker's
+    // pass in flight end: `sync_now` waits for it, with nothing left to send.)
+    client.sync_now().await.unwrap();
     client.set_online(false);
     let c = client.donate(donation(&f, 300, "tok_ok")).unwrap();
     assert_eq!(

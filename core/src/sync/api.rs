@@ -5,7 +5,6 @@ use reqwest::Method;
 use super::{backoff, Engine};
 use crate::error::Error;
 use crate::model::{Fundraiser, FundraiserDraft};
-use crate::sync::http::HttpError;
 
 /// How many times a transient failure of a one-off call is retried before it is reported.
 const ATTEMPTS: u32 = 3;
@@ -26,10 +25,10 @@ pub(crate) async fn create_fundraiser(
             .await
         {
             Ok(created) => return Ok(created),
-            Err(HttpError::Transient { retry_after, .. }) if attempt < ATTEMPTS => {
+            Err(Error::Offline { retry_after, .. }) if attempt < ATTEMPTS => {
                 tokio::time::sleep(backoff::delay(attempt, retry_after)).await;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -37,8 +36,8 @@ pub(crate) async fn create_fundraiser(
 /// Fetches one fundraiser by id (its segment already checked).
 pub(crate) async fn fetch_fundraiser(engine: &Engine, id: &str) -> Result<Fundraiser, Error> {
     let path = format!("v1/fundraisers/{id}");
-    Ok(engine
+    engine
         .http()
         .send::<(), _>(Method::GET, &path, &[], None, None)
-        .await?)
+        .await
 }

@@ -11,7 +11,7 @@ use reqwest::{header, Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::FundkitError;
+use crate::error::{Error, FundkitError};
 use crate::rollout::Platform;
 use crate::wire::ApiError;
 
@@ -21,24 +21,6 @@ use super::AuthProvider;
 /// Largest response body the client reads (a hostile or broken server cannot exhaust the
 /// phone's memory). A page of 500 fundraisers with 5,000-character stories fits.
 const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
-
-/// Why a request failed, as the sync engine needs to know it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum HttpError {
-    /// Network error, timeout, 5xx, 408 or 429: retry later (after `retry_after` if given).
-    Transient {
-        message: String,
-        retry_after: Option<Duration>,
-    },
-    /// No token, or the server refused a freshly asked-for one too.
-    Unauthorized { message: String },
-    /// A 4xx (or an unreadable answer) that retrying will not fix.
-    Permanent {
-        status: u16,
-        code: String,
-        message: String,
-    },
-}
 
 pub(crate) struct Http {
     client: reqwest::Client,
@@ -119,14 +101,14 @@ impl Http {
         query: &[(&str, String)],
         body: Option<&B>,
         idempotency_key: Option<&str>,
-    ) -> Result<T, HttpError> {
-        let url = self.base.join(path).map_err(|e| HttpError::Permanent {
+    ) -> Result<T, Error> {
+        let url = self.base.join(path).map_err(|e| Error::Refused {
             status: 0,
             code: "bad_url".into(),
             message: e.to_string(),
         })?;
         let payload = match body {
-            Some(b) => Some(serde_json::to_vec(b).map_err(|e| HttpError::Permanent {
+            Some(b) => Some(serde_json::to_vec(b).map_err(|e| Error::Refused {
                 status: 0,
                 code: "encode_failed".into(),
                 message: e.to_string(),
@@ -150,7 +132,7 @@ impl Http {
                     .header(header::CONTENT_TYPE, "application/json")
                     .body(bytes.clone());
             }
-            let resp = req.send().await.map_err(|e| HttpError::Transient {
+            let resp = req.send().await.map_err(|e| Error::Offline {
                 message: describe(e),
                 retry_after: None,
             })?;
@@ -167,7 +149,7 @@ impl Http {
                 .and_then(parse_retry_after);
             let bytes = read_limited(resp).await?;
             if status.is_success() {
-                return serde_json::from_slice(&bytes).map_err(|e| HttpError::Permanent {
+                return serde_json::from_slice(&bytes).map_err(|e| Error::Refused {
                     status: status.as_u16(),
                     code: "bad_response".into(),
                     message: format!("the server's answer could not be read: {e}"),
@@ -179,16 +161,16 @@ impl Http {
 
     /// Asks the host for a token without blocking the async runtime's thread (the host's
     /// callback may take a lock or touch its keystore).
-    async fn token(&self, force_refresh: bool) -> Result<String, HttpError> {
+    async fn token(&self, force_refresh: bool) -> Result<String, Error> {
         let auth = Arc::clone(&self.auth);
         let token = tokio::task::spawn_blocking(move || auth.access_token(force_refresh))
             .await
-            .map_err(|_| HttpError::Unauthorized {
+            .map_err(|_| Error::SignedOut {
                 message: "the auth provider failed".into(),
             })?;
         match token {
             Some(t) if !t.trim().is_empty() => Ok(t),
-            _ => Err(HttpError::Unauthorized {
+            _ => Err(Error::SignedOut {
                 message: "no access token: is the user signed in?".into(),
             }),
         }
@@ -196,7 +178,7 @@ impl Http {
 }
 
 /// Reads at most MAX_RESPONSE_BYTES of a body.
-async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, HttpError> {
+async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, Error> {
     if resp
         .content_length()
         .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
@@ -204,7 +186,7 @@ async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, HttpError>
         return Err(too_large());
     }
     let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| HttpError::Transient {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| Error::Offline {
         message: describe(e),
         retry_after: None,
     })? {
@@ -216,8 +198,8 @@ async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, HttpError>
     Ok(out)
 }
 
-fn too_large() -> HttpError {
-    HttpError::Permanent {
+fn too_large() -> Error {
+    Error::Refused {
         status: 0,
         code: "response_too_large".into(),
         message: "the server's answer is too large".into(),
@@ -225,11 +207,7 @@ fn too_large() -> HttpError {
 }
 
 /// Decides what a non-success status means.
-pub(crate) fn classify(
-    status: StatusCode,
-    retry_after: Option<Duration>,
-    body: &[u8],
-) -> HttpError {
+pub(crate) fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> Error {
     let (code, message) = match serde_json::from_slice::<ApiError>(body) {
         Ok(api) => (api.error.code, api.error.message),
         Err(_) => (
@@ -241,14 +219,14 @@ pub(crate) fn classify(
         || status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
     {
-        HttpError::Transient {
+        Error::Offline {
             message: format!("{} {code}: {message}", status.as_u16()),
             retry_after,
         }
     } else if status == StatusCode::UNAUTHORIZED {
-        HttpError::Unauthorized { message }
+        Error::SignedOut { message }
     } else {
-        HttpError::Permanent {
+        Error::Refused {
             status: status.as_u16(),
             code,
             message,
@@ -306,44 +284,38 @@ mod tests {
     #[test]
     fn classification() {
         let body = br#"{"error":{"code":"rate_limited","message":"slow down"}}"#;
-        assert_eq!(
+        assert!(matches!(
             classify(
                 StatusCode::TOO_MANY_REQUESTS,
                 Some(Duration::from_secs(2)),
                 body
             ),
-            HttpError::Transient {
-                message: "429 rate_limited: slow down".into(),
-                retry_after: Some(Duration::from_secs(2))
-            }
-        );
+            Error::Offline { message, retry_after: Some(after) }
+                if message == "429 rate_limited: slow down" && after == Duration::from_secs(2)
+        ));
         assert!(matches!(
             classify(StatusCode::SERVICE_UNAVAILABLE, None, b"<html>"),
-            HttpError::Transient { .. }
+            Error::Offline { .. }
         ));
         assert!(matches!(
             classify(StatusCode::REQUEST_TIMEOUT, None, b""),
-            HttpError::Transient { .. }
+            Error::Offline { .. }
         ));
         assert!(matches!(
             classify(StatusCode::UNAUTHORIZED, None, b""),
-            HttpError::Unauthorized { .. }
+            Error::SignedOut { .. }
         ));
-        assert_eq!(
+        assert!(matches!(
             classify(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
                 br#"{"error":{"code":"validation_failed","message":"m"}}"#
             ),
-            HttpError::Permanent {
-                status: 422,
-                code: "validation_failed".into(),
-                message: "m".into()
-            }
-        );
+            Error::Refused { status: 422, code, message } if code == "validation_failed" && message == "m"
+        ));
         assert!(matches!(
             classify(StatusCode::BAD_REQUEST, None, b"garbage"),
-            HttpError::Permanent { status: 400, .. }
+            Error::Refused { status: 400, .. }
         ));
     }
 }
@@ -363,7 +335,7 @@ mod fuzz {
             let Ok(code) = StatusCode::from_u16(status) else { return Ok(()) };
             let class = classify(code, None, &body);
             let transient = code.is_server_error() || status == 429 || status == 408;
-            prop_assert_eq!(matches!(class, HttpError::Transient { .. }), transient);
+            prop_assert_eq!(matches!(class, Error::Offline { .. }), transient);
         }
 
         #[test]

@@ -40,7 +40,7 @@ use crate::wire::{
     BatchResult, ChangesPage, DonationBatch, ItemOutcome, ItemResult, OwnDonationsPage,
     ReconcileRequest, ServerConfig, MAX_BATCH, MAX_CHANGES_PAGE,
 };
-use http::{Http, HttpError};
+use http::Http;
 
 /// Gives the client a bearer token for the signed-in user. Implemented by the host app,
 /// which owns the session. Called before each request; `force_refresh` is true once after
@@ -201,9 +201,9 @@ async fn pass(
 /// Does the server refuse this request for its content (so that a smaller request may
 /// pass)? Not for auth, rate limits, timeouts, or a route the server does not have: those
 /// say nothing about the donations in it.
-fn refuses_content(err: &HttpError) -> Option<&str> {
+fn refuses_content(err: &Error) -> Option<&str> {
     match err {
-        HttpError::Permanent {
+        Error::Refused {
             status: 400 | 413 | 422,
             code,
             ..
@@ -222,7 +222,7 @@ async fn push(
     engine: &Engine,
     batch: Vec<Outgoing>,
     report: &mut SyncReport,
-) -> Result<Option<HttpError>, FundkitError> {
+) -> Result<Option<Error>, FundkitError> {
     let mut stack = vec![batch];
     while let Some(mut part) = stack.pop() {
         let body = DonationBatch {
@@ -274,7 +274,7 @@ async fn reconcile(
     shared: &Arc<Shared>,
     engine: &Engine,
     report: &mut SyncReport,
-) -> Result<Option<HttpError>, FundkitError> {
+) -> Result<Option<Error>, FundkitError> {
     loop {
         let now = shared.now_ms();
         let cutoff = crate::queue::expiry_cutoff(now, &shared.config().limits);
@@ -305,7 +305,7 @@ async fn ask_server(
     refused: Option<String>,
     cause: &'static str,
     report: &mut SyncReport,
-) -> Result<Option<HttpError>, FundkitError> {
+) -> Result<Option<Error>, FundkitError> {
     let body = ReconcileRequest { ids: ids.clone() };
     match engine
         .http()
@@ -371,7 +371,7 @@ async fn settle_answers(
     result: BatchResult,
     cause: &'static str,
     report: &mut SyncReport,
-) -> Result<Option<HttpError>, FundkitError> {
+) -> Result<Option<Error>, FundkitError> {
     let mut answers: HashMap<&str, &ItemResult> = HashMap::with_capacity(result.results.len());
     for item in &result.results {
         answers.entry(item.id.as_str()).or_insert(item);
@@ -400,7 +400,7 @@ async fn settle_answers(
         "the server's answer left donations out"
     );
     report.requeued += requeue(shared, unanswered.clone()).await?;
-    Ok(Some(HttpError::Transient {
+    Ok(Some(Error::Offline {
         message: format!(
             "the server's answer left out {} donation(s); they wait for the next pass",
             unanswered.len()
@@ -463,7 +463,7 @@ async fn end_early(
     let err = err.into();
     tracing::warn!(error = %err, "sync pass ended early");
     let retry_after = match &err {
-        Error::Http(HttpError::Transient { retry_after, .. }) => *retry_after,
+        Error::Offline { retry_after, .. } => *retry_after,
         _ => None,
     };
     report.error = Some(SyncProblem::from(&FundkitError::from(err)));
@@ -484,7 +484,7 @@ async fn follow_feed<P, F, Fut>(
 where
     P: Send + Sync + 'static,
     F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Result<P, HttpError>>,
+    Fut: std::future::Future<Output = Result<P, Error>>,
 {
     let mut cursor = blocking(shared, move |s| Ok(s.store.meta(cursor_key)?))
         .await?
