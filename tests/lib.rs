@@ -41,14 +41,18 @@ impl ManualClock {
 }
 
 pub async fn server() -> RunningServer {
-    fundkit_server::start(ServerOptions::default())
-        .await
-        .expect("server starts")
+    fundkit_server::start(ServerOptions {
+        auto_approve: true,
+        ..ServerOptions::default()
+    })
+    .await
+    .expect("server starts")
 }
 
 pub async fn server_on_file(path: PathBuf) -> RunningServer {
     fundkit_server::start(ServerOptions {
         database: Database::Path(path),
+        auto_approve: true,
         ..ServerOptions::default()
     })
     .await

@@ -112,6 +112,7 @@ async fn server(db: Option<PathBuf>) -> RunningServer {
     let mut options = ServerOptions {
         database: db.map(Database::Path).unwrap_or(Database::Memory),
         rate_limit_per_minute: u32::MAX,
+        auto_approve: true,
         ..ServerOptions::default()
     };
     options.config.limits.offline_max_count = 1_000_000;

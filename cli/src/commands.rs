@@ -31,11 +31,24 @@ pub fn open(args: &ClientArgs) -> Result<Arc<FundkitClient>> {
     Ok(FundkitClient::new(config, auth(&args.token))?)
 }
 
-pub async fn serve(addr: SocketAddr, db: Option<PathBuf>) -> Result {
+pub async fn serve(
+    addr: SocketAddr,
+    db: Option<PathBuf>,
+    auto_approve: bool,
+    crash_after: Option<String>,
+) -> Result {
     let database = db.map(Database::Path).unwrap_or(Database::Memory);
+    let crash_after = match crash_after.as_deref() {
+        None => None,
+        Some("recorded") => Some(fundkit_server::PaymentStep::Recorded),
+        Some("charged") => Some(fundkit_server::PaymentStep::Charged),
+        Some(other) => return Err(format!("--crash-after {other:?}: recorded or charged").into()),
+    };
     let server = fundkit_server::start(ServerOptions {
         addr,
         database,
+        auto_approve,
+        crash_after,
         ..ServerOptions::default()
     })
     .await?;
@@ -155,4 +168,63 @@ pub fn print_report(r: &SyncReport) {
         r.remaining,
         r.error.as_ref().map(|e| format!(", error: {e}")).unwrap_or_default()
     );
+}
+
+/// `fundkit review`: the reviewer's queue, or one decision.
+pub async fn review(
+    server: String,
+    token: String,
+    approve: Option<String>,
+    remove: Option<String>,
+    reason: Option<String>,
+) -> Result {
+    let http = reqwest::Client::new();
+    let base = server.trim_end_matches('/');
+    let decision = match (&approve, &remove) {
+        (Some(id), _) => Some((id, serde_json::json!({ "decision": "approve" }))),
+        (None, Some(id)) => Some((
+            id,
+            serde_json::json!({ "decision": "remove", "reason": reason }),
+        )),
+        (None, None) => None,
+    };
+    let response = match decision {
+        Some((id, body)) => {
+            http.post(format!("{base}/v1/review/fundraisers/{id}"))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await?
+        }
+        None => {
+            http.get(format!("{base}/v1/review/fundraisers"))
+                .bearer_auth(&token)
+                .send()
+                .await?
+        }
+    };
+    let status = response.status();
+    let body: serde_json::Value = response.json().await?;
+    if !status.is_success() {
+        return Err(format!("the server refused ({status}): {body}").into());
+    }
+    match body.as_array() {
+        Some(waiting) => {
+            println!("{} fundraiser(s) waiting for review", waiting.len());
+            for f in waiting {
+                println!(
+                    "  {}  {}  by {}",
+                    f["id"].as_str().unwrap_or("?"),
+                    f["title"].as_str().unwrap_or("?"),
+                    f["organiser_name"].as_str().unwrap_or("?")
+                );
+            }
+        }
+        None => println!(
+            "{} is now {}",
+            body["id"].as_str().unwrap_or("?"),
+            body["state"].as_str().unwrap_or("?")
+        ),
+    }
+    Ok(())
 }

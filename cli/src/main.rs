@@ -56,6 +56,29 @@ enum Command {
         /// SQLite file; in memory when absent.
         #[arg(long)]
         db: Option<PathBuf>,
+        /// New fundraisers go live at once, without review (demos and app development).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Tests only: abort right after a payment step (`recorded` or `charged`).
+        #[arg(long, hide = true)]
+        crash_after: Option<String>,
+    },
+    /// Reviews fundraisers (as the dev reviewer): lists those waiting, approves or removes one.
+    Review {
+        /// Base URL of the server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The reviewer's bearer token.
+        #[arg(long, default_value = "dev-reviewer")]
+        token: String,
+        /// Approve this fundraiser.
+        #[arg(long, conflicts_with = "remove")]
+        approve: Option<String>,
+        /// Remove this fundraiser (with --reason, which its organiser is told).
+        #[arg(long, requires = "reason")]
+        remove: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Creates a fundraiser (as an organiser).
     Create {
@@ -114,7 +137,19 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { dir } => demo::run(dir).await,
-        Command::Serve { addr, db } => commands::serve(addr, db).await,
+        Command::Serve {
+            addr,
+            db,
+            auto_approve,
+            crash_after,
+        } => commands::serve(addr, db, auto_approve, crash_after).await,
+        Command::Review {
+            server,
+            token,
+            approve,
+            remove,
+            reason,
+        } => commands::review(server, token, approve, remove, reason).await,
         Command::Create {
             client,
             title,

@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::FundkitError;
-use crate::model::{Donation, DonationRequest, Fundraiser, FundraiserDraft, FundraiserView};
+use crate::model::{
+    Donation, DonationRequest, Fundraiser, FundraiserDraft, FundraiserEdit, FundraiserView,
+    OrganiserDonations,
+};
 use crate::money::{self, Money};
 use crate::queue::{self, state::Event};
 use crate::rollout::{self, Action, Availability, UserContext};
@@ -239,7 +242,10 @@ impl FundkitClient {
         let fundraiser = self.cached_fundraiser(&request.fundraiser_id)?;
         let limits = self.limits();
         let mut issues = rules::validate_donation(&request, &fundraiser.goal.currency, &limits);
-        issues.extend(rules::fundraiser_accepts_donations(&fundraiser));
+        issues.extend(rules::fundraiser_accepts_donations(
+            &fundraiser,
+            shared.now_ms(),
+        ));
         if !issues.is_empty() {
             return Err(FundkitError::Validation { issues });
         }
@@ -316,6 +322,47 @@ impl FundkitClient {
             .fundraiser_views(limit.clamp(1, 1000), offset)?)
     }
 
+    // ---- the organiser's side (local cache, fed by sync) ----
+
+    /// The fundraisers the signed-in user organises (in review, running, ended, removed
+    /// with the reason), most recently updated first.
+    pub fn my_fundraisers(&self) -> Result<Vec<FundraiserView>, FundkitError> {
+        let ids = self.shared.store.own_fundraiser_ids()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.shared.store.fundraiser_view(&id)?);
+        }
+        Ok(out)
+    }
+
+    /// A page of the donations a fundraiser received, newest first, with its totals: what
+    /// the organiser's dashboard shows, offline too.
+    pub fn organiser_donations(
+        &self,
+        fundraiser_id: String,
+        limit: u32,
+        offset: u32,
+    ) -> Result<OrganiserDonations, FundkitError> {
+        let store = &self.shared.store;
+        let view = store
+            .fundraiser_view(&fundraiser_id)?
+            .filter(|v| v.fundraiser.viewer_is_organiser)
+            .ok_or_else(|| FundkitError::NotFound {
+                what: format!("your fundraiser {fundraiser_id}"),
+            })?;
+        let donor_count = store
+            .meta(&format!("donor_count:{fundraiser_id}"))?
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        Ok(OrganiserDonations {
+            donations: store.received(&fundraiser_id, limit.clamp(1, 500), offset)?,
+            total: view.fundraiser.confirmed_total.clone(),
+            donation_count: view.fundraiser.donation_count,
+            donor_count,
+            fetched_at_ms: view.fetched_at_ms,
+        })
+    }
+
     // ---- listener, network state, sync ----
 
     pub fn set_listener(&self, listener: Option<Arc<dyn FundkitListener>>) {
@@ -374,6 +421,66 @@ impl FundkitClient {
         self.on_runtime(async move {
             let created = sync::api::create_fundraiser(&engine, &draft).await?;
             cache_and_view(&shared, created)
+        })
+        .await
+    }
+
+    /// The organiser edits a fundraiser (title, story, category, goal). Checked here first
+    /// with the same rules as the server (every issue by field), then sent.
+    pub async fn edit_fundraiser(
+        &self,
+        id: String,
+        edit: FundraiserEdit,
+    ) -> Result<FundraiserView, FundkitError> {
+        url_segment(&id)?;
+        let current = self.cached_fundraiser(&id)?;
+        let issues = rules::validate_edit(&current, &edit, &self.limits());
+        if !issues.is_empty() {
+            return Err(FundkitError::Validation { issues });
+        }
+        let (shared, engine) = (Arc::clone(&self.shared), Arc::clone(&self.engine));
+        self.on_runtime(async move {
+            let changed = sync::api::edit_fundraiser(&engine, &id, &edit).await?;
+            cache_and_view(&shared, changed)
+        })
+        .await
+    }
+
+    /// The organiser extends a running fundraiser by `days` (30-day steps, 90 days in all).
+    pub async fn extend_fundraiser(
+        &self,
+        id: String,
+        days: u32,
+    ) -> Result<FundraiserView, FundkitError> {
+        url_segment(&id)?;
+        let current = self.cached_fundraiser(&id)?;
+        let mut issues = rules::validate_organiser_action(&current);
+        if let Err(more) = rules::validate_extension(current.duration_days, days, &self.limits()) {
+            issues.extend(more);
+        }
+        if !issues.is_empty() {
+            return Err(FundkitError::Validation { issues });
+        }
+        let (shared, engine) = (Arc::clone(&self.shared), Arc::clone(&self.engine));
+        self.on_runtime(async move {
+            let changed = sync::api::extend_fundraiser(&engine, &id, days).await?;
+            cache_and_view(&shared, changed)
+        })
+        .await
+    }
+
+    /// The organiser ends a fundraiser now. Donations still queued for it are refused by
+    /// the server (`fundraiser_ended`) and their donors are told.
+    pub async fn end_fundraiser(&self, id: String) -> Result<FundraiserView, FundkitError> {
+        url_segment(&id)?;
+        let issues = rules::validate_organiser_action(&self.cached_fundraiser(&id)?);
+        if !issues.is_empty() {
+            return Err(FundkitError::Validation { issues });
+        }
+        let (shared, engine) = (Arc::clone(&self.shared), Arc::clone(&self.engine));
+        self.on_runtime(async move {
+            let changed = sync::api::end_fundraiser(&engine, &id).await?;
+            cache_and_view(&shared, changed)
         })
         .await
     }

@@ -114,6 +114,54 @@ pub struct Fundraiser {
     pub created_at_ms: i64,
     pub ends_at_ms: i64,
     pub updated_at_ms: i64,
+    /// Why the reviewers removed it; only its organiser is told.
+    #[serde(default)]
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub removal_reason: Option<String>,
+    /// True when the signed-in user organises it (the server says so, per viewer).
+    #[serde(default)]
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub viewer_is_organiser: bool,
+}
+
+impl Fundraiser {
+    /// Whole days left before it ends (0 once it has ended), for "12 days left".
+    pub fn days_left(&self, now_ms: i64) -> u32 {
+        if self.state != FundraiserState::Active {
+            return 0;
+        }
+        let left = self.ends_at_ms.saturating_sub(now_ms).max(0);
+        // `left` is not negative here, so rounding up is (left + day - 1) / day.
+        let days = left / 86_400_000 + i64::from(left % 86_400_000 != 0);
+        u32::try_from(days).unwrap_or(u32::MAX)
+    }
+}
+
+/// The organiser's view of the donations a fundraiser received, from the local cache
+/// (fed by sync, so it works offline): names and amounts as the donors' choices allow
+/// the organiser to see them (anonymous names to nobody).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct OrganiserDonations {
+    pub donations: Vec<crate::wire::DonationEntry>,
+    /// Confirmed total and number of donations, as of the last sync.
+    pub total: Money,
+    pub donation_count: u64,
+    /// Distinct donors, as of the last sync.
+    pub donor_count: u64,
+    pub fetched_at_ms: i64,
+}
+
+/// What an organiser may change while the fundraiser is in review or running. `None`
+/// leaves a field as it is. The currency never changes; the goal may rise, or drop to no
+/// less than what is already raised (and never below the minimum goal).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct FundraiserEdit {
+    pub title: Option<String>,
+    pub story: Option<String>,
+    pub category: Option<Category>,
+    pub goal: Option<Money>,
 }
 
 /// Who can see the donor's name.

@@ -36,6 +36,10 @@ pub enum IssueCode {
     InvalidId,
     InvalidDuration,
     NotActive,
+    /// The goal would drop below what the fundraiser has already raised.
+    BelowRaised,
+    /// The fundraiser has ended: nothing more can change and no donation is taken.
+    Ended,
 }
 
 /// Limits of DESIGN.md §2. Amount limits are in *major* units of the fundraiser's currency
@@ -195,15 +199,32 @@ pub fn normalize_donation(request: &DonationRequest) -> DonationRequest {
     r
 }
 
-/// Donations go only to an active fundraiser that has not reached its end.
+mod organiser;
+pub use organiser::{validate_edit, validate_organiser_action};
+
+/// Donations go only to an active fundraiser that has not reached its end (`now_ms`).
 pub fn fundraiser_accepts_donations(
     fundraiser: &crate::model::Fundraiser,
+    now_ms: i64,
 ) -> Option<ValidationIssue> {
-    (fundraiser.state != crate::model::FundraiserState::Active).then(|| ValidationIssue {
-        field: "fundraiser_id".into(),
-        code: IssueCode::NotActive,
-        message: "this fundraiser is not accepting donations".into(),
-    })
+    use crate::model::FundraiserState;
+    let ended = fundraiser.state == FundraiserState::Ended
+        || (fundraiser.state == FundraiserState::Active && fundraiser.ends_at_ms <= now_ms);
+    if ended {
+        Some(issue(
+            "fundraiser_id",
+            IssueCode::Ended,
+            "this fundraiser has ended and no longer takes donations",
+        ))
+    } else if fundraiser.state != FundraiserState::Active {
+        Some(issue(
+            "fundraiser_id",
+            IssueCode::NotActive,
+            "this fundraiser is not accepting donations",
+        ))
+    } else {
+        None
+    }
 }
 
 /// Every issue of a donation request towards a fundraiser in `fundraiser_currency`.

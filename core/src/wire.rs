@@ -122,6 +122,39 @@ pub struct OwnDonationsPage {
     pub has_more: bool,
 }
 
+/// `GET /v1/fundraisers/{id}/donors?since=CURSOR&limit=N` (the organiser only): donations
+/// received, oldest first, masked as the organiser may see them, with the totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonorsPage {
+    pub donations: Vec<DonationEntry>,
+    pub next_cursor: String,
+    pub has_more: bool,
+    /// Distinct donors so far.
+    pub donor_count: u64,
+}
+
+/// `POST /v1/review/fundraisers/{id}` (reviewers only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Approve,
+    Remove,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRequest {
+    pub decision: ReviewDecision,
+    /// Required to remove: what the organiser is told.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /v1/fundraisers/{id}/extend` (the organiser only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtendRequest {
+    pub days: u32,
+}
+
 /// The body of the reference server's simulated bank page (`POST` to a donation's
 /// `action_url`): the donor completes or fails the step the bank asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,9 +170,11 @@ pub struct BankStepRequest {
 }
 
 /// A donation as the public or the organiser sees it on a fundraiser's page
-/// (`GET /v1/fundraisers/{id}/donations`). Names and amounts are already masked by the
-/// server according to the donor's choices and to who is asking.
+/// (`GET /v1/fundraisers/{id}/donations`, and the organiser's donors feed). Names and
+/// amounts are already masked by the server according to the donor's choices and to who
+/// is asking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct DonationEntry {
     pub id: String,
     /// `None` when the donor is anonymous, or hidden from this viewer.

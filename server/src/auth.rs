@@ -16,6 +16,8 @@ pub struct DevUser {
     pub token: &'static str,
     pub country: &'static str,
     pub age_years: u32,
+    /// Reviews new fundraisers (approves them, or removes them with a reason).
+    pub reviewer: bool,
 }
 
 pub const DEV_USERS: &[DevUser] = &[
@@ -25,6 +27,7 @@ pub const DEV_USERS: &[DevUser] = &[
         token: "dev-organiser",
         country: "US",
         age_years: 34,
+        reviewer: false,
     },
     DevUser {
         id: "usr_organiser_gb",
@@ -32,6 +35,7 @@ pub const DEV_USERS: &[DevUser] = &[
         token: "dev-organiser-gb",
         country: "GB",
         age_years: 41,
+        reviewer: false,
     },
     DevUser {
         id: "usr_organiser_ie",
@@ -39,6 +43,7 @@ pub const DEV_USERS: &[DevUser] = &[
         token: "dev-organiser-ie",
         country: "IE",
         age_years: 29,
+        reviewer: false,
     },
     DevUser {
         id: "usr_donor_1",
@@ -46,6 +51,7 @@ pub const DEV_USERS: &[DevUser] = &[
         token: "dev-donor-1",
         country: "US",
         age_years: 27,
+        reviewer: false,
     },
     DevUser {
         id: "usr_donor_2",
@@ -53,6 +59,7 @@ pub const DEV_USERS: &[DevUser] = &[
         token: "dev-donor-2",
         country: "IE",
         age_years: 52,
+        reviewer: false,
     },
     DevUser {
         id: "usr_minor",
@@ -60,6 +67,15 @@ pub const DEV_USERS: &[DevUser] = &[
         token: "dev-minor",
         country: "US",
         age_years: 16,
+        reviewer: false,
+    },
+    DevUser {
+        id: "usr_reviewer",
+        name: "Rae Reviewer",
+        token: "dev-reviewer",
+        country: "US",
+        age_years: 40,
+        reviewer: true,
     },
 ];
 

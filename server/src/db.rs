@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use axum::http::StatusCode;
-use fundkit::model::{Fundraiser, FundraiserDraft, FundraiserState, Visibility};
+use fundkit::model::{Fundraiser, FundraiserDraft, FundraiserEdit, FundraiserState, Visibility};
 use fundkit::money::Money;
 use fundkit::wire::{
     DonationEntry, DonationItem, ItemOutcome, ItemResult, OwnDonation, ServerConfig,
@@ -82,21 +82,46 @@ fn migrations() -> Migrations<'static> {
              CREATE INDEX donations_awaiting_action ON donations(action_deadline_ms)
                  WHERE outcome = 'needs_action';",
         ),
+        // v3: the organiser's side (review, removal reason, automatic end, the donors
+        // feed) and the payment provider's ledger (simulated: one charge per idempotency
+        // key, in its own table and transactions, as a real provider would be).
+        M::up(
+            "ALTER TABLE fundraisers ADD COLUMN removal_reason TEXT;
+             CREATE INDEX fundraisers_running ON fundraisers(ends_at_ms) WHERE state = 'active';
+             CREATE INDEX donations_by_fundraiser_change ON donations(fundraiser_id, change_seq);
+             CREATE TABLE psp_charges (
+                 idem_key      TEXT PRIMARY KEY,
+                 outcome       TEXT NOT NULL,
+                 code          TEXT,
+                 challenge     TEXT,
+                 charged_at_ms INTEGER NOT NULL
+             );",
+        ),
     ])
 }
+
+const DAY_MS: i64 = 86_400_000;
 
 /// The next number of the donations' change feed (one writer: the connection's mutex).
 const NEXT_DONATION_CHANGE: &str = "(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM donations)";
 /// The next number of the fundraisers' change feed.
 const NEXT_FUNDRAISER_CHANGE: &str = "(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM fundraisers)";
 
-/// What the payment step decided for a new donation.
-pub struct Decision {
+/// What the payment provider answered for one charge (its ledger keeps it per key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
     pub outcome: ItemOutcome,
     pub code: Option<String>,
-    /// For `needs_action`: the secret of the bank page (its URL is built from it).
+    /// For `needs_action`: the secret that names the bank page.
     pub challenge: Option<String>,
-    pub action_url: Option<String>,
+}
+
+/// Step 1 of a batch, per item: the answer already known, or a recorded attempt to charge.
+pub enum Recorded {
+    Answered(ItemResult),
+    /// Recorded as `pending` (now, or by an earlier request that did not finish): charge
+    /// it with its id as the idempotency key, then settle.
+    ToCharge,
 }
 
 /// (fingerprint, outcome, code, action_url, received_at_ms) of a donation already answered.
@@ -107,7 +132,8 @@ pub struct Db {
 }
 
 const FUNDRAISER_COLUMNS: &str = "id, organiser_id, organiser_name, kind, category, title, story, goal_minor, currency, \
-     country, state, confirmed_minor, donation_count, duration_days, created_at_ms, ends_at_ms, updated_at_ms";
+     country, state, confirmed_minor, donation_count, duration_days, created_at_ms, ends_at_ms, updated_at_ms, \
+     removal_reason";
 
 impl Db {
     pub fn open(path: Option<&Path>) -> Result<Db, Box<dyn std::error::Error + Send + Sync>> {
@@ -234,55 +260,57 @@ impl Db {
                 break;
             }
             out.push(fundraiser_row(row)?);
-            last = row.get(17)?;
+            last = row.get(18)?;
         }
         Ok((out, last, has_more))
     }
 
-    /// Applies a batch in one transaction. `decide` runs for each new item (validation and
-    /// the payment step) with the fundraiser as stored.
-    pub fn apply_batch(
+    /// Payment step 1, in one transaction: for each item, the answer already given (a
+    /// repeat, a conflict, a void id), a refusal by `validate` (recorded as final), or a
+    /// `pending` record of the attempt to charge. Nothing is charged inside a transaction.
+    pub fn record_batch(
         &self,
         donor: &DevUser,
         items: &[(DonationItem, String)],
         now_ms: i64,
-        action_timeout_ms: i64,
-        mut decide: impl FnMut(&DonationItem, Option<&Fundraiser>) -> Decision,
-    ) -> Result<(Vec<ItemResult>, u64, u64), Failure> {
+        mut validate: impl FnMut(&DonationItem, Option<&Fundraiser>) -> Option<String>,
+    ) -> Result<Vec<Recorded>, Failure> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut results = Vec::with_capacity(items.len());
-        let (mut accepted, mut duplicates) = (0u64, 0u64);
+        let mut out = Vec::with_capacity(items.len());
         for (item, fingerprint) in items {
             if let Some((fp, stored)) = stored_result(&tx, donor, &item.id)? {
-                // A void id answers `void` whatever the content: it can never be charged.
-                let result = if &fp == fingerprint || stored.outcome == ItemOutcome::Void {
-                    duplicates += 1;
-                    stored
-                } else {
-                    ItemResult {
+                out.push(if stored.outcome == ItemOutcome::Void {
+                    // A void id answers `void` whatever the content: it can never be charged.
+                    Recorded::Answered(stored)
+                } else if &fp != fingerprint {
+                    Recorded::Answered(ItemResult {
                         id: item.id.clone(),
                         outcome: ItemOutcome::Conflict,
                         duplicate: false,
                         code: Some("idempotency_conflict".into()),
                         action_url: None,
                         received_at_ms: None,
-                    }
-                };
-                results.push(result);
+                    })
+                } else if stored.outcome == ItemOutcome::Unknown {
+                    // `pending`: an earlier request recorded it and did not finish.
+                    Recorded::ToCharge
+                } else {
+                    Recorded::Answered(stored)
+                });
                 continue;
             }
             let fundraiser = fundraiser_in(&tx, &item.fundraiser_id)?;
-            let d = decide(item, fundraiser.as_ref());
-            let deadline = d
-                .challenge
-                .as_ref()
-                .map(|_| now_ms.saturating_add(action_timeout_ms));
+            let refusal = validate(item, fundraiser.as_ref());
+            let outcome = if refusal.is_some() {
+                "rejected"
+            } else {
+                "pending"
+            };
             tx.prepare_cached(&format!(
                 "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
-                     hide_amount, fingerprint, outcome, code, action_url, received_at_ms, change_seq, challenge,
-                     action_deadline_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, {NEXT_DONATION_CHANGE}, ?14, ?15)"
+                     hide_amount, fingerprint, outcome, code, received_at_ms, change_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, {NEXT_DONATION_CHANGE})"
             ))?
             .execute(params![
                 donor.id,
@@ -294,33 +322,92 @@ impl Db {
                 name(&item.visibility)?,
                 item.hide_amount,
                 fingerprint,
-                name(&d.outcome)?,
-                d.code,
-                d.action_url,
+                outcome,
+                refusal,
                 now_ms,
-                d.challenge,
-                deadline,
             ])?;
-            if d.outcome == ItemOutcome::Accepted {
-                accepted += 1;
-                count_towards_fundraiser(
-                    &tx,
-                    &item.fundraiser_id,
-                    item.amount.minor_units,
-                    now_ms,
-                )?;
-            }
-            results.push(ItemResult {
-                id: item.id.clone(),
-                outcome: d.outcome,
-                duplicate: false,
-                code: d.code,
-                action_url: d.action_url,
-                received_at_ms: Some(now_ms),
+            out.push(match refusal {
+                Some(code) => Recorded::Answered(ItemResult {
+                    id: item.id.clone(),
+                    outcome: ItemOutcome::Rejected,
+                    duplicate: false,
+                    code: Some(code),
+                    action_url: None,
+                    received_at_ms: Some(now_ms),
+                }),
+                None => Recorded::ToCharge,
             });
         }
         tx.commit()?;
-        Ok((results, accepted, duplicates))
+        Ok(out)
+    }
+
+    /// The payment provider (simulated): charges under `idem_key` once. A repeat with the
+    /// same key answers what the first charge answered, so a retry after a crash or a
+    /// timeout never charges twice. Its own short transaction: no lock of ours is held
+    /// while a real provider would be called.
+    pub fn psp_charge(
+        &self,
+        idem_key: &str,
+        now_ms: i64,
+        charge: impl FnOnce() -> Charge,
+    ) -> Result<Charge, Failure> {
+        let conn = self.conn();
+        let existing: Option<(String, Option<String>, Option<String>)> = conn
+            .prepare_cached("SELECT outcome, code, challenge FROM psp_charges WHERE idem_key = ?1")?
+            .query_row(params![idem_key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        if let Some((outcome, code, challenge)) = existing {
+            return Ok(Charge {
+                outcome: parse_outcome(&outcome)?,
+                code,
+                challenge,
+            });
+        }
+        let c = charge();
+        conn.prepare_cached(
+            "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![idem_key, name(&c.outcome)?, c.code, c.challenge, now_ms])?;
+        Ok(c)
+    }
+
+    /// How many charges the payment provider holds for `idem_key` (tests: exactly one).
+    pub fn psp_charges_for(&self, idem_key: &str) -> Result<u32, Failure> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM psp_charges WHERE idem_key = ?1",
+            params![idem_key],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Payment step 3, in one transaction: a `pending` donation takes the provider's
+    /// answer and, if charged, counts towards its fundraiser. Idempotent: a donation
+    /// already settled (by a concurrent retry) is left as it is and its answer returned.
+    pub fn settle(
+        &self,
+        donor: &DevUser,
+        charged: &[(String, Charge)],
+        now_ms: i64,
+        bank_base: &str,
+        action_timeout_ms: i64,
+    ) -> Result<Vec<ItemResult>, Failure> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(charged.len());
+        for (id, c) in charged {
+            out.push(settle_in(
+                &tx,
+                donor,
+                id,
+                c,
+                now_ms,
+                bank_base,
+                action_timeout_ms,
+            )?);
+        }
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Reconciliation, race-free because it is one transaction on the same unique key as
@@ -331,14 +418,63 @@ impl Db {
         donor: &DevUser,
         ids: &[String],
         now_ms: i64,
+        bank_base: &str,
+        action_timeout_ms: i64,
     ) -> Result<Vec<ItemResult>, Failure> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some((_, stored)) = stored_result(&tx, donor, id)? {
-                results.push(stored);
-                continue;
+            match stored_result(&tx, donor, id)? {
+                // `pending`: recorded, not settled. If the provider charged it, the answer is
+                // the charge's; if not, nothing was charged and the attempt is voided below.
+                Some((_, stored)) if stored.outcome == ItemOutcome::Unknown => {
+                    let charged: Option<(String, Option<String>, Option<String>)> = tx
+                        .query_row(
+                            "SELECT outcome, code, challenge FROM psp_charges WHERE idem_key = ?1",
+                            params![id],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        )
+                        .optional()?;
+                    if let Some((outcome, code, challenge)) = charged {
+                        let c = Charge {
+                            outcome: parse_outcome(&outcome)?,
+                            code,
+                            challenge,
+                        };
+                        results.push(settle_in(
+                            &tx,
+                            donor,
+                            id,
+                            &c,
+                            now_ms,
+                            bank_base,
+                            action_timeout_ms,
+                        )?);
+                        continue;
+                    }
+                    tx.execute(
+                        &format!(
+                            "UPDATE donations SET outcome = 'void', code = 'never_received',
+                                 change_seq = {NEXT_DONATION_CHANGE} WHERE donor_id = ?1 AND id = ?2"
+                        ),
+                        params![donor.id, id],
+                    )?;
+                    results.push(ItemResult {
+                        id: id.clone(),
+                        outcome: ItemOutcome::Void,
+                        duplicate: false,
+                        code: Some("never_received".into()),
+                        action_url: None,
+                        received_at_ms: Some(now_ms),
+                    });
+                    continue;
+                }
+                Some((_, stored)) => {
+                    results.push(stored);
+                    continue;
+                }
+                None => {}
             }
             tx.prepare_cached(&format!(
                 "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
@@ -443,6 +579,217 @@ impl Db {
         Ok(overdue.len())
     }
 
+    /// Fundraisers waiting for review, oldest first.
+    pub fn review_queue(&self) -> Result<Vec<Fundraiser>, Failure> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {FUNDRAISER_COLUMNS} FROM fundraisers WHERE state = 'in_review' ORDER BY created_at_ms LIMIT 500"
+        ))?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(fundraiser_row(row)?);
+        }
+        Ok(out)
+    }
+
+    /// Changes a fundraiser in one transaction: `change` gets it as stored and returns the
+    /// new state of its mutable columns, or a refusal. The change feed hears of it.
+    fn change_fundraiser(
+        &self,
+        id: &str,
+        now_ms: i64,
+        change: impl FnOnce(&Fundraiser) -> Result<Fundraiser, Failure>,
+    ) -> Result<Fundraiser, Failure> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = fundraiser_in(&tx, id)?.ok_or_else(|| Failure::not_found("fundraiser"))?;
+        let next = change(&current)?;
+        tx.prepare_cached(&format!(
+            "UPDATE fundraisers SET title = ?2, story = ?3, category = ?4, goal_minor = ?5, state = ?6,
+                 duration_days = ?7, ends_at_ms = ?8, removal_reason = ?9, updated_at_ms = ?10,
+                 change_seq = {NEXT_FUNDRAISER_CHANGE}
+             WHERE id = ?1"
+        ))?
+        .execute(params![
+            id,
+            next.title,
+            next.story,
+            name(&next.category)?,
+            next.goal.minor_units,
+            name(&next.state)?,
+            next.duration_days,
+            next.ends_at_ms,
+            next.removal_reason,
+            now_ms,
+        ])?;
+        let stored = fundraiser_in(&tx, id)?
+            .ok_or_else(|| Failure::internal("changed fundraiser missing"))?;
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    /// A reviewer approves (in review -> active; its days start now) or removes it (in
+    /// review or active -> removed, with the reason its organiser will see).
+    pub fn review(
+        &self,
+        id: &str,
+        approve: bool,
+        reason: Option<String>,
+        now_ms: i64,
+    ) -> Result<Fundraiser, Failure> {
+        self.change_fundraiser(id, now_ms, |f| {
+            let mut next = f.clone();
+            match (approve, f.state) {
+                (true, FundraiserState::InReview) => {
+                    next.state = FundraiserState::Active;
+                    next.ends_at_ms = now_ms.saturating_add(i64::from(f.duration_days) * DAY_MS);
+                }
+                (false, FundraiserState::InReview | FundraiserState::Active) => {
+                    next.state = FundraiserState::Removed;
+                    next.removal_reason = reason;
+                }
+                (_, state) => {
+                    return Err(Failure::new(
+                        StatusCode::CONFLICT,
+                        "not_reviewable",
+                        format!(
+                            "a fundraiser that is {} cannot be reviewed that way",
+                            name(&state)?
+                        ),
+                    ))
+                }
+            }
+            Ok(next)
+        })
+    }
+
+    /// The organiser edits it; `check` validates the edit against it as stored.
+    pub fn edit(
+        &self,
+        id: &str,
+        edit: &FundraiserEdit,
+        now_ms: i64,
+        check: impl FnOnce(&Fundraiser) -> Result<(), Failure>,
+    ) -> Result<Fundraiser, Failure> {
+        self.change_fundraiser(id, now_ms, |f| {
+            check(f)?;
+            let mut next = f.clone();
+            if let Some(title) = &edit.title {
+                next.title = title.trim().to_owned();
+            }
+            if let Some(story) = &edit.story {
+                next.story = story.trim().to_owned();
+            }
+            if let Some(category) = edit.category {
+                next.category = category;
+            }
+            if let Some(goal) = &edit.goal {
+                next.goal.minor_units = goal.minor_units;
+            }
+            Ok(next)
+        })
+    }
+
+    /// The organiser extends it by `days` (checked against its duration by `check`).
+    pub fn extend(
+        &self,
+        id: &str,
+        days: u32,
+        now_ms: i64,
+        check: impl FnOnce(&Fundraiser) -> Result<u32, Failure>,
+    ) -> Result<Fundraiser, Failure> {
+        self.change_fundraiser(id, now_ms, |f| {
+            let total = check(f)?;
+            let mut next = f.clone();
+            next.duration_days = total;
+            next.ends_at_ms = f.ends_at_ms.saturating_add(i64::from(days) * DAY_MS);
+            Ok(next)
+        })
+    }
+
+    /// Ends it now (the organiser ends early, or its time is up).
+    pub fn end(
+        &self,
+        id: &str,
+        now_ms: i64,
+        check: impl FnOnce(&Fundraiser) -> Result<(), Failure>,
+    ) -> Result<Fundraiser, Failure> {
+        self.change_fundraiser(id, now_ms, |f| {
+            check(f)?;
+            let mut next = f.clone();
+            next.state = FundraiserState::Ended;
+            next.ends_at_ms = next.ends_at_ms.min(now_ms);
+            Ok(next)
+        })
+    }
+
+    /// Ends every active fundraiser whose time is up. Returns how many ended.
+    pub fn end_overdue(&self, now_ms: i64) -> Result<usize, Failure> {
+        let due: Vec<String> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM fundraisers INDEXED BY fundraisers_running
+                 WHERE state = 'active' AND ends_at_ms <= ?1",
+            )?;
+            let rows = stmt.query_map(params![now_ms], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for id in &due {
+            self.end(id, now_ms, |_| Ok(()))?;
+        }
+        Ok(due.len())
+    }
+
+    /// The organiser's donors: accepted donations changed after `since`, oldest change
+    /// first, masked for `viewer` (hidden-from-public names shown to the organiser,
+    /// anonymous ones to nobody), with the number of distinct donors.
+    pub fn donors(
+        &self,
+        fundraiser: &Fundraiser,
+        viewer: &DevUser,
+        since: i64,
+        limit: u32,
+    ) -> Result<(Vec<DonationEntry>, i64, bool, u64), Failure> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.donor_id, d.amount_minor, d.currency, d.message, d.visibility, d.hide_amount,
+                 d.received_at_ms, d.change_seq
+             FROM donations d INDEXED BY donations_by_fundraiser_change
+             WHERE d.fundraiser_id = ?1 AND d.change_seq > ?2 AND d.outcome = 'accepted'
+             ORDER BY d.change_seq LIMIT ?3",
+        )?;
+        let mut rows = stmt.query(params![fundraiser.id, since, i64::from(limit) + 1])?;
+        let (mut out, mut last, mut has_more) = (Vec::new(), since, false);
+        while let Some(r) = rows.next()? {
+            if out.len() as u32 == limit {
+                has_more = true;
+                break;
+            }
+            last = r.get(8)?;
+            out.push(masked_entry(
+                fundraiser,
+                viewer,
+                DonationRow {
+                    id: r.get(0)?,
+                    donor_id: r.get(1)?,
+                    minor: r.get(2)?,
+                    currency: r.get(3)?,
+                    message: r.get(4)?,
+                    visibility: from_name(&r.get::<_, String>(5)?)?,
+                    hide_amount: r.get(6)?,
+                    received_at_ms: r.get(7)?,
+                },
+            ));
+        }
+        let donors: i64 = conn.query_row(
+            "SELECT COUNT(DISTINCT donor_id) FROM donations WHERE fundraiser_id = ?1 AND outcome = 'accepted'",
+            params![fundraiser.id],
+            |r| r.get(0),
+        )?;
+        Ok((out, last, has_more, donors.max(0) as u64))
+    }
+
     /// Accepted donations of a fundraiser, newest first, masked for `viewer`.
     pub fn public_donations(
         &self,
@@ -455,51 +802,20 @@ impl Db {
              FROM donations d WHERE d.fundraiser_id = ?1 AND d.outcome = 'accepted'
              ORDER BY d.received_at_ms DESC, d.id DESC LIMIT 500",
         )?;
-        let rows = stmt.query_map(params![fundraiser.id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, bool>(6)?,
-                r.get::<_, i64>(7)?,
-            ))
-        })?;
-        let is_organiser = fundraiser.organiser_id == viewer.id;
+        let mut rows = stmt.query(params![fundraiser.id])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, donor_id, minor, currency, message, visibility, hide_amount, received_at_ms) =
-                row?;
-            let visibility: Visibility = from_name(&visibility)?;
-            let own = donor_id == viewer.id;
-            // Anonymous names never leave the server, not even to the organiser.
-            let name_visible = own
-                || match visibility {
-                    Visibility::Public => true,
-                    Visibility::HiddenFromPublic => is_organiser,
-                    Visibility::Anonymous => false,
-                };
-            let donor_name = if name_visible {
-                crate::auth::DEV_USERS
-                    .iter()
-                    .find(|u| u.id == donor_id)
-                    .map(|u| u.name.to_owned())
-            } else {
-                None
+        while let Some(r) = rows.next()? {
+            let row = DonationRow {
+                id: r.get(0)?,
+                donor_id: r.get(1)?,
+                minor: r.get(2)?,
+                currency: r.get(3)?,
+                message: r.get(4)?,
+                visibility: from_name(&r.get::<_, String>(5)?)?,
+                hide_amount: r.get(6)?,
+                received_at_ms: r.get(7)?,
             };
-            let amount_visible = own || is_organiser || !hide_amount;
-            out.push(DonationEntry {
-                id,
-                donor_name,
-                amount: amount_visible.then_some(Money {
-                    minor_units: minor,
-                    currency,
-                }),
-                message,
-                received_at_ms,
-            });
+            out.push(masked_entry(fundraiser, viewer, row));
         }
         Ok(out)
     }
@@ -508,7 +824,7 @@ impl Db {
     pub fn own_donations(&self, donor: &DevUser) -> Result<Vec<OwnDonation>, Failure> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {OWN_COLUMNS} FROM donations WHERE donor_id = ?1 AND outcome != 'void'
+            "SELECT {OWN_COLUMNS} FROM donations WHERE donor_id = ?1 AND outcome NOT IN ('void', 'pending')
              ORDER BY received_at_ms DESC, id DESC LIMIT 500"
         ))?;
         let mut rows = stmt.query(params![donor.id])?;
@@ -541,7 +857,8 @@ impl Db {
             }
             last = row.get(11)?;
             let outcome: String = row.get(7)?;
-            if outcome != "void" {
+            // Voids are not donations; a pending one is settled and re-announced soon.
+            if outcome != "void" && outcome != "pending" {
                 out.push(own_row(row)?);
             }
         }
@@ -577,6 +894,95 @@ fn own_row(r: &Row<'_>) -> Result<OwnDonation, Failure> {
         received_at_ms: r.get(9)?,
         action_url: r.get(10)?,
     })
+}
+
+/// Settles one `pending` donation with the provider's answer; see `Db::settle`.
+fn settle_in(
+    tx: &Connection,
+    donor: &DevUser,
+    id: &str,
+    c: &Charge,
+    now_ms: i64,
+    bank_base: &str,
+    action_timeout_ms: i64,
+) -> Result<ItemResult, Failure> {
+    let action_url = c.challenge.as_ref().map(|ch| format!("{bank_base}{ch}"));
+    let deadline = c
+        .challenge
+        .as_ref()
+        .map(|_| now_ms.saturating_add(action_timeout_ms));
+    let changed = tx
+        .prepare_cached(&format!(
+            "UPDATE donations SET outcome = ?3, code = ?4, action_url = ?5, challenge = ?6,
+                 action_deadline_ms = ?7, change_seq = {NEXT_DONATION_CHANGE}
+             WHERE donor_id = ?1 AND id = ?2 AND outcome = 'pending'"
+        ))?
+        .execute(params![
+            donor.id,
+            id,
+            name(&c.outcome)?,
+            c.code,
+            action_url,
+            c.challenge,
+            deadline
+        ])?;
+    if changed == 1 && c.outcome == ItemOutcome::Accepted {
+        let (fundraiser_id, amount): (String, i64) = tx.query_row(
+            "SELECT fundraiser_id, amount_minor FROM donations WHERE donor_id = ?1 AND id = ?2",
+            params![donor.id, id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        count_towards_fundraiser(tx, &fundraiser_id, amount, now_ms)?;
+    }
+    let (_, mut result) = stored_result(tx, donor, id)?
+        .ok_or_else(|| Failure::internal("settled donation missing"))?;
+    result.duplicate = changed == 0;
+    Ok(result)
+}
+
+/// An accepted donation as stored, before masking.
+struct DonationRow {
+    id: String,
+    donor_id: String,
+    minor: i64,
+    currency: String,
+    message: Option<String>,
+    visibility: Visibility,
+    hide_amount: bool,
+    received_at_ms: i64,
+}
+
+/// A donation as `viewer` may see it: anonymous names never leave the server, not even to
+/// the organiser; hidden-from-public names and hidden amounts are shown to the organiser
+/// (and to the donor themself).
+fn masked_entry(fundraiser: &Fundraiser, viewer: &DevUser, d: DonationRow) -> DonationEntry {
+    let is_organiser = fundraiser.organiser_id == viewer.id;
+    let own = d.donor_id == viewer.id;
+    let name_visible = own
+        || match d.visibility {
+            Visibility::Public => true,
+            Visibility::HiddenFromPublic => is_organiser,
+            Visibility::Anonymous => false,
+        };
+    let donor_name = name_visible
+        .then(|| {
+            crate::auth::DEV_USERS
+                .iter()
+                .find(|u| u.id == d.donor_id)
+                .map(|u| u.name.to_owned())
+        })
+        .flatten();
+    let amount_visible = own || is_organiser || !d.hide_amount;
+    DonationEntry {
+        id: d.id,
+        donor_name,
+        amount: amount_visible.then_some(Money {
+            minor_units: d.minor,
+            currency: d.currency,
+        }),
+        message: d.message,
+        received_at_ms: d.received_at_ms,
+    }
 }
 
 /// The answer already given for (donor, id), with the fingerprint it was given for.
@@ -662,6 +1068,8 @@ fn fundraiser_row(r: &Row<'_>) -> Result<Fundraiser, Failure> {
         created_at_ms: r.get(14)?,
         ends_at_ms: r.get(15)?,
         updated_at_ms: r.get(16)?,
+        removal_reason: r.get(17)?,
+        viewer_is_organiser: false,
     })
 }
 
@@ -686,6 +1094,11 @@ fn from_name<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, Failure> {
     serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(Failure::internal)
 }
 
+/// A stored outcome. `pending` (an attempt recorded, not settled yet) reads as `Unknown`:
+/// never sent to a client as such (settled first, or left out of feeds).
 fn parse_outcome(s: &str) -> Result<ItemOutcome, Failure> {
+    if s == "pending" {
+        return Ok(ItemOutcome::Unknown);
+    }
     from_name(s)
 }

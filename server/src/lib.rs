@@ -45,6 +45,15 @@ pub struct ServerOptions {
     pub auto_approve: bool,
     /// How long a donor has to complete the bank's step before it fails as abandoned.
     pub action_timeout: Duration,
+    /// Tests only: abort the process right after this payment step.
+    pub crash_after: Option<PaymentStep>,
+}
+
+/// The steps of taking a payment: the attempt recorded, the provider charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentStep {
+    Recorded,
+    Charged,
 }
 
 impl Default for ServerOptions {
@@ -59,8 +68,9 @@ impl Default for ServerOptions {
             rate_limit_per_minute: 6_000,
             request_timeout: Duration::from_secs(10),
             max_body_bytes: 1024 * 1024,
-            auto_approve: true,
+            auto_approve: false,
             action_timeout: Duration::from_secs(15 * 60),
+            crash_after: None,
         }
     }
 }
@@ -120,6 +130,21 @@ impl RunningServer {
         }
     }
 
+    /// Moves the server's clock forward (tests: a fundraiser's end, an abandoned step).
+    pub fn advance_clock(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.state.clock_offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// How many charges the payment provider's ledger holds for a donation id (tests:
+    /// never more than one).
+    pub async fn charges_for(&self, donation_id: &str) -> u32 {
+        let (db, id) = (self.state.db.clone(), donation_id.to_owned());
+        tokio::task::spawn_blocking(move || db.psp_charges_for(&id).unwrap_or(u32::MAX))
+            .await
+            .unwrap_or(u32::MAX)
+    }
+
     /// Stops accepting, lets in-flight requests finish, and closes the database.
     pub async fn shutdown(self) {
         self.sweeper.abort();
@@ -162,19 +187,30 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError>
     })
 }
 
-/// Fails the bank steps donors abandoned, a few times per timeout (at least every second).
+/// Fails the bank steps donors abandoned and ends fundraisers whose time is up, a few times
+/// per action timeout (at least every second).
 async fn sweep_abandoned_steps(state: Arc<routes::AppState>) {
     let every =
         (state.options.action_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        let now = routes::now_ms();
+        let now = state.now_ms();
         let db = state.db.clone();
-        match tokio::task::spawn_blocking(move || db.abandon_overdue_steps(now)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(count = n, "abandoned bank steps failed"),
-            Ok(Err(e)) => tracing::warn!(error = ?e, "could not sweep abandoned bank steps"),
+        let swept = tokio::task::spawn_blocking(move || {
+            Ok::<_, error::Failure>((db.abandon_overdue_steps(now)?, db.end_overdue(now)?))
+        })
+        .await;
+        match swept {
+            Ok(Ok((0, 0))) => {}
+            Ok(Ok((steps, ended))) => {
+                tracing::info!(
+                    steps,
+                    ended,
+                    "abandoned bank steps failed, fundraisers ended"
+                )
+            }
+            Ok(Err(e)) => tracing::warn!(error = ?e, "could not sweep"),
             Err(e) => tracing::warn!(error = %e, "sweeper task failed"),
         }
     }

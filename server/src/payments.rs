@@ -3,12 +3,7 @@
 
 use fundkit::wire::ItemOutcome;
 
-pub struct Charge {
-    pub outcome: ItemOutcome,
-    pub code: Option<&'static str>,
-    /// For `needs_action`: the secret that names the bank page (128 random bits).
-    pub challenge: Option<String>,
-}
+use crate::db::Charge;
 
 /// `tok_ok` (and `tok_ok_*`) charge; `tok_declined`, `tok_expired` are refused;
 /// `tok_needs_action` asks the donor to authenticate on the bank's page (the reference
@@ -16,7 +11,7 @@ pub struct Charge {
 pub fn charge(token: &str) -> Charge {
     let refuse = |code| Charge {
         outcome: ItemOutcome::Rejected,
-        code: Some(code),
+        code: Some(String::from(code)),
         challenge: None,
     };
     match token {
@@ -29,7 +24,7 @@ pub fn charge(token: &str) -> Charge {
         "tok_expired" => refuse("payment_expired"),
         "tok_needs_action" => Charge {
             outcome: ItemOutcome::NeedsAction,
-            code: Some("authentication_required"),
+            code: Some("authentication_required".into()),
             challenge: Some(format!("{:032x}", rand::random::<u128>())),
         },
         _ => refuse("invalid_payment_token"),

@@ -12,21 +12,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use fundkit::model::FundraiserDraft;
+use fundkit::model::FundraiserState;
 use fundkit::rollout::{self, Action, Availability, Platform, UserContext};
 use fundkit::rules;
 use fundkit::wire::{
-    BankStep, BankStepRequest, BatchResult, ChangesPage, DonationBatch, DonationItem, ItemOutcome,
-    OwnDonationsPage, ReconcileRequest, MAX_BATCH, MAX_CHANGES_PAGE,
+    BankStep, BankStepRequest, BatchResult, ChangesPage, DonationBatch, DonationItem, DonorsPage,
+    ExtendRequest, ItemOutcome, OwnDonationsPage, ReconcileRequest, ReviewDecision, ReviewRequest,
+    MAX_BATCH, MAX_CHANGES_PAGE,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{authenticate, DevUser, RateLimiter};
-use crate::db::{Db, Decision};
+use crate::db::{Db, Recorded};
 use crate::error::Failure;
 use crate::extract::{Body, Params};
 use crate::payments;
-use crate::{Counters, ServerOptions};
+use crate::{Counters, PaymentStep, ServerOptions};
 
 /// Every (method, path) the server serves; the OpenAPI document must list exactly these.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -34,7 +36,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/fundraisers"),
     ("get", "/v1/fundraisers/changes"),
     ("get", "/v1/fundraisers/{id}"),
+    ("patch", "/v1/fundraisers/{id}"),
+    ("post", "/v1/fundraisers/{id}/extend"),
+    ("post", "/v1/fundraisers/{id}/end"),
     ("get", "/v1/fundraisers/{id}/donations"),
+    ("get", "/v1/fundraisers/{id}/donors"),
+    ("get", "/v1/review/fundraisers"),
+    ("post", "/v1/review/fundraisers/{id}"),
     ("get", "/v1/me/donations"),
     ("get", "/v1/me/donations/changes"),
     ("post", "/v1/donations/batch"),
@@ -47,6 +55,7 @@ pub struct AppState {
     pub(crate) options: ServerOptions,
     limiter: RateLimiter,
     pub(crate) counters: Counters,
+    pub(crate) clock_offset_ms: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
@@ -56,6 +65,22 @@ impl AppState {
             limiter: RateLimiter::new(options.rate_limit_per_minute),
             options,
             counters: Counters::default(),
+            clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// The server's time: the system clock, moved by `RunningServer::advance_clock` in
+    /// tests (a fundraiser's end, an abandoned bank step).
+    pub(crate) fn now_ms(&self) -> i64 {
+        system_now_ms().saturating_add(self.clock_offset_ms.load(Ordering::SeqCst))
+    }
+
+    /// Dies right after a payment step if the operator asked for it (`--crash-after`):
+    /// how the tests prove that a crash between the steps never charges twice.
+    fn crash_point(&self, step: PaymentStep) {
+        if self.options.crash_after == Some(step) {
+            tracing::error!(?step, "crashing on purpose after this payment step");
+            std::process::abort();
         }
     }
 
@@ -85,8 +110,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/config", get(config))
         .route("/v1/fundraisers", post(create_fundraiser))
         .route("/v1/fundraisers/changes", get(changes))
-        .route("/v1/fundraisers/{id}", get(fundraiser))
+        .route(
+            "/v1/fundraisers/{id}",
+            get(fundraiser).patch(edit_fundraiser),
+        )
+        .route("/v1/fundraisers/{id}/extend", post(extend_fundraiser))
+        .route("/v1/fundraisers/{id}/end", post(end_fundraiser))
         .route("/v1/fundraisers/{id}/donations", get(fundraiser_donations))
+        .route("/v1/fundraisers/{id}/donors", get(fundraiser_donors))
+        .route("/v1/review/fundraisers", get(review_queue))
+        .route("/v1/review/fundraisers/{id}", post(review_fundraiser))
         .route("/v1/me/donations", get(my_donations))
         .route("/v1/me/donations/changes", get(my_donation_changes))
         .route("/v1/donations/batch", post(donation_batch))
@@ -122,7 +155,7 @@ async fn guard(State(state): Shared, req: Request, next: Next) -> Response {
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
+fn system_now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -211,15 +244,37 @@ async fn create_fundraiser(
     }
     let fp = fingerprint(&[&serde_json::to_string(&draft).map_err(Failure::internal)?]);
     let (config, auto) = (state.options.config.clone(), state.options.auto_approve);
+    let now = state.now_ms();
     let (fundraiser, created) = state
-        .db(move |db| db.create_fundraiser(user, &key, &fp, &draft, &config, auto, now_ms()))
+        .db(move |db| db.create_fundraiser(user, &key, &fp, &draft, &config, auto, now))
         .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(fundraiser)).into_response())
+    Ok((status, Json(as_seen_by(fundraiser, user))).into_response())
+}
+
+/// A fundraiser as `viewer` may see it: its organiser and reviewers see everything (the
+/// organiser is told why it was removed); others see active and ended ones, a tombstone of
+/// a removed one (so their caches drop it), and nothing of one in review.
+fn as_seen_by(mut f: fundkit::Fundraiser, viewer: &DevUser) -> Option<fundkit::Fundraiser> {
+    let organiser = f.organiser_id == viewer.id;
+    f.viewer_is_organiser = organiser;
+    if organiser || viewer.reviewer {
+        return Some(f);
+    }
+    f.removal_reason = None;
+    match f.state {
+        FundraiserState::Active | FundraiserState::Ended => Some(f),
+        FundraiserState::Removed => {
+            f.title = String::new();
+            f.story = String::new();
+            Some(f)
+        }
+        FundraiserState::Draft | FundraiserState::InReview => None,
+    }
 }
 
 async fn fundraiser(
@@ -227,12 +282,187 @@ async fn fundraiser(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    state.user(&headers)?;
+    let viewer = state.user(&headers)?;
     let f = state
         .db(move |db| db.fundraiser(&id))
         .await?
+        .and_then(|f| as_seen_by(f, viewer))
+        .filter(|f| f.state != FundraiserState::Removed || f.viewer_is_organiser || viewer.reviewer)
         .ok_or_else(|| Failure::not_found("fundraiser"))?;
     Ok(Json(f).into_response())
+}
+
+/// The fundraiser `id` if `user` organises it (404 for anyone else: its existence is not
+/// told to strangers when it is in review).
+async fn organisers_own(
+    state: &AppState,
+    user: &'static DevUser,
+    id: String,
+) -> Result<fundkit::Fundraiser, Failure> {
+    state
+        .db(move |db| db.fundraiser(&id))
+        .await?
+        .filter(|f| f.organiser_id == user.id)
+        .ok_or_else(|| Failure::not_found("fundraiser"))
+}
+
+fn refusal(issues: Vec<fundkit::ValidationIssue>) -> Result<(), Failure> {
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::validation(issues))
+    }
+}
+
+async fn edit_fundraiser(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(edit): Body<fundkit::FundraiserEdit>,
+) -> Result<Response, Failure> {
+    let user = state.user(&headers)?;
+    organisers_own(&state, user, id.clone()).await?;
+    let limits = state.options.config.limits.clone();
+    let now = state.now_ms();
+    let f = state
+        .db(move |db| {
+            db.edit(&id, &edit, now, |current| {
+                refusal(rules::validate_edit(current, &edit, &limits))
+            })
+        })
+        .await?;
+    Ok(Json(as_seen_by(f, user)).into_response())
+}
+
+async fn extend_fundraiser(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(request): Body<ExtendRequest>,
+) -> Result<Response, Failure> {
+    let user = state.user(&headers)?;
+    organisers_own(&state, user, id.clone()).await?;
+    let limits = state.options.config.limits.clone();
+    let now = state.now_ms();
+    let f = state
+        .db(move |db| {
+            db.extend(&id, request.days, now, |current| {
+                let mut issues = rules::validate_organiser_action(current);
+                if current.state != FundraiserState::Active && issues.is_empty() {
+                    issues.push(fundkit::ValidationIssue {
+                        field: "state".into(),
+                        code: fundkit::IssueCode::NotActive,
+                        message: "only a running fundraiser can be extended".into(),
+                    });
+                }
+                refusal(issues)?;
+                rules::validate_extension(current.duration_days, request.days, &limits)
+                    .map_err(Failure::validation)
+            })
+        })
+        .await?;
+    Ok(Json(as_seen_by(f, user)).into_response())
+}
+
+async fn end_fundraiser(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let user = state.user(&headers)?;
+    organisers_own(&state, user, id.clone()).await?;
+    let now = state.now_ms();
+    let f = state
+        .db(move |db| {
+            db.end(&id, now, |current| {
+                refusal(rules::validate_organiser_action(current))
+            })
+        })
+        .await?;
+    Ok(Json(as_seen_by(f, user)).into_response())
+}
+
+async fn fundraiser_donors(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Params(q): Params<ChangesQuery>,
+) -> Result<Response, Failure> {
+    let user = state.user(&headers)?;
+    let (since, limit) = q.parse()?;
+    let f = organisers_own(&state, user, id).await?;
+    let (donations, last, has_more, donor_count) = state
+        .db(move |db| db.donors(&f, user, since, limit))
+        .await?;
+    Ok(Json(DonorsPage {
+        donations,
+        next_cursor: format!("c{last}"),
+        has_more,
+        donor_count,
+    })
+    .into_response())
+}
+
+fn reviewer(state: &AppState, headers: &HeaderMap) -> Result<&'static DevUser, Failure> {
+    let user = state.user(headers)?;
+    if user.reviewer {
+        Ok(user)
+    } else {
+        Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "not_a_reviewer",
+            "only reviewers review fundraisers",
+        ))
+    }
+}
+
+async fn review_queue(State(state): Shared, headers: HeaderMap) -> Result<Response, Failure> {
+    reviewer(&state, &headers)?;
+    Ok(Json(state.db(|db| db.review_queue()).await?).into_response())
+}
+
+async fn review_fundraiser(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(request): Body<ReviewRequest>,
+) -> Result<Response, Failure> {
+    let user = reviewer(&state, &headers)?;
+    let approve = request.decision == ReviewDecision::Approve;
+    let reason = request
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if !approve {
+        // The reason is shown to the organiser: required, short, plain text.
+        let problem = match &reason {
+            None => Some((
+                fundkit::IssueCode::Required,
+                "say why: its organiser is told",
+            )),
+            Some(r) if r.chars().count() > 500 => Some((
+                fundkit::IssueCode::TooLong,
+                "a reason is at most 500 characters",
+            )),
+            Some(r) if r.chars().any(|c| c.is_control() && c != '\n') => Some((
+                fundkit::IssueCode::ControlCharacter,
+                "the reason contains a control character",
+            )),
+            Some(_) => None,
+        };
+        if let Some((code, message)) = problem {
+            return Err(Failure::validation(vec![fundkit::ValidationIssue {
+                field: "reason".into(),
+                code,
+                message: message.into(),
+            }]));
+        }
+    }
+    let now = state.now_ms();
+    let f = state
+        .db(move |db| db.review(&id, approve, reason, now))
+        .await?;
+    Ok(Json(as_seen_by(f, user)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -282,9 +512,14 @@ async fn changes(
     headers: HeaderMap,
     Params(q): Params<ChangesQuery>,
 ) -> Result<Response, Failure> {
-    state.user(&headers)?;
+    let viewer = state.user(&headers)?;
     let (since, limit) = q.parse()?;
     let (fundraisers, last, has_more) = state.db(move |db| db.changes(since, limit)).await?;
+    // Rows a viewer may not see are left out; the cursor still moves past them.
+    let fundraisers = fundraisers
+        .into_iter()
+        .filter_map(|f| as_seen_by(f, viewer))
+        .collect();
     Ok(Json(ChangesPage {
         fundraisers,
         next_cursor: format!("c{last}"),
@@ -381,13 +616,53 @@ async fn donation_batch(
     let donor_ctx = context(donor, &headers)?;
     let bank = bank_base(&headers);
     let timeout_ms = i64::try_from(state.options.action_timeout.as_millis()).unwrap_or(i64::MAX);
-    let (results, accepted, duplicates) = state
-        .db(move |db| {
-            db.apply_batch(donor, &items, now_ms(), timeout_ms, |item, fundraiser| {
-                decide(item, fundraiser, &config, &donor_ctx, &bank)
+    let items = Arc::new(items);
+    let now = state.now_ms();
+    // 1. Record: answers already given, refusals, and an attempt for each item to charge.
+    let recorded = {
+        let items = Arc::clone(&items);
+        state
+            .db(move |db| {
+                db.record_batch(donor, &items, now, |item, fundraiser| {
+                    refusal_for(item, fundraiser, &config, &donor_ctx, now)
+                })
             })
-        })
-        .await?;
+            .await?
+    };
+    state.crash_point(PaymentStep::Recorded);
+    // 2. Charge, outside any transaction, with the donation id as the idempotency key.
+    let mut charged = Vec::new();
+    for (slot, (item, _)) in recorded.iter().zip(items.iter()) {
+        if let Recorded::ToCharge = slot {
+            let (id, token) = (item.id.clone(), item.payment_token.clone());
+            let now = state.now_ms();
+            let charge = state
+                .db(move |db| db.psp_charge(&id, now, || payments::charge(&token)))
+                .await?;
+            charged.push((item.id.clone(), charge));
+        }
+    }
+    state.crash_point(PaymentStep::Charged);
+    // 3. Settle what was charged, in one transaction.
+    let now = state.now_ms();
+    let mut settled = state
+        .db(move |db| db.settle(donor, &charged, now, &bank, timeout_ms))
+        .await?
+        .into_iter();
+    let mut results = Vec::with_capacity(recorded.len());
+    for slot in recorded {
+        results.push(match slot {
+            Recorded::Answered(result) => result,
+            Recorded::ToCharge => settled
+                .next()
+                .ok_or_else(|| Failure::internal("a charged donation was not settled"))?,
+        });
+    }
+    let accepted = results
+        .iter()
+        .filter(|r| r.outcome == ItemOutcome::Accepted && !r.duplicate)
+        .count() as u64;
+    let duplicates = results.iter().filter(|r| r.duplicate).count() as u64;
     state
         .counters
         .accepted
@@ -438,8 +713,11 @@ async fn reconcile(
             format!("not a donation id: {:.40}", bad),
         ));
     }
+    let bank = bank_base(&headers);
+    let timeout_ms = i64::try_from(state.options.action_timeout.as_millis()).unwrap_or(i64::MAX);
+    let now = state.now_ms();
     let results = state
-        .db(move |db| db.reconcile(donor, &request.ids, now_ms()))
+        .db(move |db| db.reconcile(donor, &request.ids, now, &bank, timeout_ms))
         .await?;
     Ok(Json(BatchResult { results }).into_response())
 }
@@ -455,54 +733,48 @@ async fn bank_step(
         return Err(Failure::not_found("bank step"));
     }
     let complete = request.result == BankStep::Complete;
+    let now = state.now_ms();
     let outcome = state
-        .db(move |db| db.bank_step(&challenge, complete, now_ms()))
+        .db(move |db| db.bank_step(&challenge, complete, now))
         .await?;
     Ok(Json(serde_json::json!({ "outcome": outcome })).into_response())
 }
 
-/// The server's decision for one new donation: validation, then the payment step.
-fn decide(
+/// Why the server refuses a new donation before any payment step, if it does.
+fn refusal_for(
     item: &DonationItem,
     fundraiser: Option<&fundkit::Fundraiser>,
     config: &fundkit::wire::ServerConfig,
     donor: &UserContext,
-    bank_base: &str,
-) -> Decision {
-    let reject = |code: &str| Decision {
-        outcome: ItemOutcome::Rejected,
-        code: Some(code.to_owned()),
-        challenge: None,
-        action_url: None,
-    };
+    now_ms: i64,
+) -> Option<String> {
     if uuid::Uuid::parse_str(&item.id).is_err() {
-        return reject("invalid_id");
+        return Some("invalid_id".into());
     }
     let Some(fundraiser) = fundraiser else {
-        return reject("fundraiser_not_found");
+        return Some("fundraiser_not_found".into());
     };
-    if rules::fundraiser_accepts_donations(fundraiser).is_some() {
-        return reject("fundraiser_not_active");
+    // Ended (by its organiser, or its time is up even if the sweeper has not run yet):
+    // its own code, so the donor is told the fundraiser ended, not that something failed.
+    if let Some(issue) = rules::fundraiser_accepts_donations(fundraiser, now_ms) {
+        return Some(if issue.code == fundkit::IssueCode::Ended {
+            "fundraiser_ended".into()
+        } else {
+            "fundraiser_not_active".into()
+        });
     }
     if let Availability::Unavailable { .. } =
         rollout::availability(&config.rollout, donor, Action::Donate)
     {
-        return reject("unavailable");
+        return Some("unavailable".into());
     }
     let request = item.as_request();
-    if let Some(issue) =
-        rules::validate_donation(&request, &fundraiser.goal.currency, &config.limits).first()
-    {
-        let code = serde_json::to_value(issue.code)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned));
-        return reject(&code.unwrap_or_else(|| "invalid_donation".into()));
-    }
-    let charge = payments::charge(&item.payment_token);
-    Decision {
-        outcome: charge.outcome,
-        code: charge.code.map(str::to_owned),
-        action_url: charge.challenge.as_ref().map(|c| format!("{bank_base}{c}")),
-        challenge: charge.challenge,
-    }
+    rules::validate_donation(&request, &fundraiser.goal.currency, &config.limits)
+        .first()
+        .map(|issue| {
+            serde_json::to_value(issue.code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "invalid_donation".into())
+        })
 }

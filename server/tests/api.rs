@@ -12,7 +12,11 @@ struct Api {
 
 impl Api {
     async fn start() -> Api {
-        Api::with(ServerOptions::default()).await
+        Api::with(ServerOptions {
+            auto_approve: true,
+            ..ServerOptions::default()
+        })
+        .await
     }
 
     async fn with(options: ServerOptions) -> Api {
@@ -571,7 +575,10 @@ async fn names_and_amounts_are_masked_per_viewer() {
 
 #[tokio::test]
 async fn changes_feed_pages_with_a_cursor() {
-    let mut options = ServerOptions::default();
+    let mut options = ServerOptions {
+        auto_approve: true,
+        ..ServerOptions::default()
+    };
     options.config.limits.max_active_fundraisers_per_organiser = 10;
     let api = Api::with(options).await;
     for i in 0..3 {
@@ -643,6 +650,7 @@ async fn changes_feed_pages_with_a_cursor() {
 async fn rate_limit_answers_429_with_retry_after() {
     let api = Api::with(ServerOptions {
         rate_limit_per_minute: 3,
+        auto_approve: true,
         ..ServerOptions::default()
     })
     .await;
@@ -686,6 +694,7 @@ async fn a_restart_on_the_same_file_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();
     let options = || ServerOptions {
         database: Database::Path(dir.path().join("s.db")),
+        auto_approve: true,
         ..ServerOptions::default()
     };
     let api = Api::with(options()).await;

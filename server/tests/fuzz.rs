@@ -104,9 +104,10 @@ fn check(
 fn random_bodies_never_cause_a_server_error() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let server = rt
-        .block_on(fundkit_server::start(
-            fundkit_server::ServerOptions::default(),
-        ))
+        .block_on(fundkit_server::start(fundkit_server::ServerOptions {
+            auto_approve: true,
+            ..Default::default()
+        }))
         .unwrap();
     let url = server.url();
     let client = reqwest::Client::new();

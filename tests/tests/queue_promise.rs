@@ -9,7 +9,10 @@ use fundkit_e2e::proxy::{Fault, Proxy, Rewrite};
 use fundkit_e2e::*;
 
 async fn server_with(options: impl FnOnce(&mut ServerOptions)) -> RunningServer {
-    let mut o = ServerOptions::default();
+    let mut o = ServerOptions {
+        auto_approve: true,
+        ..ServerOptions::default()
+    };
     options(&mut o);
     fundkit_server::start(o).await.unwrap()
 }

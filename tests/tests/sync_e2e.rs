@@ -11,6 +11,7 @@ use fundkit_e2e::*;
 async fn server_with_queue_cap(database: Database, cap: u32) -> RunningServer {
     let mut options = ServerOptions {
         database,
+        auto_approve: true,
         ..ServerOptions::default()
     };
     options.config.limits.offline_max_count = cap;
@@ -394,7 +395,10 @@ async fn browsing_cached_fundraisers_with_the_server_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_feed_pages_and_then_brings_only_changes() {
-    let mut options = ServerOptions::default();
+    let mut options = ServerOptions {
+        auto_approve: true,
+        ..ServerOptions::default()
+    };
     options.config.limits.max_active_fundraisers_per_organiser = 10_000;
     let server = fundkit_server::start(options).await.unwrap();
     let organiser = Device::new(&server.url(), "dev-organiser", "US");

@@ -119,6 +119,8 @@ pub(crate) fn fundraiser(id: &str, currency: &str, state: FundraiserState) -> Fu
         created_at_ms: T0,
         ends_at_ms: T0 + 30 * 86_400_000,
         updated_at_ms: T0,
+        removal_reason: None,
+        viewer_is_organiser: false,
     }
 }
 
@@ -200,17 +202,32 @@ fn invalid_donations_are_refused_with_every_issue() {
 #[test]
 fn donations_only_while_active() {
     let f = fixture();
-    f.client
-        .shared
-        .store
-        .upsert_fundraisers(&[fundraiser("fr_1", "USD", FundraiserState::Ended)], T0)
-        .unwrap();
-    match f.client.donate(request(100)) {
-        Err(FundkitError::Validation { issues }) => {
-            assert_eq!(issues[0].code, rules::IssueCode::NotActive)
+    let code_for = |fundraiser: Fundraiser| {
+        f.client
+            .shared
+            .store
+            .upsert_fundraisers(&[fundraiser], T0)
+            .unwrap();
+        match f.client.donate(request(100)) {
+            Err(FundkitError::Validation { issues }) => issues[0].code,
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
-    }
+    };
+    assert_eq!(
+        code_for(fundraiser("fr_1", "USD", FundraiserState::Ended)),
+        rules::IssueCode::Ended
+    );
+    let mut past_its_end = fundraiser("fr_1", "USD", FundraiserState::Active);
+    past_its_end.ends_at_ms = T0;
+    assert_eq!(
+        code_for(past_its_end),
+        rules::IssueCode::Ended,
+        "its time is up"
+    );
+    let mut mine_in_review = fundraiser("fr_1", "USD", FundraiserState::InReview);
+    mine_in_review.viewer_is_organiser = true;
+    assert_eq!(code_for(mine_in_review), rules::IssueCode::NotActive);
+    assert!(f.client.pending_donations().unwrap().is_empty());
 }
 
 #[test]

@@ -18,12 +18,13 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 
 use crate::error::{Error, FundkitError};
 use crate::model::{
-    Donation, DonationRequest, DonationState, Fundraiser, FundraiserView, Visibility,
+    Donation, DonationRequest, DonationState, Fundraiser, FundraiserState, FundraiserView,
+    Visibility,
 };
 use crate::money::Money;
 use crate::queue::state::{transition, Event};
 use crate::queue::PendingSummary;
-use crate::wire::{DonationItem, OwnDonation};
+use crate::wire::{DonationEntry, DonationItem, OwnDonation};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -514,10 +515,29 @@ impl Store {
 
     // ---- fundraisers ----
 
-    /// Stores fundraisers from the server (a page of the changes feed, or one fetch).
+    /// Stores fundraisers from the server (a page of the changes feed, or one fetch). One
+    /// this user may no longer see (removed, or a tombstone of one in review) leaves the
+    /// cache, with its donors.
     pub fn upsert_fundraisers(&self, fundraisers: &[Fundraiser], now_ms: i64) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let (gone, kept): (Vec<&Fundraiser>, Vec<&Fundraiser>) =
+            fundraisers.iter().partition(|f| {
+                !f.viewer_is_organiser
+                    && matches!(
+                        f.state,
+                        FundraiserState::Removed
+                            | FundraiserState::InReview
+                            | FundraiserState::Draft
+                    )
+            });
+        for f in gone {
+            tx.prepare_cached("DELETE FROM fundraisers WHERE id = ?1")?
+                .execute(params![f.id])?;
+            tx.prepare_cached("DELETE FROM received_donations WHERE fundraiser_id = ?1")?
+                .execute(params![f.id])?;
+        }
+        let fundraisers = kept;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO fundraisers (id, state, updated_at_ms, fetched_at_ms, body)
@@ -603,6 +623,76 @@ impl Store {
         Ok(out)
     }
 
+    /// Fundraisers the signed-in user organises, most recently updated first.
+    pub fn own_fundraiser_ids(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM fundraisers WHERE json_extract(body, '$.viewer_is_organiser') = 1
+             ORDER BY updated_at_ms DESC, id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stores a page of the organiser's donors feed.
+    pub fn upsert_received(&self, fundraiser_id: &str, entries: &[DonationEntry]) -> Result<u32> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO received_donations (id, fundraiser_id, donor_name, amount_minor, currency, message,
+                     received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(id) DO UPDATE SET donor_name = excluded.donor_name,
+                     amount_minor = excluded.amount_minor, currency = excluded.currency,
+                     message = excluded.message, received_at_ms = excluded.received_at_ms",
+            )?;
+            for e in entries {
+                stmt.execute(params![
+                    e.id,
+                    fundraiser_id,
+                    e.donor_name,
+                    e.amount.as_ref().map(|m| m.minor_units),
+                    e.amount.as_ref().map(|m| m.currency.as_str()),
+                    e.message,
+                    e.received_at_ms
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(entries.len() as u32)
+    }
+
+    /// A page of a fundraiser's donors from the cache, newest first.
+    pub fn received(
+        &self,
+        fundraiser_id: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<DonationEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, donor_name, amount_minor, currency, message, received_at_ms
+             FROM received_donations WHERE fundraiser_id = ?1
+             ORDER BY received_at_ms DESC, id LIMIT ?2 OFFSET ?3",
+        )?;
+        let rows = stmt.query_map(params![fundraiser_id, limit, offset], |r| {
+            let minor: Option<i64> = r.get(2)?;
+            let currency: Option<String> = r.get(3)?;
+            Ok(DonationEntry {
+                id: r.get(0)?,
+                donor_name: r.get(1)?,
+                amount: minor.zip(currency).map(|(minor_units, currency)| Money {
+                    minor_units,
+                    currency,
+                }),
+                message: r.get(4)?,
+                received_at_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     // ---- sync bookkeeping ----
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -634,6 +724,7 @@ impl Store {
              DELETE FROM donation_events;
              DELETE FROM donations;
              DELETE FROM fundraisers;
+             DELETE FROM received_donations;
              DELETE FROM sync_meta;
              DELETE FROM sqlite_sequence;
              COMMIT;

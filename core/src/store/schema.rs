@@ -78,6 +78,19 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             }
             Ok(())
         }),
+        // v5: the organiser's donors, cached for offline reading and fed by sync.
+        M::up(
+            "CREATE TABLE received_donations (
+                id             TEXT PRIMARY KEY,
+                fundraiser_id  TEXT NOT NULL,
+                donor_name     TEXT,
+                amount_minor   INTEGER,
+                currency       TEXT,
+                message        TEXT,
+                received_at_ms INTEGER NOT NULL
+            );
+            CREATE INDEX received_by_fundraiser ON received_donations(fundraiser_id, received_at_ms DESC, id);",
+        ),
     ])
 });
 

@@ -4,7 +4,8 @@ use reqwest::Method;
 
 use super::{backoff, Engine};
 use crate::error::Error;
-use crate::model::{Fundraiser, FundraiserDraft};
+use crate::model::{Fundraiser, FundraiserDraft, FundraiserEdit};
+use crate::wire::ExtendRequest;
 
 /// How many times a transient failure of a one-off call is retried before it is reported.
 const ATTEMPTS: u32 = 3;
@@ -39,5 +40,47 @@ pub(crate) async fn fetch_fundraiser(engine: &Engine, id: &str) -> Result<Fundra
     engine
         .http()
         .send::<(), _>(Method::GET, &path, &[], None, None)
+        .await
+}
+
+/// The organiser's edit (`PATCH`). Not retried: the organiser sees the failure and the
+/// form keeps what they typed.
+pub(crate) async fn edit_fundraiser(
+    engine: &Engine,
+    id: &str,
+    edit: &FundraiserEdit,
+) -> Result<Fundraiser, Error> {
+    let path = format!("v1/fundraisers/{id}");
+    engine
+        .http()
+        .send(Method::PATCH, &path, &[], Some(edit), None)
+        .await
+}
+
+/// Extends a running fundraiser by `days`.
+pub(crate) async fn extend_fundraiser(
+    engine: &Engine,
+    id: &str,
+    days: u32,
+) -> Result<Fundraiser, Error> {
+    let path = format!("v1/fundraisers/{id}/extend");
+    engine
+        .http()
+        .send(
+            Method::POST,
+            &path,
+            &[],
+            Some(&ExtendRequest { days }),
+            None,
+        )
+        .await
+}
+
+/// Ends a fundraiser now.
+pub(crate) async fn end_fundraiser(engine: &Engine, id: &str) -> Result<Fundraiser, Error> {
+    let path = format!("v1/fundraisers/{id}/end");
+    engine
+        .http()
+        .send::<(), _>(Method::POST, &path, &[], None, None)
         .await
 }

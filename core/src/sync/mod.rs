@@ -37,7 +37,7 @@ use crate::shared::Shared;
 use crate::status::{SyncProblem, SyncReport};
 use crate::store::Outgoing;
 use crate::wire::{
-    BatchResult, ChangesPage, DonationBatch, ItemOutcome, ItemResult, OwnDonationsPage,
+    BatchResult, ChangesPage, DonationBatch, DonorsPage, ItemOutcome, ItemResult, OwnDonationsPage,
     ReconcileRequest, ServerConfig, MAX_BATCH, MAX_CHANGES_PAGE,
 };
 use http::Http;
@@ -193,6 +193,9 @@ async fn pass(
     match pull_own_donations(shared, engine).await {
         Ok(n) => report.own_donations_updated = n,
         Err(e) => return end_early(shared, report, e).await,
+    }
+    if let Err(e) = pull_donors(shared, engine).await {
+        return end_early(shared, report, e).await;
     }
     report.remaining = blocking(shared, |s| Ok(s.store.pending_count()?)).await?;
     Ok((report, None))
@@ -571,6 +574,50 @@ async fn pull_own_donations(shared: &Arc<Shared>, engine: &Engine) -> Result<u32
 }
 
 pub(crate) const OWN_CURSOR_KEY: &str = "own_donations_cursor";
+
+/// For each fundraiser the user organises, follows its donors feed into the cache (so the
+/// organiser's dashboard works offline) and keeps the donor count.
+async fn pull_donors(shared: &Arc<Shared>, engine: &Engine) -> Result<(), Error> {
+    let own = blocking(shared, |s| Ok(s.store.own_fundraiser_ids()?)).await?;
+    for id in own {
+        let cursor_key = format!("donors_cursor:{id}");
+        let mut cursor = {
+            let key = cursor_key.clone();
+            blocking(shared, move |s| Ok(s.store.meta(&key)?))
+                .await?
+                .unwrap_or_default()
+        };
+        loop {
+            let query = [
+                ("since", cursor.clone()),
+                ("limit", MAX_CHANGES_PAGE.to_string()),
+            ];
+            let path = format!("v1/fundraisers/{id}/donors");
+            let page: DonorsPage = engine
+                .http()
+                .send::<(), _>(Method::GET, &path, &query, None, None)
+                .await?;
+            let (fundraiser_id, key) = (id.clone(), cursor_key.clone());
+            let (next, more) = (page.next_cursor.clone(), page.has_more);
+            blocking(shared, move |s| {
+                s.store.upsert_received(&fundraiser_id, &page.donations)?;
+                s.store.set_meta(
+                    &format!("donor_count:{fundraiser_id}"),
+                    &page.donor_count.to_string(),
+                )?;
+                s.store.set_meta(&key, &page.next_cursor)?;
+                Ok(())
+            })
+            .await?;
+            shared.notify_fundraisers(std::iter::once(id.as_str()));
+            if !more || next == cursor {
+                break;
+            }
+            cursor = next;
+        }
+    }
+    Ok(())
+}
 pub(crate) const CURSOR_KEY: &str = "changes_cursor";
 
 /// The background worker: runs a pass when woken or when the backoff timer is due, while
