@@ -169,7 +169,11 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError>
     let router = routes::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
             let _ = rx.await;
         });
         if let Err(e) = serve.await {

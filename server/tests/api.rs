@@ -712,3 +712,93 @@ async fn a_restart_on_the_same_file_keeps_everything() {
         "dedup survives a restart"
     );
 }
+
+#[tokio::test]
+async fn unauthenticated_floods_are_rate_limited_too() {
+    let api = Api::with(ServerOptions {
+        rate_limit_per_minute: 3,
+        auto_approve: true,
+        ..ServerOptions::default()
+    })
+    .await;
+    // No token, a wrong token: both count against the source address.
+    for token in ["", "nope", ""] {
+        let (s, body) = api.call(Method::GET, "/v1/config", token, None).await;
+        assert_eq!((s, code(&body)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    }
+    let (s, body) = api
+        .call(Method::GET, "/v1/config", "still-nope", None)
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    // The simulated bank page has no token at all: limited per source as well.
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/v1/bank/00000000000000000000000000000000",
+            "",
+            Some(json!({"result": "complete"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    // A signed-in user has a budget of their own.
+    let (s, _) = api
+        .call(Method::GET, "/v1/config", "dev-donor-1", None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+/// A request that times out leaves nothing a retry would answer differently: the attempt
+/// it recorded is completed by the retry, with one charge, counted once.
+#[tokio::test]
+async fn a_timed_out_batch_answers_a_retry_the_same_with_one_charge() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = |timeout: std::time::Duration| ServerOptions {
+        database: Database::Path(dir.path().join("s.db")),
+        auto_approve: true,
+        request_timeout: timeout,
+        ..ServerOptions::default()
+    };
+    let api = Api::with(options(std::time::Duration::from_secs(10))).await;
+    let f = api.fundraiser().await;
+    api.server.shutdown().await;
+    let hurried = Api::with(options(std::time::Duration::ZERO)).await;
+    let (s, body) = hurried
+        .batch("dev-donor-1", vec![item(&uuid(77), &f, 1_500, "tok_ok")])
+        .await;
+    assert_eq!(
+        (s, code(&body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "timeout")
+    );
+    // Let the blocking work the timed-out request started finish before the restart.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    hurried.server.shutdown().await;
+    let recorded: String = rusqlite::Connection::open(dir.path().join("s.db"))
+        .unwrap()
+        .query_row(
+            "SELECT outcome FROM donations WHERE id = ?1",
+            [uuid(77)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        recorded, "pending",
+        "the timeout cut the request after it recorded the attempt"
+    );
+    let api = Api::with(options(std::time::Duration::from_secs(10))).await;
+    let (s, body) = api
+        .batch("dev-donor-1", vec![item(&uuid(77), &f, 1_500, "tok_ok")])
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["outcome"], "accepted");
+    let (s, again) = api
+        .batch("dev-donor-1", vec![item(&uuid(77), &f, 1_500, "tok_ok")])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(again["results"][0]["outcome"], "accepted");
+    assert_eq!(again["results"][0]["duplicate"], true);
+    assert_eq!(api.total(&f).await, (1_500, 1));
+    assert_eq!(api.server.charges_for(&uuid(77)).await, 1);
+}

@@ -1,0 +1,151 @@
+//! Payments the safe way, proven with real crashes: the reference server process aborts
+//! right after recording a payment attempt, or right after the payment provider charged,
+//! is restarted on the same database, and the client's retry completes the donation with
+//! exactly one charge (the provider's ledger is keyed by the donation id) that counts once.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `fundkit serve` on `port` and returns once it listens.
+fn serve(db: &Path, port: u16, crash_after: Option<&str>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fundkit"));
+    cmd.args([
+        "serve",
+        "--auto-approve",
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "--db",
+    ])
+    .arg(db)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    if let Some(step) = crash_after {
+        cmd.args(["--crash-after", step]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("FundKit reference server on"), "{first}");
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    child
+}
+
+struct Token(&'static str);
+impl fundkit::AuthProvider for Token {
+    fn access_token(&self, _: bool) -> Option<String> {
+        Some(self.0.into())
+    }
+}
+
+fn client(url: &str, token: &'static str, db: &Path) -> Arc<fundkit::FundkitClient> {
+    fundkit::FundkitClient::new(
+        fundkit::ClientConfig {
+            database_path: db.to_string_lossy().into_owned(),
+            server_url: url.into(),
+            user: fundkit::UserContext {
+                country: "US".into(),
+                platform: fundkit::Platform::Android,
+                age_years: Some(30),
+            },
+            locale: "en-US".into(),
+            online: true,
+            background_sync: false,
+        },
+        Arc::new(Token(token)),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_payment_steps_never_charges_twice() {
+    for step in ["recorded", "charged"] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut crashing = serve(&db, port, Some(step));
+
+        let organiser = client(&url, "dev-organiser", &dir.path().join("organiser.db"));
+        let fundraiser = organiser
+            .create_fundraiser(fundkit::FundraiserDraft {
+                kind: fundkit::FundraiserKind::BusinessProject,
+                category: fundkit::Category::Business,
+                title: "Crash-proof bakery".into(),
+                story: "Ovens that survive power cuts.".into(),
+                goal: fundkit::Money {
+                    minor_units: 10_000_000,
+                    currency: "USD".into(),
+                },
+                country: "US".into(),
+            })
+            .await
+            .unwrap();
+        let id = fundraiser.fundraiser.id.clone();
+        let donor = client(&url, "dev-donor-1", &dir.path().join("donor.db"));
+        donor.refresh_fundraiser(id.clone()).await.unwrap();
+        let d = donor
+            .donate(fundkit::DonationRequest {
+                fundraiser_id: id.clone(),
+                amount: fundkit::Money {
+                    minor_units: 4_200,
+                    currency: "USD".into(),
+                },
+                message: None,
+                visibility: fundkit::Visibility::Public,
+                hide_amount: false,
+                payment_token: "tok_ok".into(),
+                id: None,
+            })
+            .unwrap();
+
+        // The server dies between the steps, mid-request: the client hears nothing back.
+        let report = donor.sync_now().await.unwrap();
+        assert!(report.error.is_some(), "{step}: {report:?}");
+        let status = crashing.wait().unwrap();
+        assert!(!status.success(), "{step}: the server crashed on purpose");
+
+        // Restarted on the same database: the retry completes it, once.
+        let mut server = serve(&db, port, None);
+        let report = donor.sync_now().await.unwrap();
+        assert_eq!((report.confirmed, report.error), (1, None), "{step}");
+        let after = donor.donation(d.id.clone()).unwrap().unwrap();
+        assert_eq!(after.state, fundkit::DonationState::Confirmed, "{step}");
+        let view = organiser.refresh_fundraiser(id.clone()).await.unwrap();
+        assert_eq!(
+            (
+                view.fundraiser.donation_count,
+                view.fundraiser.confirmed_total.minor_units
+            ),
+            (1, 4_200),
+            "{step}: counted once"
+        );
+        server.kill().unwrap();
+        server.wait().unwrap();
+
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let charges: i64 = conn
+            .query_row("SELECT COUNT(*) FROM psp_charges", [], |r| r.get(0))
+            .unwrap();
+        let key: String = conn
+            .query_row("SELECT idem_key FROM psp_charges", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            (charges, key),
+            (1, d.id.clone()),
+            "{step}: one charge, keyed by the donation id"
+        );
+        println!("payment crash test: crashed after {step}: 1 charge, counted once");
+    }
+}
