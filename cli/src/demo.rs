@@ -98,6 +98,21 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         .await?;
     println!("{}", fundraiser_line(&organiser, &created));
     let fundraiser_id = created.fundraiser.id.clone();
+    println!("  a reviewer approves it (fundkit review --approve {fundraiser_id}):");
+    let reviewed: serde_json::Value = reqwest::Client::new()
+        .post(format!("{url}/v1/review/fundraisers/{fundraiser_id}"))
+        .bearer_auth("dev-reviewer")
+        .json(&serde_json::json!({ "decision": "approve" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    println!("    now {}", reviewed["state"].as_str().unwrap_or("?"));
+    let live = organiser.refresh_fundraiser(fundraiser_id.clone()).await?;
+    if live.fundraiser.state != fundkit::FundraiserState::Active {
+        return Err("the approved fundraiser is not live".into());
+    }
 
     println!("\n== 3. Dan, a donor, opens the app online and browses");
     let donor = client(&dir, "donor", &url, "dev-donor-1")?;
@@ -247,7 +262,69 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         )
     );
 
-    println!("\n== 9. Sync again: nothing is sent twice");
+    println!("\n== 9. Olivia's dashboard: donors, an extension, then the end");
+    organiser.sync_now().await?;
+    let donors = organiser.organiser_donations(fundraiser_id.clone(), 50, 0)?;
+    println!(
+        "  {} raised from {} donation(s) by {} donor(s):",
+        money(&organiser, &donors.total),
+        donors.donation_count,
+        donors.donor_count
+    );
+    for d in &donors.donations {
+        println!(
+            "    {:<12} {:>10}  {}",
+            d.donor_name.as_deref().unwrap_or("Anonymous"),
+            d.amount
+                .as_ref()
+                .map(|a| money(&organiser, a))
+                .unwrap_or_else(|| "hidden".into()),
+            d.message.as_deref().unwrap_or("")
+        );
+    }
+    let extended = organiser
+        .extend_fundraiser(fundraiser_id.clone(), 30)
+        .await?;
+    println!(
+        "  extended by 30 days: {} days in all",
+        extended.fundraiser.duration_days
+    );
+    let ended = organiser.end_fundraiser(fundraiser_id.clone()).await?;
+    println!("  ended early: {:?}", ended.fundraiser.state);
+    donor.set_online(false);
+    let late = donor.donate(DonationRequest {
+        fundraiser_id: fundraiser_id.clone(),
+        amount: donor.parse_amount("10".into(), "USD".into())?,
+        message: None,
+        visibility: Visibility::Public,
+        hide_amount: false,
+        payment_token: "tok_ok".into(),
+        id: None,
+    });
+    donor.set_online(true);
+    let late_ok = match &late {
+        // Dan's phone did not know yet: queued offline, then refused by the server.
+        Ok(d) => {
+            donor.sync_now().await?;
+            let d = donor.donation(d.id.clone())?.ok_or("donation missing")?;
+            println!(
+                "  a donation queued offline before Dan's phone heard of the end: {} ({})",
+                d.state.as_str(),
+                d.reason.as_deref().unwrap_or("")
+            );
+            d.reason.as_deref() == Some("fundraiser_ended")
+        }
+        Err(e) => {
+            println!("  Dan's phone already knows it ended: {e}");
+            true
+        }
+    };
+    let ended_ok = ended.fundraiser.state == fundkit::FundraiserState::Ended
+        && extended.fundraiser.duration_days == 60
+        && donors.donation_count == 5
+        && late_ok;
+
+    println!("\n== 10. Sync again: nothing is sent twice");
     let before = server.stats();
     let again = donor.sync_now().await?;
     print_report(&again);
@@ -273,6 +350,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
     ok &= server_total == client_view.displayed_total && client_view.pending_count == 0;
     ok &= server_total.minor_units == confirmed_by_client;
     ok &= again.sent == 0 && after.donation_items_received == before.donation_items_received;
+    ok &= ended_ok;
     println!("\n== Summary");
     println!(
         "  donations in the expected states: 5 confirmed (one after the bank's step, one double-tapped), 1 rejected (declined)"
@@ -288,6 +366,10 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         }
     );
     println!("  second sync sent {} donation(s)", again.sent);
+    println!(
+        "  organiser: reviewed, saw 5 donations, extended to 60 days, ended; a late donation refused: {}",
+        if ended_ok { "yes" } else { "NO" }
+    );
     server.shutdown().await;
     if ok {
         println!("  DEMO OK");

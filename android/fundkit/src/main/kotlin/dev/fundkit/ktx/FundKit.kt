@@ -9,7 +9,9 @@ import dev.fundkit.FundkitClient
 import dev.fundkit.FundkitException
 import dev.fundkit.FundkitListener
 import dev.fundkit.FundraiserDraft
+import dev.fundkit.FundraiserEdit
 import dev.fundkit.FundraiserView
+import dev.fundkit.OrganiserDonations
 import dev.fundkit.Money
 import dev.fundkit.OfflineCap
 import dev.fundkit.SyncReport
@@ -54,6 +56,9 @@ sealed interface DonateOutcome {
     /** Offline, this donation would break a cap (one amount, the total, or the count). */
     data class OverOfflineLimit(val cap: OfflineCap) : DonateOutcome
 
+    /** The phone is out of storage: nothing was saved; free some space and try again. */
+    data object OutOfSpace : DonateOutcome
+
     /** Anything else (storage, a bug): show a generic error and keep the form. */
     data class Failed(val error: FundkitException) : DonateOutcome
 }
@@ -70,6 +75,19 @@ sealed interface CreateOutcome {
     data class Offline(val message: String) : CreateOutcome
 
     data class Failed(val error: FundkitException) : CreateOutcome
+}
+
+/** What became of an organiser's action (edit, extend, end). */
+sealed interface OrganiserOutcome {
+    data class Done(val fundraiser: FundraiserView) : OrganiserOutcome
+
+    /** Every problem, by field (`title`, `goal`, `duration_days`, `state`, ...). */
+    data class Invalid(val issues: List<ValidationIssue>) : OrganiserOutcome
+
+    /** No network: nothing changed; try again when online. */
+    data class Offline(val message: String) : OrganiserOutcome
+
+    data class Failed(val error: FundkitException) : OrganiserOutcome
 }
 
 /**
@@ -140,6 +158,8 @@ class FundKit private constructor(
                 DonateOutcome.Unavailable(e.reason)
             } catch (e: FundkitException.OfflineLimit) {
                 DonateOutcome.OverOfflineLimit(e.cap)
+            } catch (e: FundkitException.StorageFull) {
+                DonateOutcome.OutOfSpace
             } catch (e: FundkitException) {
                 DonateOutcome.Failed(e)
             }
@@ -157,6 +177,34 @@ class FundKit private constructor(
         } catch (e: FundkitException) {
             CreateOutcome.Failed(e)
         }
+
+    /** The organiser edits title, story, category or goal; checked in the core first, by field. */
+    suspend fun editFundraiser(id: String, edit: FundraiserEdit): OrganiserOutcome = organiser { client.editFundraiser(id, edit) }
+
+    /** Extends a running fundraiser by [days] (30-day steps, 90 days in all). */
+    suspend fun extendFundraiser(id: String, days: Int = 30): OrganiserOutcome =
+        organiser { client.extendFundraiser(id, days.toUInt()) }
+
+    /** Ends a fundraiser now; donations still queued for it are refused and their donors told. */
+    suspend fun endFundraiser(id: String): OrganiserOutcome = organiser { client.endFundraiser(id) }
+
+    private suspend fun organiser(call: suspend () -> FundraiserView): OrganiserOutcome =
+        try {
+            OrganiserOutcome.Done(call())
+        } catch (e: FundkitException.Validation) {
+            OrganiserOutcome.Invalid(e.issues)
+        } catch (e: FundkitException.Network) {
+            OrganiserOutcome.Offline(e.message)
+        } catch (e: FundkitException) {
+            OrganiserOutcome.Failed(e)
+        }
+
+    /** The fundraisers the signed-in user organises (from the local cache). */
+    suspend fun myFundraisers(): List<FundraiserView> = withContext(io) { client.myFundraisers() }
+
+    /** A page of the donations a fundraiser received, with its totals (offline too). */
+    suspend fun organiserDonations(fundraiserId: String, limit: Int = 50, offset: Int = 0): OrganiserDonations =
+        withContext(io) { client.organiserDonations(fundraiserId, limit.toUInt(), offset.toUInt()) }
 
     suspend fun cancelDonation(id: String): Donation = withContext(io) { client.cancelDonation(id) }
 

@@ -21,6 +21,8 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import dev.fundkit.Action
+import dev.fundkit.FundraiserEdit
+import dev.fundkit.FundraiserState
 import dev.fundkit.FundraiserView
 import dev.fundkit.IssueCode
 import dev.fundkit.ktx.DonateOutcome
@@ -29,6 +31,7 @@ import dev.fundkit.ktx.screens.CreateFundraiserPresenter
 import dev.fundkit.ktx.screens.DonatePresenter
 import dev.fundkit.ktx.screens.FundraiserPresenter
 import dev.fundkit.ktx.screens.GateState
+import dev.fundkit.ktx.screens.OrganiserDashboardPresenter
 import dev.fundkit.ktx.screens.PendingDonationsPresenter
 import dev.fundkit.ktx.screens.gate
 
@@ -121,6 +124,7 @@ fun DonateSheet(fundkit: FundKit, fundraiser: FundraiserView, onDone: () -> Unit
             is DonateOutcome.OverOfflineLimit -> Text("Offline limit reached (${r.cap}). Try a smaller amount or wait for network.")
             is DonateOutcome.Invalid -> Text(r.issues.joinToString { it.message })
             is DonateOutcome.Unavailable -> Text("Not available: ${r.reason}")
+            is DonateOutcome.OutOfSpace -> Text("Your phone is out of storage. Free some space and try again.")
             is DonateOutcome.Failed -> Text("Something went wrong. Your donation was not taken.")
             null -> {}
         }
@@ -138,6 +142,50 @@ fun PendingDonationsList(fundkit: FundKit) {
             Row(horizontalArrangement = Arrangement.SpaceBetween, modifier = Modifier.fillMaxWidth()) {
                 Text(row.amountLabel)
                 Text(row.state.name.lowercase())
+            }
+        }
+    }
+}
+
+/** The organiser's dashboard: state, days left, raised of goal, donors; edit, extend, end. */
+@Composable
+fun OrganiserDashboard(fundkit: FundKit, fundraiserId: String) {
+    val scope = rememberCoroutineScope()
+    val presenter = remember { OrganiserDashboardPresenter(fundkit, fundraiserId, scope) }
+    val state by presenter.state.collectAsState()
+    var title by remember(state.title) { mutableStateOf(state.title) }
+    Column(verticalArrangement = Arrangement.spacedBy(8.dp), modifier = Modifier.padding(16.dp)) {
+        Text(state.title)
+        Text(
+            when (state.state) {
+                FundraiserState.IN_REVIEW -> "In review: it goes live once approved"
+                FundraiserState.ACTIVE -> "${state.daysLeft} days left"
+                FundraiserState.ENDED -> "Ended"
+                FundraiserState.REMOVED -> "Removed: ${state.removalReason.orEmpty()}"
+                FundraiserState.DRAFT, null -> ""
+            },
+        )
+        LinearProgressIndicator(progress = { state.progress }, modifier = Modifier.fillMaxWidth())
+        Text("${state.raisedLabel} raised of ${state.goalLabel} · ${state.donorCount} donors")
+        if (state.canEdit) {
+            Field("Title", title, state.issues["title"]) { title = it }
+            Button(onClick = { presenter.edit(FundraiserEdit(title = title, story = null, category = null, goal = null)) }, enabled = !state.busy) {
+                Text("Save")
+            }
+        }
+        state.issues["duration_days"]?.let { Text("You can extend to 90 days in all.") }
+        state.issues["state"]?.let { Text("This fundraiser can no longer change.") }
+        state.error?.let { Text(it) }
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            Button(onClick = { presenter.extend() }, enabled = state.canExtend && !state.busy) { Text("Extend 30 days") }
+            Button(onClick = { presenter.end() }, enabled = state.canEnd && !state.busy) { Text("End now") }
+        }
+        LazyColumn {
+            items(state.donations, key = { it.id }) { row ->
+                Row(horizontalArrangement = Arrangement.SpaceBetween, modifier = Modifier.fillMaxWidth()) {
+                    Text(row.name)
+                    Text(row.amountLabel)
+                }
             }
         }
     }

@@ -9,7 +9,9 @@ import dev.fundkit.DonationRequest
 import dev.fundkit.DonationState
 import dev.fundkit.FundkitException
 import dev.fundkit.FundraiserDraft
+import dev.fundkit.FundraiserEdit
 import dev.fundkit.FundraiserKind
+import dev.fundkit.FundraiserState
 import dev.fundkit.FundraiserView
 import dev.fundkit.IssueCode
 import dev.fundkit.Money
@@ -18,6 +20,7 @@ import dev.fundkit.Visibility
 import dev.fundkit.ktx.CreateOutcome
 import dev.fundkit.ktx.DonateOutcome
 import dev.fundkit.ktx.FundKit
+import dev.fundkit.ktx.OrganiserOutcome
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -263,4 +266,104 @@ class PendingDonationsPresenter(private val fundkit: FundKit, scope: CoroutineSc
     }
 
     private fun Donation.toRow() = PendingRow(id, fundkit.formatAmount(amount), state, reason)
+}
+
+/** One donation on the organiser's dashboard, as the donor's choices let the organiser see it. */
+data class DonorRow(val id: String, val name: String, val amountLabel: String, val message: String?)
+
+/** The organiser's dashboard: state, days left, raised of goal, donors, and the actions. */
+data class OrganiserDashboardState(
+    val title: String = "",
+    val state: FundraiserState? = null,
+    val daysLeft: Int = 0,
+    val raisedLabel: String = "",
+    val goalLabel: String = "",
+    /** 0..1 for the progress bar: a display ratio, never money. */
+    val progress: Float = 0f,
+    val donorCount: Long = 0,
+    val donations: List<DonorRow> = emptyList(),
+    /** Why the reviewers removed it, shown to its organiser only. */
+    val removalReason: String? = null,
+    val canEdit: Boolean = false,
+    val canExtend: Boolean = false,
+    val canEnd: Boolean = false,
+    /** The core's issues of the last action, by field. */
+    val issues: Map<String, List<IssueCode>> = emptyMap(),
+    val busy: Boolean = false,
+    val error: String? = null,
+    val loaded: Boolean = false,
+)
+
+class OrganiserDashboardPresenter(
+    private val fundkit: FundKit,
+    private val fundraiserId: String,
+    private val scope: CoroutineScope,
+    private val now: () -> Long = { System.currentTimeMillis() },
+) {
+    private val mutable = MutableStateFlow(OrganiserDashboardState())
+    val state: StateFlow<OrganiserDashboardState> = mutable.asStateFlow()
+
+    init {
+        scope.launch {
+            fundkit.fundraiserFlow(fundraiserId).collect { view -> if (view != null) render(view) }
+        }
+    }
+
+    private suspend fun render(view: FundraiserView) {
+        val f = view.fundraiser
+        val donors = fundkit.organiserDonations(fundraiserId)
+        val goal = f.goal.minorUnits
+        val running = f.state == FundraiserState.ACTIVE
+        mutable.value =
+            mutable.value.copy(
+                title = f.title,
+                state = f.state,
+                daysLeft = daysLeft(f),
+                raisedLabel = fundkit.formatAmount(f.confirmedTotal),
+                goalLabel = fundkit.formatAmount(f.goal),
+                progress = if (goal > 0) (f.confirmedTotal.minorUnits.toDouble() / goal).coerceIn(0.0, 1.0).toFloat() else 0f,
+                donorCount = donors.donorCount.toLong(),
+                donations =
+                    donors.donations.map { d ->
+                        DonorRow(
+                            id = d.id,
+                            name = d.donorName ?: "Anonymous",
+                            amountLabel = d.amount?.let { fundkit.formatAmount(it) } ?: "Amount hidden",
+                            message = d.message,
+                        )
+                    },
+                removalReason = f.removalReason,
+                canEdit = running || f.state == FundraiserState.IN_REVIEW,
+                canExtend = running && f.durationDays + 30u <= 90u,
+                canEnd = running,
+                loaded = true,
+            )
+    }
+
+    private fun daysLeft(f: dev.fundkit.Fundraiser): Int {
+        if (f.state != FundraiserState.ACTIVE) return 0
+        val left = f.endsAtMs - now()
+        return if (left <= 0) 0 else ((left + 86_399_999) / 86_400_000).toInt()
+    }
+
+    fun extend(): Job = act { fundkit.extendFundraiser(fundraiserId, 30) }
+
+    fun end(): Job = act { fundkit.endFundraiser(fundraiserId) }
+
+    fun edit(edit: FundraiserEdit): Job = act { fundkit.editFundraiser(fundraiserId, edit) }
+
+    private fun act(call: suspend () -> OrganiserOutcome): Job {
+        mutable.value = mutable.value.copy(busy = true, issues = emptyMap(), error = null)
+        return scope.launch {
+            val outcome = call()
+            when (outcome) {
+                is OrganiserOutcome.Done -> render(outcome.fundraiser)
+                is OrganiserOutcome.Invalid ->
+                    mutable.value = mutable.value.copy(issues = outcome.issues.groupBy({ it.field }, { it.code }))
+                is OrganiserOutcome.Offline -> mutable.value = mutable.value.copy(error = "You're offline. Try again when connected.")
+                is OrganiserOutcome.Failed -> mutable.value = mutable.value.copy(error = outcome.error.message)
+            }
+            mutable.value = mutable.value.copy(busy = false)
+        }
+    }
 }
