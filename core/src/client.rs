@@ -109,15 +109,9 @@ impl FundkitClient {
         auth: Arc<dyn AuthProvider>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<FundkitClient>, FundkitError> {
+        // Any BCP 47 tag works (unknown ones fall back to en-US conventions): a phone set to
+        // a language FundKit has not met must still open the app.
         let locale = config.locale.trim().to_owned();
-        // Refuse an unsupported locale now rather than at the first amount.
-        money::format(
-            &Money {
-                minor_units: 0,
-                currency: "USD".into(),
-            },
-            &locale,
-        )?;
         if config.database_path.trim().is_empty() {
             return Err(FundkitError::Configuration {
                 detail: "database_path is empty".into(),

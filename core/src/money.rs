@@ -26,8 +26,6 @@ pub enum MoneyError {
     Empty,
     #[error("{code:?} is not an ISO 4217 currency")]
     UnknownCurrency { code: String },
-    #[error("{locale:?} is not a supported locale")]
-    UnsupportedLocale { locale: String },
     #[error("{currency} has at most {max} decimal places")]
     TooManyDecimals { currency: String, max: u32 },
     #[error("amounts cannot carry a sign")]
@@ -122,29 +120,59 @@ pub fn currency_for_country(country: &str) -> Option<String> {
         .map(|c| c.code().to_owned())
 }
 
-/// Number conventions of a locale. Launch locales share them; the table is where a new
-/// market's conventions go (the currency data itself comes from `iso_currency`).
-#[derive(Debug, Clone, Copy)]
+/// Number conventions of a locale: separators, and where the currency symbol goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Style {
     group: char,
     decimal: char,
+    symbol_after: bool,
 }
 
-fn style(locale: &str) -> Result<Style, MoneyError> {
-    match locale
-        .trim()
-        .replace('_', "-")
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "en-us" | "en-gb" | "en-ie" => Ok(Style {
-            group: ',',
-            decimal: '.',
-        }),
-        _ => Err(MoneyError::UnsupportedLocale {
-            locale: locale.to_owned(),
-        }),
+const NARROW_NBSP: char = '\u{202f}';
+
+/// The conventions of any BCP 47 tag (`en-US`, `fr_CA`, `de-CH-u-nu-latn`, `zh-Hant-TW`),
+/// by language and, where it matters, region; anything unknown or malformed falls back to
+/// en-US conventions, so that no locale stops an app from opening. Separators follow CLDR.
+fn style(locale: &str) -> Style {
+    let tag = locale.trim().replace('_', "-").to_ascii_lowercase();
+    let mut subtags = tag.split('-');
+    let language = subtags.next().unwrap_or_default();
+    // The region is the first 2-letter (or 3-digit) subtag after the language and an
+    // optional 4-letter script; extensions (`-u-...`) end the search.
+    let region = subtags
+        .take_while(|t| t.len() > 1)
+        .find(|t| {
+            (t.len() == 2 && t.chars().all(|c| c.is_ascii_alphabetic()))
+                || (t.len() == 3 && t.chars().all(|c| c.is_ascii_digit()))
+        })
+        .unwrap_or_default();
+    let (group, decimal, symbol_after) = match (language, region) {
+        ("de" | "fr" | "it" | "rm", "ch" | "li") => ('\u{2019}', '.', false),
+        (
+            "de" | "es" | "it" | "nl" | "pt" | "id" | "tr" | "da" | "el" | "ro" | "hr" | "sl"
+            | "sr" | "ca" | "vi" | "is",
+            _,
+        ) => ('.', ',', true),
+        (
+            "fr" | "nb" | "no" | "nn" | "sv" | "fi" | "pl" | "cs" | "sk" | "ru" | "uk" | "hu"
+            | "bg" | "lt" | "lv" | "et" | "be" | "kk",
+            _,
+        ) => (NARROW_NBSP, ',', true),
+        _ => (',', '.', false),
+    };
+    Style {
+        group,
+        decimal,
+        symbol_after,
     }
+}
+
+/// Is `c` a digit-group separator a person may type for `style`? Where the convention is a
+/// (narrow) no-break space, a plain space is what keyboards type.
+fn is_group(c: char, style: Style) -> bool {
+    c == style.group
+        || (style.group == NARROW_NBSP && matches!(c, ' ' | '\u{a0}'))
+        || (style.group == '\u{2019}' && c == '\'')
 }
 
 /// The symbol shown before the amount. A symbol holding digits or punctuation (BHD's
@@ -163,9 +191,9 @@ fn display_symbol(currency: Currency) -> String {
 }
 
 /// Parses what a person typed into an amount of `currency`, in the conventions of `locale`
-/// (BCP 47: `en-US`, `en-GB`, `en-IE`).
+/// (any BCP 47 tag: `en-US`, `en-GB`, `fr-FR`, ...).
 pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyError> {
-    let style = style(locale)?;
+    let style = style(locale);
     let cur = lookup(currency)?;
     let exponent = exponent_of(cur);
     let mut text = input.trim();
@@ -201,12 +229,18 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
     }
     if let Some(bad) = text
         .chars()
-        .find(|c| !(c.is_ascii_digit() || *c == style.group || *c == style.decimal))
+        .find(|c| !(c.is_ascii_digit() || is_group(*c, style) || *c == style.decimal))
     {
         return Err(MoneyError::InvalidCharacter {
             found: bad.to_string(),
         });
     }
+    // One group separator from here on, whichever of its forms was typed.
+    let normalised: String = text
+        .chars()
+        .map(|c| if is_group(c, style) { style.group } else { c })
+        .collect();
+    let text = normalised.as_str();
     let (int_part, frac_part) = match text.split_once(style.decimal) {
         Some((_, frac)) if frac.contains(style.decimal) || frac.contains(style.group) => {
             return Err(MoneyError::InvalidGrouping)
@@ -303,9 +337,10 @@ fn strip_suffix_ci<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
     tail.eq_ignore_ascii_case(suffix).then(|| &text[..start])
 }
 
-/// Formats money for display in `locale`: `$1,234.56`, `£1,234.56`, `€1,234.56`.
+/// Formats money for display in `locale`: `$1,234.56`, `£1,234.56`, `€1,234.56` (en-US,
+/// en-GB, en-IE), `1.234,56 €` (de-DE), `1 234,56 €` (fr-FR), any tag falling back sensibly.
 pub fn format(money: &Money, locale: &str) -> Result<String, MoneyError> {
-    let style = style(locale)?;
+    let style = style(locale);
     let cur = lookup(&money.currency)?;
     let exponent = exponent_of(cur);
     // ISO 4217 exponents are 0–4; anything that would not fit is refused, not a panic.
@@ -321,12 +356,17 @@ pub fn format(money: &Money, locale: &str) -> Result<String, MoneyError> {
         grouped.push(ch);
     }
     let sign = if money.minor_units < 0 { "-" } else { "" };
-    let mut out = format!("{sign}{}{grouped}", display_symbol(cur));
+    let mut number = grouped;
     if exponent > 0 {
-        out.push(style.decimal);
-        out.push_str(&format!("{frac:0width$}", width = exponent as usize));
+        number.push(style.decimal);
+        number.push_str(&format!("{frac:0width$}", width = exponent as usize));
     }
-    Ok(out)
+    let symbol = display_symbol(cur);
+    Ok(if style.symbol_after {
+        format!("{sign}{number}\u{a0}{}", symbol.trim_end_matches('\u{a0}'))
+    } else {
+        format!("{sign}{symbol}{number}")
+    })
 }
 
 #[cfg(test)]

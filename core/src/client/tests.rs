@@ -999,6 +999,25 @@ fn an_app_upgrade_over_every_released_database_keeps_and_drains_the_queue() {
 }
 
 #[test]
+fn any_locale_opens_the_client_with_its_conventions() {
+    for (locale, typed, want) in [
+        ("fr-FR", "12,50", 1_250),
+        ("de_DE", "1.234,50", 123_450),
+        ("ja-JP", "12.50", 1_250),
+        ("", "12.50", 1_250),
+        ("not a locale at all", "12.50", 1_250),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = config(&dir.path().join("l.db"), "IE");
+        c.locale = locale.into();
+        let client = FundkitClient::new(c, Arc::new(NoAuth)).expect(locale);
+        let parsed = client.parse_amount(typed.into(), "EUR".into()).unwrap();
+        assert_eq!(parsed.minor_units, want, "{locale:?}");
+        assert!(client.format_amount(parsed).is_ok());
+    }
+}
+
+#[test]
 fn bad_configuration_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(&dir.path().join("x.db"), "US");
@@ -1008,10 +1027,10 @@ fn bad_configuration_is_a_typed_error() {
         Err(FundkitError::Configuration { .. })
     ));
     let mut c = config(&dir.path().join("x.db"), "US");
-    c.locale = "xx-YY".into();
+    c.database_path = "  ".into();
     assert!(matches!(
         FundkitClient::new(c, Arc::new(NoAuth)),
-        Err(FundkitError::InvalidAmount { .. })
+        Err(FundkitError::Configuration { .. })
     ));
 }
 

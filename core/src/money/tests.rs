@@ -172,22 +172,75 @@ fn refuses_what_is_not_an_amount() {
         parse("1", "ZZZ", "en-US"),
         Err(UnknownCurrency { code: "ZZZ".into() })
     );
-    for locale in ["fr-FR", "en", "", "en-US-x", "de_DE"] {
-        assert_eq!(
-            parse("1", "USD", locale),
-            Err(UnsupportedLocale {
-                locale: locale.into()
-            }),
-            "{locale:?}"
-        );
-        assert!(format(&m(1, "USD"), locale).is_err(), "{locale:?}");
+}
+
+/// Any locale works, with sensible conventions, and never an error at open: unknown or
+/// malformed tags fall back to en-US conventions.
+#[test]
+fn every_locale_parses_and_formats_with_a_fallback() {
+    for locale in [
+        "fr-FR",
+        "en",
+        "",
+        "en-US-x",
+        "de_DE",
+        "tlh-KX",
+        "zh-Hant-TW",
+        "ar-EG",
+        "pt-BR",
+        "de-CH-u-nu-latn",
+        "EN_gb",
+        "x",
+        "-",
+        "ja-JP",
+        "sv-SE",
+        "  es-419 ",
+    ] {
+        assert_eq!(parse("1", "USD", locale), Ok(m(100, "USD")), "{locale:?}");
+        assert!(format(&m(123_456, "USD"), locale).is_ok(), "{locale:?}");
     }
+    let eur = m(123_456, "EUR");
+    assert_eq!(format(&eur, "de-DE").unwrap(), "1.234,56\u{a0}€");
+    assert_eq!(format(&eur, "fr-FR").unwrap(), "1\u{202f}234,56\u{a0}€");
+    assert_eq!(format(&eur, "en-IE").unwrap(), "€1,234.56");
     assert_eq!(
-        parse("1", "USD", "tlh-KX"),
-        Err(UnsupportedLocale {
-            locale: "tlh-KX".into()
-        })
+        format(&eur, "tlh-KX").unwrap(),
+        "€1,234.56",
+        "falls back to en-US"
     );
+    assert_eq!(
+        format(&m(123_456, "USD"), "de-CH").unwrap(),
+        "$1\u{2019}234.56"
+    );
+    assert_eq!(format(&m(123_456, "JPY"), "ja-JP").unwrap(), "¥123,456");
+    // What people type in those locales.
+    for (input, locale, want) in [
+        ("1.234,56", "de-DE", 123_456),
+        ("1.234,56 €", "de-AT", 123_456),
+        ("12,5", "es-ES", 1_250),
+        ("1 234,56", "fr-FR", 123_456),
+        ("1\u{a0}234,56\u{a0}€", "fr-FR", 123_456),
+        ("1\u{202f}234,56", "fr-CA", 123_456),
+        ("1’234.56", "de-CH", 123_456),
+        ("1'234.56", "de-CH", 123_456),
+        ("1,234.56", "zh-Hant-TW", 123_456),
+    ] {
+        assert_eq!(
+            parse(input, "EUR", locale),
+            Ok(m(want, "EUR")),
+            "{input:?} in {locale}"
+        );
+    }
+    // Still strict: a decimal point where the locale groups, mixed conventions.
+    assert_eq!(
+        parse("12.5", "EUR", "de-DE"),
+        Err(MoneyError::InvalidGrouping)
+    );
+    assert_eq!(
+        parse("1,234.56", "EUR", "de-DE"),
+        Err(MoneyError::InvalidGrouping)
+    );
+    assert!(parse("1 234.56", "EUR", "fr-FR").is_err());
 }
 
 #[test]
@@ -302,7 +355,7 @@ proptest! {
     fn format_then_parse_round_trips(
         minor in 0i64..=i64::MAX,
         cur in prop::sample::select(vec!["USD", "GBP", "EUR", "JPY", "BHD"]),
-        locale in prop::sample::select(vec!["en-US", "en-GB", "en-IE"]),
+        locale in prop::sample::select(vec!["en-US", "en-GB", "en-IE", "de-DE", "fr-FR", "de-CH", "ja-JP", "pt-BR", "sv-SE", "xx-YY"]),
     ) {
         let money = m(minor, cur);
         let text = format(&money, locale).unwrap();
