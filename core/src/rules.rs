@@ -38,6 +38,9 @@ pub enum IssueCode {
     NotActive,
     /// The goal would drop below what the fundraiser has already raised.
     BelowRaised,
+    /// Bidirectional embedding, override or isolate controls: they can make text read in
+    /// an order other than the one it is stored in.
+    BidiControl,
     /// The fundraiser has ended: nothing more can change and no donation is taken.
     Ended,
 }
@@ -96,6 +99,8 @@ use crate::money::{self, Money};
 const MAX_ID_LEN: usize = 64;
 
 /// Card numbers (PANs) have 13 to 19 digits (ISO/IEC 7812).
+/// Most UTF-8 bytes one user-perceived character may take (see `check_text`).
+pub const MAX_GRAPHEME_BYTES: usize = 64;
 const CARD_MIN_DIGITS: usize = 13;
 const CARD_MAX_DIGITS: usize = 19;
 
@@ -324,26 +329,26 @@ pub fn validate_extension(
     }
 }
 
-/// True if `text` holds a card number: 13–19 digits passing Luhn, possibly written with
-/// single spaces or dashes between digits.
+/// True if `text` holds a card number: 13–19 digits passing Luhn, in any script's digits
+/// (`４１１１…`, `٤١١١…`), possibly written in groups separated by one space of any kind, a
+/// dash of any kind, a dot, a slash or an underscore.
 pub fn contains_card_number(text: &str) -> bool {
-    // A "run" is digit groups joined by single spaces or dashes (`4111 1111-1111 1111`).
-    // Every stretch of whole consecutive groups holding 13–19 digits is checked, so a card
-    // number followed by more numbers (`4111 1111 1111 1111 03 27`) is still found. A single
+    // A "run" is digit groups joined by single separators (`4111 1111-1111 1111`). Every
+    // stretch of whole consecutive groups holding 13–19 digits is checked, so a card number
+    // followed by more numbers (`4111 1111 1111 1111 03 27`) is still found. A single
     // unbroken run of 20+ digits (an order number) is not searched digit by digit: that
     // would flag one long number in ten.
     let mut run: Vec<u8> = Vec::new();
     let mut group_starts: Vec<usize> = Vec::new();
     let mut last_was_sep = false;
     for c in text.chars() {
-        // `to_digit(10)` accepts ASCII digits only.
-        if let Some(d) = c.to_digit(10) {
+        if let Some(d) = decimal_digit(c) {
             if run.is_empty() || last_was_sep {
                 group_starts.push(run.len());
             }
-            run.push(d as u8); // ok: a decimal digit fits in u8
+            run.push(d);
             last_was_sep = false;
-        } else if (c == ' ' || c == '-') && !run.is_empty() && !last_was_sep {
+        } else if is_card_separator(c) && !run.is_empty() && !last_was_sep {
             last_was_sep = true;
         } else {
             if run_has_card(&run, &group_starts) {
@@ -355,6 +360,44 @@ pub fn contains_card_number(text: &str) -> bool {
         }
     }
     run_has_card(&run, &group_starts)
+}
+
+fn is_card_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '-' | '.' | '/' | '_' | '\u{2010}'
+                ..='\u{2015}'
+                    | '\u{2212}'
+                    | '\u{fe58}'
+                    | '\u{fe63}'
+                    | '\u{ff0d}'
+                    | '\u{ff0e}'
+                    | '\u{ff0f}'
+                    | '\u{ff3f}'
+                    | '\u{00b7}'
+                    | '\u{30fb}'
+        )
+}
+
+/// The value of a decimal digit in any script (Unicode category Nd), whose digits come in
+/// runs of ten from zero (a stability guarantee of the standard). The table holds each
+/// run's zero.
+fn decimal_digit(c: char) -> Option<u8> {
+    const ZEROS: [u32; 70] = [
+        0x0030, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66,
+        0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946,
+        0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0,
+        0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0,
+        0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50,
+        0x11DA0, 0x11F50, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6,
+        0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950, 0x1FBF0, 0x10D40, 0x116D0,
+    ];
+    let cp = u32::from(c);
+    ZEROS
+        .iter()
+        .find(|&&zero| (zero..zero + 10).contains(&cp))
+        .and_then(|zero| u8::try_from(cp - zero).ok())
 }
 
 /// Whether whole consecutive groups of `run` (starting at `group_starts`) make a card number.
@@ -405,14 +448,23 @@ fn issue(field: &str, code: IssueCode, message: &str) -> ValidationIssue {
     }
 }
 
-/// Length in user-perceived characters, control characters and card numbers.
+/// Length in user-perceived characters and in bytes, text empty to the eye, control and
+/// bidirectional characters, and card numbers.
 ///
 /// Line breaks (`\n`, `\r`, `\r\n`, U+2028, U+2029) are allowed only where `multiline`
 /// (story, message). Every other control character (Unicode category Cc) is refused in
-/// every field, tabs included: DESIGN.md §2 allows line breaks only, and a tab in a title or
-/// a story renders differently on every platform (apps may turn a pasted tab into spaces
-/// before validating). Format characters such as the zero-width joiner are not controls:
-/// emoji families need them.
+/// every field, tabs included: the rules allow line breaks only, and a tab in a title or a
+/// story renders differently on every platform. Format characters such as the zero-width
+/// joiner are not controls: emoji families need them. But text made only of invisible
+/// characters is empty to the eye (Required), and the bidirectional embeddings, overrides
+/// and isolates (U+202A–U+202E, U+2066–U+2069) are refused: they reorder what a reader sees
+/// (a "Trojan Source" title). The directional marks LRM, RLM and ALM only nudge neutral
+/// characters and are needed in right-to-left text, so they stay allowed.
+///
+/// Bytes count too: one user-perceived character may take at most `MAX_GRAPHEME_BYTES`
+/// (the longest emoji sequences, a family with skin tones, take about 41), so one letter
+/// with thousands of combining marks is refused, and no text field can exceed
+/// `MAX_GRAPHEME_BYTES` times its character limit (a message: 280 x 64 = 17,920 bytes).
 fn check_text(
     issues: &mut Vec<ValidationIssue>,
     field: &str,
@@ -422,8 +474,7 @@ fn check_text(
     multiline: bool,
 ) {
     let text = text.trim();
-    let count = text.graphemes(true).count();
-    if count == 0 {
+    if !text.chars().any(is_visible) {
         if required {
             issues.push(issue(
                 field,
@@ -433,11 +484,24 @@ fn check_text(
         }
         return;
     }
-    if count > max_chars as usize {
+    let mut count = 0usize;
+    let mut overloaded = false;
+    for g in text.graphemes(true) {
+        count += 1;
+        overloaded |= g.len() > MAX_GRAPHEME_BYTES;
+    }
+    let max_bytes = (max_chars as usize).saturating_mul(MAX_GRAPHEME_BYTES);
+    if count > max_chars as usize || text.len() > max_bytes {
         issues.push(issue(
             field,
             IssueCode::TooLong,
             &format!("{field} is limited to {max_chars} characters"),
+        ));
+    } else if overloaded {
+        issues.push(issue(
+            field,
+            IssueCode::TooLong,
+            &format!("{field} has a character with too many marks stacked on it"),
         ));
     }
     let bad_control = text.chars().any(|c| {
@@ -455,6 +519,13 @@ fn check_text(
             &format!("{field} contains a control character"),
         ));
     }
+    if text.chars().any(is_bidi_control) {
+        issues.push(issue(
+            field,
+            IssueCode::BidiControl,
+            &format!("{field} contains characters that change the reading order"),
+        ));
+    }
     if contains_card_number(text) {
         issues.push(issue(
             field,
@@ -462,6 +533,51 @@ fn check_text(
             &format!("{field} looks like it contains a card number; never share one"),
         ));
     }
+}
+
+/// Embeddings, overrides and isolates: they change the order text is displayed in.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Does `c` show anything? Whitespace, format characters (category Cf: zero-width space and
+/// joiners, the BOM, soft hyphen, bidi controls, tags, ...), variation selectors, the
+/// combining grapheme joiner, and the characters that render as blanks (Hangul fillers,
+/// the braille blank) do not.
+fn is_visible(c: char) -> bool {
+    !(c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{06dd}'
+                | '\u{070f}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08e2}'
+                | '\u{115f}'..='\u{1160}'
+                | '\u{17b4}'..='\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+                | '\u{e0100}'..='\u{e01ef}'
+        ))
 }
 
 fn check_id(issues: &mut Vec<ValidationIssue>, field: &str, id: &str) {

@@ -530,8 +530,19 @@ fn card_numbers_luhn_lengths_and_separators() {
         ("41 11 11 11 11 11 11 11", true),
         ("3782 822463 10005", true),       // Amex grouping 4-6-5
         ("4111--1111--1111--1111", false), // a doubled separator breaks the number
-        ("4111.1111.1111.1111", false),
         ("4111 1111 1111 1112", false),
+        // Other separators, and other scripts' digits.
+        ("4111.1111.1111.1111", true),
+        ("4111/1111/1111/1111", true),
+        ("4111_1111_1111_1111", true),
+        ("4111\u{a0}1111\u{202f}1111\u{2009}1111", true),
+        ("4111\u{2013}1111\u{2014}1111\u{2212}1111", true),
+        ("\u{ff14}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}", true), // fullwidth
+        ("\u{0664}\u{0661}\u{0661}\u{0661} \u{0661}\u{0661}\u{0661}\u{0661} \u{0661}\u{0661}\u{0661}\u{0661} \u{0661}\u{0661}\u{0661}\u{0661}", true), // Arabic-Indic
+        ("\u{096a}\u{0967}\u{0967}\u{0967}1111\u{1d7cf}\u{1d7cf}\u{1d7cf}\u{1d7cf}1111", true), // mixed scripts
+        ("\u{0664}\u{0661}\u{0661}\u{0661} \u{0661}\u{0661}\u{0661}\u{0661} \u{0661}\u{0661}\u{0661}\u{0661} \u{0661}\u{0661}\u{0661}\u{0662}", false),
+        ("31.12.2024", false),
+        ("12/05/2024 at 10.30", false),
         // Inside text, next to letters and punctuation.
         ("card:4111111111111111.", true),
         ("(4111 1111 1111 1111)", true),
@@ -945,4 +956,112 @@ fn luhn_fixtures_are_what_they_claim() {
     assert!(luhn(&digits("41111111111111111115")));
     assert!(luhn(&digits("4111111111111111")));
     assert!(!luhn(&digits("4111111111111112")));
+}
+
+/// Text empty to the eye counts as empty; text that reorders itself is refused; emoji
+/// sequences that need joiners and selectors still pass.
+#[test]
+fn invisible_and_reordering_text() {
+    let title_codes = |title: &str| {
+        let d = draft_with(|d| d.title = title.into());
+        validate_draft(&d, &L())
+            .into_iter()
+            .filter(|i| i.field == "title")
+            .map(|i| i.code)
+            .collect::<Vec<_>>()
+    };
+    for empty_to_the_eye in [
+        "\u{200b}",
+        "\u{200b}\u{200c}\u{200d}\u{2060}\u{feff}",
+        "\u{00ad}\u{00ad}",
+        "\u{3164}\u{115f}\u{1160}\u{ffa0}",
+        "\u{2800}\u{2800}",
+        " \u{fe0f} \u{034f} ",
+        "\u{e0041}\u{e0042}",
+        "\u{200e}\u{200f}",
+    ] {
+        assert_eq!(
+            title_codes(empty_to_the_eye),
+            vec![IssueCode::Required],
+            "{empty_to_the_eye:?}"
+        );
+    }
+    for reordering in [
+        "Help \u{202e}dlrow\u{202c} now",
+        "\u{2067}Trojan\u{2069}",
+        "a\u{202a}b",
+        "\u{2066}x",
+    ] {
+        assert_eq!(
+            title_codes(reordering),
+            vec![IssueCode::BidiControl],
+            "{reordering:?}"
+        );
+    }
+    for fine in [
+        "👨\u{200d}👩\u{200d}👧\u{200d}👦 family",
+        "🏳\u{fe0f}\u{200d}🌈 pride",
+        "🇮🇪 Éire",
+        "👍🏽 thanks",
+        "\u{05e9}\u{05dc}\u{05d5}\u{05dd} \u{200f}(2024)",
+        "ناصر\u{061c}",
+        "Zo\u{0308}e",
+    ] {
+        assert_eq!(title_codes(fine), vec![], "{fine:?}");
+    }
+}
+
+/// Bytes count as well as characters: one letter with a pile of combining marks is
+/// refused, and no text field can grow past its byte cap however it is composed.
+#[test]
+fn byte_limits_and_stacked_marks() {
+    let zalgo = format!("a{}", "\u{0301}".repeat(40));
+    assert_eq!(zalgo.graphemes(true).count(), 1);
+    let mut r = donation(1_000);
+    r.message = Some(zalgo);
+    let issues = validate_donation(&r, "USD", &L());
+    assert_eq!(codes(&issues), vec![("message", IssueCode::TooLong)]);
+    // A few combining marks (Vietnamese, IPA) are fine.
+    r.message = Some("Chúc mừng sinh nhật, Nguyễn! ə̃ ṩ".into());
+    assert_eq!(validate_donation(&r, "USD", &L()), vec![]);
+    // The longest legitimate emoji sequences fit, up to the character limit.
+    let family_with_tones = "👩🏽\u{200d}👩🏾\u{200d}👧🏿\u{200d}👦🏻";
+    assert!(family_with_tones.len() <= MAX_GRAPHEME_BYTES);
+    r.message = Some(family_with_tones.repeat(280));
+    assert_eq!(validate_donation(&r, "USD", &L()), vec![]);
+    r.message = Some(family_with_tones.repeat(281));
+    assert_eq!(
+        codes(&validate_donation(&r, "USD", &L())),
+        vec![("message", IssueCode::TooLong)]
+    );
+    // Whatever passes stays within the byte cap of its field.
+    assert!(family_with_tones.repeat(280).len() <= 280 * MAX_GRAPHEME_BYTES);
+}
+
+proptest::proptest! {
+    /// Any Luhn-valid card number of 13–19 digits, written in any script's digits with any
+    /// of the separators people use, is found.
+    #[test]
+    fn card_numbers_in_any_digits_and_separators_are_found(
+        body in proptest::collection::vec(0u8..10, 12..19),
+        zeros in proptest::collection::vec(proptest::sample::select(vec![0x30u32, 0x660, 0x6f0, 0x966, 0x9e6, 0xe50, 0xff10, 0x1d7ce, 0x1d7f6]), 19),
+        seps in proptest::collection::vec(proptest::sample::select(vec!["", " ", "-", ".", "/", "_", "\u{a0}", "\u{202f}", "\u{2013}"]), 19),
+    ) {
+        // Complete the number with its Luhn check digit.
+        let mut digits = body.clone();
+        let sum: u32 = digits.iter().rev().enumerate().map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 0 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d }
+        }).sum();
+        digits.push(((10 - sum % 10) % 10) as u8);
+        let mut text = String::from("my card ");
+        for (i, d) in digits.iter().enumerate() {
+            if i > 0 && i % 4 == 0 {
+                text.push_str(seps[i]);
+            }
+            text.push(char::from_u32(zeros[i] + u32::from(*d)).unwrap());
+        }
+        text.push_str(" thanks");
+        proptest::prop_assert!(contains_card_number(&text), "{text:?}");
+    }
 }
