@@ -31,6 +31,25 @@ rust() {
   rust_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 }
 
+fuzz() {
+  stage "coverage-guided fuzzing: cargo fuzz, every target briefly (RELIABILITY.md has long runs)"
+  # cargo fuzz needs nightly-only compiler flags (sanitizer coverage); RUSTC_BOOTSTRAP lets
+  # the stable toolchain accept them. Install pinned, once; reused from ~/.cargo/bin.
+  export RUSTC_BOOTSTRAP=1
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --version 0.13.2 --locked --quiet
+  fi
+  local secs="${FUNDKIT_FUZZ_SECS:-12}"
+  (cd fuzz && cargo fuzz build --release >/dev/null 2>&1) || (cd fuzz && cargo fuzz build --release)
+  for target in $(cd fuzz && cargo fuzz list); do
+    local log="$root/target/fuzz-$target.log"
+    mkdir -p "$root/target" "fuzz/corpus/$target"
+    (cd fuzz && cargo fuzz run --release "$target" -- -max_total_time="$secs" -rss_limit_mb=2048) >"$log" 2>&1 \
+      || { tail -40 "$log"; echo "fuzz: $target found a crash (see fuzz/artifacts/$target)"; exit 1; }
+    echo "fuzz_runs: $target $(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -1)"
+  done
+}
+
 bindings() {
   stage "bindings: generate Kotlin (android, jvm) and Swift from the built library"
   bash bindings/generate.sh --debug
@@ -80,7 +99,7 @@ conformance() {
 
 rust_passed=0
 kotlin_passed=0
-stages="${FUNDKIT_STAGES:-lint rust bindings kotlin conformance}"
+stages="${FUNDKIT_STAGES:-lint rust fuzz bindings kotlin conformance}"
 for s in $stages; do "$s"; done
 echo
 echo "All stages passed: $stages"
