@@ -271,7 +271,10 @@ mod tests {
     ) -> Option<T> {
         let value = serde_json::from_slice::<T>(bytes).ok()?;
         let again = serde_json::to_vec(&value).expect("a decoded value encodes");
-        assert_eq!(serde_json::from_slice::<T>(&again).ok().as_ref(), Some(&value));
+        assert_eq!(
+            serde_json::from_slice::<T>(&again).ok().as_ref(),
+            Some(&value)
+        );
         Some(value)
     }
 

@@ -250,19 +250,8 @@ impl Db {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {FUNDRAISER_COLUMNS}, change_seq FROM fundraisers WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2"
         ))?;
-        let mut rows = stmt.query(params![since, i64::from(limit) + 1])?;
-        let mut out = Vec::new();
-        let mut last = since;
-        let mut has_more = false;
-        while let Some(row) = rows.next()? {
-            if out.len() as u32 == limit {
-                has_more = true;
-                break;
-            }
-            out.push(fundraiser_row(row)?);
-            last = row.get(18)?;
-        }
-        Ok((out, last, has_more))
+        let rows = stmt.query(params![since, i64::from(limit) + 1])?;
+        feed_page(rows, since, limit, 18, |row| fundraiser_row(row).map(Some))
     }
 
     /// Payment step 1, in one transaction: for each item, the answer already given (a
@@ -759,29 +748,10 @@ impl Db {
              WHERE d.fundraiser_id = ?1 AND d.change_seq > ?2 AND d.outcome = 'accepted'
              ORDER BY d.change_seq LIMIT ?3",
         )?;
-        let mut rows = stmt.query(params![fundraiser.id, since, i64::from(limit) + 1])?;
-        let (mut out, mut last, mut has_more) = (Vec::new(), since, false);
-        while let Some(r) = rows.next()? {
-            if out.len() as u32 == limit {
-                has_more = true;
-                break;
-            }
-            last = r.get(8)?;
-            out.push(masked_entry(
-                fundraiser,
-                viewer,
-                DonationRow {
-                    id: r.get(0)?,
-                    donor_id: r.get(1)?,
-                    minor: r.get(2)?,
-                    currency: r.get(3)?,
-                    message: r.get(4)?,
-                    visibility: from_name(&r.get::<_, String>(5)?)?,
-                    hide_amount: r.get(6)?,
-                    received_at_ms: r.get(7)?,
-                },
-            ));
-        }
+        let rows = stmt.query(params![fundraiser.id, since, i64::from(limit) + 1])?;
+        let (out, last, has_more) = feed_page(rows, since, limit, 8, |r| {
+            Ok(Some(masked_entry(fundraiser, viewer, donation_row(r)?)))
+        })?;
         let donors: i64 = conn.query_row(
             "SELECT COUNT(DISTINCT donor_id) FROM donations WHERE fundraiser_id = ?1 AND outcome = 'accepted'",
             params![fundraiser.id],
@@ -805,17 +775,7 @@ impl Db {
         let mut rows = stmt.query(params![fundraiser.id])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let row = DonationRow {
-                id: r.get(0)?,
-                donor_id: r.get(1)?,
-                minor: r.get(2)?,
-                currency: r.get(3)?,
-                message: r.get(4)?,
-                visibility: from_name(&r.get::<_, String>(5)?)?,
-                hide_amount: r.get(6)?,
-                received_at_ms: r.get(7)?,
-            };
-            out.push(masked_entry(fundraiser, viewer, row));
+            out.push(masked_entry(fundraiser, viewer, donation_row(r)?));
         }
         Ok(out)
     }
@@ -848,21 +808,15 @@ impl Db {
             "SELECT {OWN_COLUMNS}, change_seq FROM donations INDEXED BY donations_by_donor_change
              WHERE donor_id = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
         ))?;
-        let mut rows = stmt.query(params![donor.id, since, i64::from(limit) + 1])?;
-        let (mut out, mut last, mut has_more) = (Vec::new(), since, false);
-        while let Some(row) = rows.next()? {
-            if out.len() as u32 == limit {
-                has_more = true;
-                break;
-            }
-            last = row.get(11)?;
+        let rows = stmt.query(params![donor.id, since, i64::from(limit) + 1])?;
+        feed_page(rows, since, limit, 11, |row| {
             let outcome: String = row.get(7)?;
             // Voids are not donations; a pending one is settled and re-announced soon.
-            if outcome != "void" && outcome != "pending" {
-                out.push(own_row(row)?);
+            if outcome == "void" || outcome == "pending" {
+                return Ok(None);
             }
-        }
-        Ok((out, last, has_more))
+            own_row(row).map(Some)
+        })
     }
 }
 
@@ -950,6 +904,43 @@ struct DonationRow {
     visibility: Visibility,
     hide_amount: bool,
     received_at_ms: i64,
+}
+
+/// Columns 0..=7 of the donation queries: id, donor, amount, currency, message,
+/// visibility, hide_amount, received_at_ms.
+fn donation_row(r: &Row<'_>) -> Result<DonationRow, Failure> {
+    Ok(DonationRow {
+        id: r.get(0)?,
+        donor_id: r.get(1)?,
+        minor: r.get(2)?,
+        currency: r.get(3)?,
+        message: r.get(4)?,
+        visibility: from_name(&r.get::<_, String>(5)?)?,
+        hide_amount: r.get(6)?,
+        received_at_ms: r.get(7)?,
+    })
+}
+
+/// One page of a cursor feed read with `LIMIT limit + 1`: the items `map` keeps, the
+/// change number of the last row read (column `seq_column`), and whether more follow.
+/// Rows `map` leaves out still move the cursor past them.
+fn feed_page<T>(
+    mut rows: rusqlite::Rows<'_>,
+    since: i64,
+    limit: u32,
+    seq_column: usize,
+    mut map: impl FnMut(&Row<'_>) -> Result<Option<T>, Failure>,
+) -> Result<(Vec<T>, i64, bool), Failure> {
+    let (mut out, mut last, mut read) = (Vec::new(), since, 0u32);
+    while let Some(row) = rows.next()? {
+        if read == limit {
+            return Ok((out, last, true));
+        }
+        read += 1;
+        last = row.get(seq_column)?;
+        out.extend(map(row)?);
+    }
+    Ok((out, last, false))
 }
 
 /// A donation as `viewer` may see it: anonymous names never leave the server, not even to

@@ -329,24 +329,34 @@ fn refusal(issues: Vec<fundkit::ValidationIssue>) -> Result<(), Failure> {
     }
 }
 
+/// Runs `change` on the caller's own fundraiser (404 for anyone else) and answers with it
+/// as its organiser sees it.
+async fn organisers_change(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: String,
+    change: impl FnOnce(&Db, &str, i64) -> Result<fundkit::Fundraiser, Failure> + Send + 'static,
+) -> Result<Response, Failure> {
+    let user = state.user(headers)?;
+    organisers_own(state, user, id.clone()).await?;
+    let now = state.now_ms();
+    let f = state.db(move |db| change(db, &id, now)).await?;
+    Ok(Json(as_seen_by(f, user)).into_response())
+}
+
 async fn edit_fundraiser(
     State(state): Shared,
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(edit): Body<fundkit::FundraiserEdit>,
 ) -> Result<Response, Failure> {
-    let user = state.user(&headers)?;
-    organisers_own(&state, user, id.clone()).await?;
     let limits = state.options.config.limits.clone();
-    let now = state.now_ms();
-    let f = state
-        .db(move |db| {
-            db.edit(&id, &edit, now, |current| {
-                refusal(rules::validate_edit(current, &edit, &limits))
-            })
+    organisers_change(&state, &headers, id, move |db, id, now| {
+        db.edit(id, &edit, now, |current| {
+            refusal(rules::validate_edit(current, &edit, &limits))
         })
-        .await?;
-    Ok(Json(as_seen_by(f, user)).into_response())
+    })
+    .await
 }
 
 async fn extend_fundraiser(
@@ -355,28 +365,23 @@ async fn extend_fundraiser(
     Path(id): Path<String>,
     Body(request): Body<ExtendRequest>,
 ) -> Result<Response, Failure> {
-    let user = state.user(&headers)?;
-    organisers_own(&state, user, id.clone()).await?;
     let limits = state.options.config.limits.clone();
-    let now = state.now_ms();
-    let f = state
-        .db(move |db| {
-            db.extend(&id, request.days, now, |current| {
-                let mut issues = rules::validate_organiser_action(current);
-                if current.state != FundraiserState::Active && issues.is_empty() {
-                    issues.push(fundkit::ValidationIssue {
-                        field: "state".into(),
-                        code: fundkit::IssueCode::NotActive,
-                        message: "only a running fundraiser can be extended".into(),
-                    });
-                }
-                refusal(issues)?;
-                rules::validate_extension(current.duration_days, request.days, &limits)
-                    .map_err(Failure::validation)
-            })
+    organisers_change(&state, &headers, id, move |db, id, now| {
+        db.extend(id, request.days, now, |current| {
+            let mut issues = rules::validate_organiser_action(current);
+            if current.state != FundraiserState::Active && issues.is_empty() {
+                issues.push(fundkit::ValidationIssue {
+                    field: "state".into(),
+                    code: fundkit::IssueCode::NotActive,
+                    message: "only a running fundraiser can be extended".into(),
+                });
+            }
+            refusal(issues)?;
+            rules::validate_extension(current.duration_days, request.days, &limits)
+                .map_err(Failure::validation)
         })
-        .await?;
-    Ok(Json(as_seen_by(f, user)).into_response())
+    })
+    .await
 }
 
 async fn end_fundraiser(
@@ -384,17 +389,12 @@ async fn end_fundraiser(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let user = state.user(&headers)?;
-    organisers_own(&state, user, id.clone()).await?;
-    let now = state.now_ms();
-    let f = state
-        .db(move |db| {
-            db.end(&id, now, |current| {
-                refusal(rules::validate_organiser_action(current))
-            })
+    organisers_change(&state, &headers, id, |db, id, now| {
+        db.end(id, now, |current| {
+            refusal(rules::validate_organiser_action(current))
         })
-        .await?;
-    Ok(Json(as_seen_by(f, user)).into_response())
+    })
+    .await
 }
 
 async fn fundraiser_donors(
