@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds ios/FundKit.xcframework and ios/Sources/FundKit/FundKit.swift. macOS only (needs
+# Builds ios/FundKit.xcframework and ios/Sources/FundKit/Generated/FundKit.swift. macOS only (needs
 # Xcode's xcodebuild and the Apple Rust targets). Not run on the Linux CI machine.
 #
 #   rustup target add aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios
@@ -31,5 +31,6 @@ xcodebuild -create-xcframework \
   -library target/aarch64-apple-ios/release/libfundkit.a -headers "$work/headers" \
   -library "$work/sim/libfundkit.a" -headers "$work/headers" \
   -output ios/FundKit.xcframework
-cp target/bindings/swift/FundKit.swift ios/Sources/FundKit/FundKit.swift
-echo "ios/FundKit.xcframework and ios/Sources/FundKit/FundKit.swift are ready"
+mkdir -p ios/Sources/FundKit/Generated
+cp target/bindings/swift/FundKit.swift ios/Sources/FundKit/Generated/FundKit.swift
+echo "ios/FundKit.xcframework and ios/Sources/FundKit/Generated/FundKit.swift are ready"

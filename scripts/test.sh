@@ -70,6 +70,37 @@ kotlin() {
   kotlin_passed=$(sed -n 's/.*Tests run: \([0-9]*\), Failures: 0, Errors: 0, Skipped: 0$/\1/p' "$log" | tail -1)
 }
 
+swift() {
+  stage "Swift: the package compiled and its XCTests run on Linux (trixie chroot, swiftlang 6) against the real libfundkit and reference server"
+  # Needs root (a chroot); the toolchain is set up once and cached outside the clone.
+  [ "$(id -u)" = 0 ] || { echo "test.sh: the swift stage needs root (it runs Swift in a chroot); run the other stages with FUNDKIT_STAGES" >&2; exit 2; }
+  local jail
+  jail="$(bash scripts/swift-toolchain.sh)"
+  # The generated inputs (never committed): the Swift API, the C header, and a Linux module
+  # map that links the host-built libfundkit (the generated one names Darwin).
+  mkdir -p ios/Sources/FundKit/Generated ios/Sources/FundKitFFI
+  cp target/bindings/swift/FundKit.swift ios/Sources/FundKit/Generated/FundKit.swift
+  cp target/bindings/swift/FundKitFFI.h ios/Sources/FundKitFFI/FundKitFFI.h
+  printf 'module FundKitFFI {\n    header "FundKitFFI.h"\n    link "fundkit"\n    export *\n}\n' \
+    >ios/Sources/FundKitFFI/module.modulemap
+  # The repository at the same path inside, /proc and /dev; unmounted on every exit path.
+  mkdir -p "$jail$root" "$jail/proc" "$jail/dev"
+  swift_unmount() { for m in "$jail$root" "$jail/proc" "$jail/dev"; do umount -l "$m" 2>/dev/null || true; done; }
+  trap swift_unmount EXIT
+  mountpoint -q "$jail$root" || mount --bind "$root" "$jail$root"
+  mountpoint -q "$jail/proc" || mount --bind /proc "$jail/proc"
+  mountpoint -q "$jail/dev" || mount --bind /dev "$jail/dev"
+  local log="$root/target/swift-tests.log" lib="$root/target/debug"
+  chroot "$jail" env PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp FUNDKIT_LIB_DIR="$lib" \
+    bash -c "cd '$root/ios' && swift test --scratch-path '$root/target/swift' -Xlinker -L'$lib' -Xlinker -rpath -Xlinker '$lib'" \
+    >"$log" 2>&1 || { tail -80 "$log"; swift_unmount; exit 1; }
+  swift_unmount
+  trap - EXIT
+  grep -E "^Test Suite 'All tests'|Executed [0-9]+ tests" "$log" | tail -2
+  swift_passed=$(sed -n 's/.*Executed \([0-9]*\) tests, with 0 failures.*/\1/p' "$log" | tail -1)
+  echo "swift: ${swift_passed:-0} tests passed, 0 failed"
+}
+
 conformance() {
   stage "API conformance: schemathesis against server/openapi.yaml and the running reference server"
   need python3 "Python 3 with venv"
@@ -99,9 +130,10 @@ conformance() {
 
 rust_passed=0
 kotlin_passed=0
-stages="${FUNDKIT_STAGES:-lint rust fuzz bindings kotlin conformance}"
+swift_passed=0
+stages="${FUNDKIT_STAGES:-lint rust fuzz bindings kotlin swift conformance}"
 for s in $stages; do "$s"; done
 echo
 echo "All stages passed: $stages"
 # Stages stop at the first failure (set -e), so reaching this line means none failed.
-echo "tests: $((rust_passed + ${kotlin_passed:-0})) passed, 0 failed"
+echo "tests: $((rust_passed + ${kotlin_passed:-0} + ${swift_passed:-0})) passed, 0 failed"
