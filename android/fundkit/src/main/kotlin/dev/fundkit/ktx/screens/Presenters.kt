@@ -240,7 +240,11 @@ data class PendingListState(
     val rows: List<PendingRow> = emptyList(),
     val online: Boolean = true,
     val waitingForNetwork: Boolean = false,
-)
+    /** The last sync pass failed (the core's text, for logs); null offline or once a pass succeeds. */
+    val syncError: String? = null,
+) {
+    val syncFailed: Boolean get() = syncError != null
+}
 
 data class PendingRow(val id: String, val amountLabel: String, val state: DonationState, val reason: String?)
 
@@ -257,6 +261,7 @@ class PendingDonationsPresenter(private val fundkit: FundKit, scope: CoroutineSc
                             rows = rows.map { it.toRow() },
                             online = sync.online,
                             waitingForNetwork = !sync.online && rows.isNotEmpty(),
+                            syncError = if (sync.online) sync.lastError else null,
                         )
                 }
         }
