@@ -51,6 +51,46 @@ kotlin() {
   kotlin_passed=$(sed -n 's/.*Tests run: \([0-9]*\), Failures: 0, Errors: 0, Skipped: 0$/\1/p' "$log" | tail -1)
 }
 
+# dev.fundkit:fundkit-jvm (android/jvm) into ~/.m2, once per run: the screenshots and the
+# sample consumer use it exactly as an app would. Reinstalling overwrites 0.1.0, so a
+# consumer never sees a stale jar.
+jvm_installed=0
+install_jvm_artifact() {
+  [ "$jvm_installed" = 1 ] && return 0
+  need java "a JDK 17"
+  need mvn "Apache Maven"
+  echo "installing dev.fundkit:fundkit-jvm:0.1.0 (+ sources) into the local Maven repository"
+  (cd android/jvm && mvn -B -ntp -q install)
+  jvm_installed=1
+}
+
+screenshots() {
+  stage "screenshots: the Android app's Compose screens rendered headless on the JVM, compared with android/screenshots/golden"
+  # The goldens are set in DejaVu Sans, loaded from this file (not the machine's default font).
+  local fonts="${FUNDKIT_FONT_DIR:-/usr/share/fonts/truetype/dejavu}"
+  if [ ! -f "$fonts/DejaVuSans.ttf" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "screenshots: DejaVu Sans missing; installing the Debian package fonts-dejavu-core"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core) >/dev/null
+    else
+      echo "test.sh: screenshots need DejaVu Sans in $fonts (Debian: apt-get install fonts-dejavu-core; or set FUNDKIT_FONT_DIR)" >&2
+      exit 2
+    fi
+  fi
+  install_jvm_artifact
+  local log="$root/target/screenshots-tests.log"
+  # FUNDKIT_UPDATE_SCREENSHOTS=1 rewrites the goldens instead of comparing.
+  (cd android/screenshots && mvn -B -ntp test -Dfundkit.lib.dir="$root/target/debug" -Dfundkit.font.dir="$fonts") | tee "$log"
+  screenshots_passed=$(sed -n 's/.*Tests run: \([0-9]*\), Failures: 0, Errors: 0, Skipped: 0$/\1/p' "$log" | tail -1)
+  echo "screenshots: PNGs of this run in android/screenshots/target/screenshots/"
+}
+
+packaging() {
+  stage "packaging: install fundkit-jvm, then build and run android/sample-consumer against it"
+  install_jvm_artifact
+  (cd android/sample-consumer && mvn -B -ntp -q compile exec:java -Djna.library.path="$root/target/debug")
+}
+
 conformance() {
   stage "API conformance: schemathesis against server/openapi.yaml and the running reference server"
   need python3 "Python 3 with venv"
@@ -80,9 +120,10 @@ conformance() {
 
 rust_passed=0
 kotlin_passed=0
-stages="${FUNDKIT_STAGES:-lint rust bindings kotlin conformance}"
+screenshots_passed=0
+stages="${FUNDKIT_STAGES:-lint rust bindings kotlin screenshots packaging conformance}"
 for s in $stages; do "$s"; done
 echo
 echo "All stages passed: $stages"
 # Stages stop at the first failure (set -e), so reaching this line means none failed.
-echo "tests: $((rust_passed + ${kotlin_passed:-0})) passed, 0 failed"
+echo "tests: $((rust_passed + ${kotlin_passed:-0} + ${screenshots_passed:-0})) passed, 0 failed"
