@@ -66,17 +66,27 @@ install_jvm_artifact() {
 
 screenshots() {
   stage "screenshots: the Android app's Compose screens rendered headless on the JVM, compared with android/screenshots/golden"
-  # The goldens are set in DejaVu Sans, loaded from this file (not the machine's default font).
-  local fonts="${FUNDKIT_FONT_DIR:-/usr/share/fonts/truetype/dejavu}"
-  if [ ! -f "$fonts/DejaVuSans.ttf" ]; then
+  # skiko (Compose's skia) loads libGL, libX11 and fontconfig even when it renders off-screen
+  # (a full JDK brings them; a headless one may not), and the goldens are set in DejaVu Sans
+  # loaded from its file, not the machine's default font. On CI (root, Debian) the missing
+  # packages are installed; elsewhere the stage says what to install.
+  local fonts="${FUNDKIT_FONT_DIR:-/usr/share/fonts/truetype/dejavu}" missing="" lib libs
+  [ -f "$fonts/DejaVuSans.ttf" ] || [ -n "${FUNDKIT_FONT_DIR:-}" ] || missing="fonts-dejavu-core"
+  libs=$(PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true)
+  for lib in libGL.so.1:libgl1 libX11.so.6:libx11-6 libfontconfig.so.1:libfontconfig1; do
+    grep -q "${lib%%:*}" <<<"$libs" || missing="$missing ${lib#*:}"
+  done
+  if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-      echo "screenshots: DejaVu Sans missing; installing the Debian package fonts-dejavu-core"
-      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core) >/dev/null
+      echo "screenshots: installing the Debian packages$missing (fonts and libraries skiko needs)"
+      # shellcheck disable=SC2086
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing) >/dev/null
     else
-      echo "test.sh: screenshots need DejaVu Sans in $fonts (Debian: apt-get install fonts-dejavu-core; or set FUNDKIT_FONT_DIR)" >&2
+      echo "test.sh: screenshots need the Debian packages$missing (apt-get install$missing)" >&2
       exit 2
     fi
   fi
+  [ -f "$fonts/DejaVuSans.ttf" ] || { echo "test.sh: no DejaVuSans.ttf in $fonts (FUNDKIT_FONT_DIR)" >&2; exit 2; }
   install_jvm_artifact
   local log="$root/target/screenshots-tests.log"
   # FUNDKIT_UPDATE_SCREENSHOTS=1 rewrites the goldens instead of comparing.
