@@ -101,6 +101,56 @@ swift() {
   echo "swift: ${swift_passed:-0} tests passed, 0 failed"
 }
 
+# dev.fundkit:fundkit-jvm (android/jvm) into ~/.m2, once per run: the screenshots and the
+# sample consumer use it exactly as an app would. Reinstalling overwrites 0.1.0, so a
+# consumer never sees a stale jar.
+jvm_installed=0
+install_jvm_artifact() {
+  [ "$jvm_installed" = 1 ] && return 0
+  need java "a JDK 17"
+  need mvn "Apache Maven"
+  echo "installing dev.fundkit:fundkit-jvm:0.1.0 (+ sources) into the local Maven repository"
+  (cd android/jvm && mvn -B -ntp -q install)
+  jvm_installed=1
+}
+
+screenshots() {
+  stage "screenshots: the Android app's Compose screens rendered headless on the JVM, compared with android/screenshots/golden"
+  # skiko (Compose's skia) loads libGL, libX11 and fontconfig even when it renders off-screen
+  # (a full JDK brings them; a headless one may not), and the goldens are set in DejaVu Sans
+  # loaded from its file, not the machine's default font. On CI (root, Debian) the missing
+  # packages are installed; elsewhere the stage says what to install.
+  local fonts="${FUNDKIT_FONT_DIR:-/usr/share/fonts/truetype/dejavu}" missing="" lib libs
+  [ -f "$fonts/DejaVuSans.ttf" ] || [ -n "${FUNDKIT_FONT_DIR:-}" ] || missing="fonts-dejavu-core"
+  libs=$(PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true)
+  for lib in libGL.so.1:libgl1 libX11.so.6:libx11-6 libfontconfig.so.1:libfontconfig1; do
+    grep -q "${lib%%:*}" <<<"$libs" || missing="$missing ${lib#*:}"
+  done
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "screenshots: installing the Debian packages$missing (fonts and libraries skiko needs)"
+      # shellcheck disable=SC2086
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing) >/dev/null
+    else
+      echo "test.sh: screenshots need the Debian packages$missing (apt-get install$missing)" >&2
+      exit 2
+    fi
+  fi
+  [ -f "$fonts/DejaVuSans.ttf" ] || { echo "test.sh: no DejaVuSans.ttf in $fonts (FUNDKIT_FONT_DIR)" >&2; exit 2; }
+  install_jvm_artifact
+  local log="$root/target/screenshots-tests.log"
+  # FUNDKIT_UPDATE_SCREENSHOTS=1 rewrites the goldens instead of comparing.
+  (cd android/screenshots && mvn -B -ntp test -Dfundkit.lib.dir="$root/target/debug" -Dfundkit.font.dir="$fonts") | tee "$log"
+  screenshots_passed=$(sed -n 's/.*Tests run: \([0-9]*\), Failures: 0, Errors: 0, Skipped: 0$/\1/p' "$log" | tail -1)
+  echo "screenshots: PNGs of this run in android/screenshots/target/screenshots/"
+}
+
+packaging() {
+  stage "packaging: install fundkit-jvm, then build and run android/sample-consumer against it"
+  install_jvm_artifact
+  (cd android/sample-consumer && mvn -B -ntp -q compile exec:java -Djna.library.path="$root/target/debug")
+}
+
 conformance() {
   stage "API conformance: schemathesis against server/openapi.yaml and the running reference server"
   need python3 "Python 3 with venv"
@@ -131,9 +181,10 @@ conformance() {
 rust_passed=0
 kotlin_passed=0
 swift_passed=0
-stages="${FUNDKIT_STAGES:-lint rust fuzz bindings kotlin swift conformance}"
+screenshots_passed=0
+stages="${FUNDKIT_STAGES:-lint rust fuzz bindings kotlin screenshots packaging swift conformance}"
 for s in $stages; do "$s"; done
 echo
 echo "All stages passed: $stages"
 # Stages stop at the first failure (set -e), so reaching this line means none failed.
-echo "tests: $((rust_passed + ${kotlin_passed:-0} + ${swift_passed:-0})) passed, 0 failed"
+echo "tests: $((rust_passed + ${kotlin_passed:-0} + ${screenshots_passed:-0} + ${swift_passed:-0})) passed, 0 failed"

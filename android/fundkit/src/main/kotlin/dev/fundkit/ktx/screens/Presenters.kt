@@ -243,7 +243,11 @@ data class PendingListState(
     val rows: List<PendingRow> = emptyList(),
     val online: Boolean = true,
     val waitingForNetwork: Boolean = false,
-)
+    /** Why the last sync pass failed, typed (offline, signed out, refused); null offline or once a pass succeeds. */
+    val syncError: dev.fundkit.SyncProblem? = null,
+) {
+    val syncFailed: Boolean get() = syncError != null
+}
 
 data class PendingRow(val id: String, val amountLabel: String, val state: DonationState, val reason: String?)
 
@@ -260,6 +264,7 @@ class PendingDonationsPresenter(private val fundkit: FundKit, scope: CoroutineSc
                             rows = rows.map { it.toRow() },
                             online = sync.online,
                             waitingForNetwork = !sync.online && rows.isNotEmpty(),
+                            syncError = if (sync.online) sync.lastError else null,
                         )
                 }
         }
