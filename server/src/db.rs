@@ -331,34 +331,44 @@ impl Db {
         Ok(out)
     }
 
-    /// The payment provider (simulated): charges under `idem_key` once. A repeat with the
-    /// same key answers what the first charge answered, so a retry after a crash or a
-    /// timeout never charges twice. Its own short transaction: no lock of ours is held
-    /// while a real provider would be called.
+    /// The payment provider (simulated): charges each (idempotency key, token) once. A
+    /// repeat with the same key answers what the first charge answered, so a retry after a
+    /// crash or a timeout never charges twice. No transaction of ours is open meanwhile.
     pub fn psp_charge(
         &self,
-        idem_key: &str,
+        requests: &[(String, String)],
         now_ms: i64,
-        charge: impl FnOnce() -> Charge,
-    ) -> Result<Charge, Failure> {
-        let conn = self.conn();
-        let existing: Option<(String, Option<String>, Option<String>)> = conn
-            .prepare_cached("SELECT outcome, code, challenge FROM psp_charges WHERE idem_key = ?1")?
-            .query_row(params![idem_key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        if let Some((outcome, code, challenge)) = existing {
-            return Ok(Charge {
-                outcome: parse_outcome(&outcome)?,
-                code,
-                challenge,
-            });
+        charge: impl Fn(&str) -> Charge,
+    ) -> Result<Vec<Charge>, Failure> {
+        // One short transaction for the whole request's charges (the simulated provider's
+        // own ledger; a real one is called per payment, with the same keys).
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(requests.len());
+        for (idem_key, token) in requests {
+            let existing: Option<(String, Option<String>, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT outcome, code, challenge FROM psp_charges WHERE idem_key = ?1",
+                )?
+                .query_row(params![idem_key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            if let Some((outcome, code, challenge)) = existing {
+                out.push(Charge {
+                    outcome: parse_outcome(&outcome)?,
+                    code,
+                    challenge,
+                });
+                continue;
+            }
+            let c = charge(token);
+            tx.prepare_cached(
+                "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![idem_key, name(&c.outcome)?, c.code, c.challenge, now_ms])?;
+            out.push(c);
         }
-        let c = charge();
-        conn.prepare_cached(
-            "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![idem_key, name(&c.outcome)?, c.code, c.challenge, now_ms])?;
-        Ok(c)
+        tx.commit()?;
+        Ok(out)
     }
 
     /// How many charges the payment provider holds for `idem_key` (tests: exactly one).

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{authenticate, DevUser};
-use crate::db::{Db, Recorded};
+use crate::db::{Charge, Db, Recorded};
 use crate::error::Failure;
 use crate::extract::{Body, Params};
 use crate::payments;
@@ -646,17 +646,18 @@ async fn donation_batch(
     };
     state.crash_point(PaymentStep::Recorded);
     // 2. Charge, outside any transaction, with the donation id as the idempotency key.
-    let mut charged = Vec::new();
-    for (slot, (item, _)) in recorded.iter().zip(items.iter()) {
-        if let Recorded::ToCharge = slot {
-            let (id, token) = (item.id.clone(), item.payment_token.clone());
-            let now = state.now_ms();
-            let charge = state
-                .db(move |db| db.psp_charge(&id, now, || payments::charge(&token)))
-                .await?;
-            charged.push((item.id.clone(), charge));
-        }
-    }
+    let to_charge: Vec<(String, String)> = recorded
+        .iter()
+        .zip(items.iter())
+        .filter(|(slot, _)| matches!(slot, Recorded::ToCharge))
+        .map(|(_, (item, _))| (item.id.clone(), item.payment_token.clone()))
+        .collect();
+    let ids: Vec<String> = to_charge.iter().map(|(id, _)| id.clone()).collect();
+    let now = state.now_ms();
+    let charges = state
+        .db(move |db| db.psp_charge(&to_charge, now, payments::charge))
+        .await?;
+    let charged: Vec<(String, Charge)> = ids.into_iter().zip(charges).collect();
     state.crash_point(PaymentStep::Charged);
     // 3. Settle what was charged, in one transaction.
     let now = state.now_ms();
