@@ -461,3 +461,74 @@ async fn the_background_worker_sends_retries_and_resumes_by_itself() {
     tokio::task::block_in_place(|| wait_for(&c.id, DonationState::Confirmed));
     assert_eq!(server.stats().accepted, 3);
 }
+
+/// The drain overlaps the network with the disk: while one batch is in flight the next is
+/// already claimed. When the pass ends on that batch, the one claimed behind it was never
+/// sent: it goes back in line with its attempt taken back (still cancellable, its tries
+/// untouched), and the next pass sends everything left exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_claimed_behind_a_failed_one_is_released_unsent() {
+    let server = server_with(|o| {
+        o.config.limits.offline_max_count = 1_000;
+        o.config.limits.offline_max_total_major = 1_000_000;
+    })
+    .await;
+    let proxy = Proxy::start(server.addr()).await;
+    let f = fundraiser(&server.url()).await;
+    let donor = donor(&proxy.url(), "dev-donor-1", &f).await;
+    donor.client.sync_now().await.unwrap(); // the server's raised cap
+    let ids: Vec<String> = (0..250)
+        .map(|i| donor.donate(&f, 100 + i, "tok_ok").id)
+        .collect();
+    // The first batch goes through; the second never reaches the server.
+    proxy.push(Some("donations/batch"), [Fault::Pass, Fault::DropRequest]);
+    let report = donor.client.sync_now().await.unwrap();
+    assert!(report.error.is_some(), "{report:?}");
+    assert_eq!(
+        (
+            report.sent,
+            report.confirmed,
+            report.requeued,
+            report.remaining
+        ),
+        (200, 100, 100, 150),
+        "two batches sent, the third claimed behind them and released"
+    );
+    for id in &ids[..100] {
+        assert_eq!(state(&donor, id).state, DonationState::Confirmed);
+    }
+    // Sent once and unanswered: it may be on the server, so it is no longer cancellable.
+    assert_eq!(state(&donor, &ids[150]).state, DonationState::Queued);
+    assert!(donor.client.cancel_donation(ids[150].clone()).is_err());
+    // Claimed but never sent: back in line as if never taken, and still cancellable.
+    assert_eq!(
+        history_causes(&donor, &ids[249]),
+        ["donate", "sync_pass", "not_sent"]
+    );
+    let cancelled = donor.client.cancel_donation(ids[249].clone()).unwrap();
+    assert_eq!(cancelled.state, DonationState::Cancelled);
+
+    let again = donor.client.sync_now().await.unwrap();
+    assert_eq!(
+        (
+            again.sent,
+            again.confirmed,
+            again.duplicates,
+            again.remaining,
+            again.error
+        ),
+        (149, 149, 0, 0, None)
+    );
+    let on_server = donor
+        .client
+        .refresh_fundraiser(f.fundraiser.id.clone())
+        .await
+        .unwrap();
+    let expected: i64 = (0..249).map(|i| 100 + i).sum();
+    assert_eq!(on_server.fundraiser.confirmed_total.minor_units, expected);
+    assert_eq!(
+        server.stats().batch_requests,
+        3,
+        "the first batch, then two in the second pass (the dropped one never arrived)"
+    );
+}

@@ -66,6 +66,16 @@ impl Outgoing {
     }
 }
 
+/// Which queued donations the next batch may take.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchLimits {
+    pub max_count: usize,
+    /// Free text and tokens together; the first donation is taken whatever its size.
+    pub max_bytes: usize,
+    /// Only donations after this one: a pass sends each donation at most once.
+    pub after_seq: i64,
+}
+
 pub(crate) struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
@@ -97,9 +107,19 @@ impl Store {
         conn.execute_batch(
             "PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
-             PRAGMA secure_delete = ON;",
+             PRAGMA secure_delete = ON;
+             PRAGMA wal_autocheckpoint = 0;",
         )?;
         Ok(())
+    }
+
+    /// Moves the WAL into the main file. SQLite's automatic checkpoint is off: it would
+    /// run inside whichever commit crossed its threshold, a `donate` among them. FundKit
+    /// checkpoints where nobody waits on it instead: at the end of every sync pass, and
+    /// after every transaction that erased a payment token. Between passes the WAL grows
+    /// only by donations (capped) and cancellations (which checkpoint).
+    pub fn checkpoint(&self) -> Result<()> {
+        checkpoint_in(&self.conn())
     }
 
     pub fn path(&self) -> &Path {
@@ -145,8 +165,8 @@ impl Store {
         check(summary)?;
         tx.execute(
             "INSERT INTO donations (id, fundraiser_id, amount_minor, currency, message, visibility,
-                 hide_amount, payment_token, state, created_at_ms, updated_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9)",
+                 hide_amount, payment_token, state, created_at_ms, updated_at_ms, log)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9, ?10)",
             params![
                 id,
                 new.fundraiser_id,
@@ -157,9 +177,9 @@ impl Store {
                 new.hide_amount,
                 new.payment_token,
                 now_ms,
+                schema::log_line(None, DonationState::Queued.as_str(), "donate", now_ms),
             ],
         )?;
-        record_event(&tx, id, None, DonationState::Queued, "donate", now_ms)?;
         let donation = donation_in(&tx, id)?
             .ok_or_else(|| Error::Corrupt("inserted donation vanished".into()))?;
         tx.commit()?;
@@ -208,61 +228,78 @@ impl Store {
     ) -> Result<Vec<Donation>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut changed = Vec::with_capacity(events.len());
-        let mut erased_any = false;
-        for (id, event) in events {
-            match donation_in(&tx, id)? {
-                Some(current) if transition(current.state, event).is_err() => {
-                    tracing::info!(%id, state = current.state.as_str(), action = event.action(), "answer ignored");
-                }
-                Some(_) => {
-                    let (donation, erased) = apply_in(&tx, id, event, cause, now_ms)?;
-                    erased_any |= erased;
-                    changed.push(donation);
-                }
-                None => tracing::warn!(%id, "answer for an unknown donation ignored"),
-            }
-        }
+        let (changed, erased) = settle_in(&tx, events, cause, now_ms)?;
         tx.commit()?;
-        if erased_any {
+        if erased {
             checkpoint_in(&conn)?;
         }
         Ok(changed)
     }
 
-    /// Takes queued donations, oldest `seq` first, into `sending`: at most `limit` of them
-    /// and at most `max_bytes` of free text and tokens together (the first one always, so
-    /// that an oversized donation reaches the server and is refused on its own instead of
-    /// being skipped for ever). Only donations with `seq > after_seq` are taken, so a pass
-    /// sends each donation at most once.
-    pub fn claim_batch(
+    /// Takes queued donations, oldest `seq` first, into `sending`: at most `max_count` of
+    /// them and at most `max_bytes` of free text and tokens together (the first one always,
+    /// so that an oversized donation reaches the server and is refused on its own instead
+    /// of being skipped for ever). Only donations with `seq > after_seq` are taken, so a
+    /// pass sends each donation at most once. With it, in the same transaction,
+    /// `settle` the previous batch's answers and claim the next batch in ONE
+    /// transaction: a drain pays one durable commit per batch, and runs it while the batch
+    /// before is in flight (docs/queue.md, "Drain").
+    pub fn settle_then_claim(
         &self,
-        limit: usize,
-        max_bytes: usize,
-        after_seq: i64,
+        events: &[(String, Event)],
+        cause: &str,
+        batch: &BatchLimits,
         now_ms: i64,
-    ) -> Result<Vec<Outgoing>> {
-        self.claim(
+    ) -> Result<(Vec<Donation>, Vec<Outgoing>)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (changed, erased) = settle_in(&tx, events, cause, now_ms)?;
+        let claimed = claim_in(
+            &tx,
             "SELECT id FROM (
                  SELECT id, SUM(length(CAST(COALESCE(message, '') AS BLOB))
-                                + length(CAST(COALESCE(payment_token, '') AS BLOB)) + ?6)
+                                + length(CAST(COALESCE(payment_token, '') AS BLOB)) + ?7)
                             OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running,
                         ROW_NUMBER() OVER (ORDER BY seq) AS n
                  FROM (SELECT id, seq, message, payment_token
-                       FROM donations INDEXED BY donations_by_state
-                       WHERE state = 'queued' AND seq > ?4 ORDER BY seq LIMIT ?3))
-             WHERE n = 1 OR running <= ?5",
+                       FROM donations INDEXED BY donations_pending
+                       WHERE state IN ('queued', 'sending') AND state = 'queued' AND seq > ?5
+                       ORDER BY seq LIMIT ?4))
+             WHERE n = 1 OR running <= ?6",
             params![
                 DonationState::Sending.as_str(),
                 now_ms,
-                limit as i64,
-                after_seq,
-                max_bytes as i64,
+                schema::log_line(Some("queued"), "sending", "sync_pass", now_ms),
+                batch.max_count as i64,
+                batch.after_seq,
+                batch.max_bytes as i64,
                 ITEM_OVERHEAD_BYTES as i64
             ],
-            "sync_pass",
-            now_ms,
-        )
+        )?;
+        tx.commit()?;
+        if erased {
+            checkpoint_in(&conn)?;
+        }
+        Ok((changed, claimed))
+    }
+
+    /// Puts donations that were claimed into a batch but never sent back in line, and takes
+    /// back the attempt their claim counted: they cannot be on the server, so they stay
+    /// cancellable and their tries are not used up by a pass that ended before them.
+    pub fn release(&self, ids: &[String], now_ms: i64) -> Result<Vec<Donation>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (donation, _) = apply_in(&tx, id, &Event::Interrupt, "not_sent", now_ms)?;
+            tx.prepare_cached(
+                "UPDATE donations SET attempts = attempts - 1 WHERE id = ?1 AND attempts > 0",
+            )?
+            .execute(params![id])?;
+            changed.push(donation);
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// Takes queued donations that must not be sent again as they are (tried `max_tries`
@@ -275,76 +312,32 @@ impl Store {
         limit: usize,
         now_ms: i64,
     ) -> Result<Vec<Outgoing>> {
-        self.claim(
-            "SELECT id FROM donations INDEXED BY donations_by_state
-             WHERE state = 'queued' AND attempts > 0 AND (attempts >= ?4 OR created_at_ms <= ?5)
-             ORDER BY seq LIMIT ?3",
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let claimed = claim_in(
+            &tx,
+            "SELECT id FROM donations INDEXED BY donations_pending
+             WHERE state IN ('queued', 'sending') AND state = 'queued' AND attempts > 0
+                 AND (attempts >= ?5 OR created_at_ms <= ?6)
+             ORDER BY seq LIMIT ?4",
             params![
                 DonationState::Sending.as_str(),
                 now_ms,
+                schema::log_line(Some("queued"), "sending", "reconcile", now_ms),
                 limit as i64,
                 max_tries,
                 cutoff_ms
             ],
-            "reconcile",
-            now_ms,
-        )
-    }
-
-    /// Moves the queued donations `select` picks (`?1` is `sending`, `?2` the time, `?3` the
-    /// limit) into `sending` in one statement (a batch is the hot path of a drain), and logs
-    /// each move. Taking a donation into a batch counts an attempt.
-    fn claim(
-        &self,
-        select: &str,
-        args: impl rusqlite::Params,
-        cause: &str,
-        now_ms: i64,
-    ) -> Result<Vec<Outgoing>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Every row taken is `queued`, so one call of the pure state machine decides them all.
-        let to = transition(DonationState::Queued, &Event::StartSend)?;
-        debug_assert_eq!(to, DonationState::Sending);
-        let mut out = Vec::new();
-        {
-            let mut stmt = tx.prepare_cached(&format!(
-                "UPDATE donations SET state = ?1, updated_at_ms = ?2, attempts = attempts + 1
-                 WHERE id IN ({select})
-                 RETURNING {DONATION_COLUMNS}, payment_token"
-            ))?;
-            let mut rows = stmt.query(args)?;
-            while let Some(r) = rows.next()? {
-                let donation = donation_row(r)?;
-                let token: Option<String> = r.get(14)?;
-                let payment_token = token
-                    .ok_or_else(|| Error::Corrupt("queued donation without a token".into()))?;
-                out.push(Outgoing {
-                    donation,
-                    payment_token,
-                });
-            }
-        }
-        out.sort_by_key(|o| o.donation.seq);
-        for o in &out {
-            record_event(
-                &tx,
-                &o.donation.id,
-                Some(DonationState::Queued),
-                to,
-                cause,
-                now_ms,
-            )?;
-        }
+        )?;
         tx.commit()?;
-        Ok(out)
+        Ok(claimed)
     }
 
     /// Every donation still `sending` goes back to `queued`: used at start-up after a crash
     /// or kill caught a pass mid-send. They are resent safely (the server deduplicates).
     pub fn requeue_all_sending(&self, cause: &str, now_ms: i64) -> Result<Vec<Donation>> {
         self.apply_where(
-            "WHERE state = 'sending'",
+            "INDEXED BY donations_pending WHERE state IN ('queued', 'sending') AND state = 'sending'",
             params![],
             &Event::Interrupt,
             cause,
@@ -357,7 +350,8 @@ impl Store {
     /// the server's answer (deduplicated) decides its fate.
     pub fn expire_due(&self, cutoff_ms: i64, now_ms: i64) -> Result<Vec<Donation>> {
         self.apply_where(
-            "INDEXED BY donations_expirable WHERE state = 'queued' AND attempts = 0 AND created_at_ms <= ?1",
+            "INDEXED BY donations_pending WHERE state IN ('queued', 'sending') AND state = 'queued'
+                 AND attempts = 0 AND created_at_ms <= ?1",
             params![cutoff_ms],
             &Event::Expire,
             "offline_window_elapsed",
@@ -434,8 +428,8 @@ impl Store {
                     tx.prepare_cached(
                         "INSERT INTO donations (id, fundraiser_id, amount_minor, currency, message, visibility,
                              hide_amount, state, reason, attempts, created_at_ms, updated_at_ms,
-                             received_at_ms, action_url)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?10, ?12)",
+                             received_at_ms, action_url, log)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11, ?10, ?12, ?13)",
                     )?
                     .execute(params![
                         own.id,
@@ -450,8 +444,8 @@ impl Store {
                         own.received_at_ms,
                         now_ms,
                         own.action_url,
+                        schema::log_line(None, own.state.as_str(), "other_device", now_ms),
                     ])?;
-                    record_event(&tx, &own.id, None, own.state, "other_device", now_ms)?;
                     changed.extend(donation_in(&tx, &own.id)?);
                 }
             }
@@ -490,14 +484,13 @@ impl Store {
 
     /// The transition log of one donation: (from, to, cause, at_ms), oldest first.
     pub fn history(&self, id: &str) -> Result<Vec<Transition>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT from_state, to_state, cause, at_ms FROM donation_events WHERE donation_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let log: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT log FROM donations WHERE id = ?1")?
+            .query_row(params![id], |r| r.get(0))
+            .optional()?;
+        schema::parse_log(&log.unwrap_or_default())
+            .map_err(|e| Error::Corrupt(format!("transition log of {id}: {e}")))
     }
 
     fn donations_where(&self, tail: &str, args: impl rusqlite::Params) -> Result<Vec<Donation>> {
@@ -721,18 +714,74 @@ impl Store {
         let conn = self.conn();
         conn.execute_batch(
             "BEGIN IMMEDIATE;
-             DELETE FROM donation_events;
              DELETE FROM donations;
              DELETE FROM fundraisers;
              DELETE FROM received_donations;
              DELETE FROM sync_meta;
-             DELETE FROM sqlite_sequence;
              COMMIT;
              VACUUM;",
         )?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+/// See `Store::settle`. Returns the donations changed, and whether a token was erased.
+fn settle_in(
+    tx: &Transaction<'_>,
+    events: &[(String, Event)],
+    cause: &str,
+    now_ms: i64,
+) -> Result<(Vec<Donation>, bool)> {
+    let mut changed = Vec::with_capacity(events.len());
+    let mut erased_any = false;
+    for (id, event) in events {
+        match donation_in(tx, id)? {
+            Some(current) if transition(current.state, event).is_err() => {
+                tracing::info!(%id, state = current.state.as_str(), action = event.action(), "answer ignored");
+            }
+            Some(_) => {
+                let (donation, erased) = apply_in(tx, id, event, cause, now_ms)?;
+                erased_any |= erased;
+                changed.push(donation);
+            }
+            None => tracing::warn!(%id, "answer for an unknown donation ignored"),
+        }
+    }
+    Ok((changed, erased_any))
+}
+
+/// Moves the queued donations `select` picks (`?1` is `sending`, `?2` the time, `?3` the
+/// log line, `?4` the limit) into `sending` in one statement that also logs each move (a
+/// batch is the hot path of a drain). Taking a donation into a batch counts an attempt.
+fn claim_in(
+    tx: &Transaction<'_>,
+    select: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<Outgoing>> {
+    // Every row taken is `queued`, so one call of the pure state machine decides them all.
+    let to = transition(DonationState::Queued, &Event::StartSend)?;
+    debug_assert_eq!(to, DonationState::Sending);
+    let mut stmt = tx.prepare_cached(&format!(
+        "UPDATE donations SET state = ?1, updated_at_ms = ?2, attempts = attempts + 1,
+             log = log || ?3
+         WHERE id IN ({select})
+         RETURNING {DONATION_COLUMNS}, payment_token"
+    ))?;
+    let mut rows = stmt.query(args)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let donation = donation_row(r)?;
+        let token: Option<String> = r.get(14)?;
+        let payment_token =
+            token.ok_or_else(|| Error::Corrupt("queued donation without a token".into()))?;
+        out.push(Outgoing {
+            donation,
+            payment_token,
+        });
+    }
+    out.sort_by_key(|o| o.donation.seq);
+    Ok(out)
 }
 
 /// The one place a donation changes state (but for the bulk `claim`): the pure
@@ -768,7 +817,8 @@ fn apply_in(
     let erase = to.has_left_queue() && current.state.is_pending();
     tx.prepare_cached(
         "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
-             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END, action_url = ?7
+             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END, action_url = ?7,
+             log = log || ?8
          WHERE id = ?1",
     )?
     .execute(params![
@@ -778,9 +828,9 @@ fn apply_in(
         received_at_ms,
         now_ms,
         erase,
-        action_url
+        action_url,
+        schema::log_line(Some(current.state.as_str()), to.as_str(), cause, now_ms),
     ])?;
-    record_event(tx, id, Some(current.state), to, cause, now_ms)?;
     let donation = Donation {
         state: to,
         reason,
@@ -797,21 +847,6 @@ fn apply_in(
 /// (cancel, expiry, answers, reconciliation), never on the donate path.
 fn checkpoint_in(conn: &Connection) -> Result<()> {
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    Ok(())
-}
-
-fn record_event(
-    tx: &Connection,
-    id: &str,
-    from: Option<DonationState>,
-    to: DonationState,
-    cause: &str,
-    at_ms: i64,
-) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO donation_events (donation_id, from_state, to_state, cause, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![id, from.map(DonationState::as_str), to.as_str(), cause, at_ms])?;
     Ok(())
 }
 
@@ -877,6 +912,27 @@ fn state_json<T: serde::Serialize>(value: &T) -> Result<String> {
 
 #[cfg(test)]
 impl Store {
+    /// Takes queued donations, oldest `seq` first, into `sending`: at most `limit` of them
+    /// and at most `max_bytes` of free text and tokens together (the first one always, so
+    /// that an oversized donation reaches the server and is refused on its own instead of
+    /// being skipped for ever). Only donations with `seq > after_seq` are taken, so a pass
+    /// sends each donation at most once.
+    pub fn claim_batch(
+        &self,
+        max_count: usize,
+        max_bytes: usize,
+        after_seq: i64,
+        now_ms: i64,
+    ) -> Result<Vec<Outgoing>> {
+        let batch = BatchLimits {
+            max_count,
+            max_bytes,
+            after_seq,
+        };
+        self.settle_then_claim(&[], "", &batch, now_ms)
+            .map(|(_, claimed)| claimed)
+    }
+
     /// The raw connection, for tests that set up faults (a full disk).
     pub(crate) fn conn_for_tests(&self) -> MutexGuard<'_, Connection> {
         self.conn()

@@ -35,7 +35,7 @@ use crate::model::Donation;
 use crate::queue::state::Event;
 use crate::shared::Shared;
 use crate::status::{SyncProblem, SyncReport};
-use crate::store::Outgoing;
+use crate::store::{BatchLimits, Outgoing};
 use crate::wire::{
     BatchResult, ChangesPage, DonationBatch, DonorsPage, ItemOutcome, ItemResult, OwnDonationsPage,
     ReconcileRequest, ServerConfig, MAX_BATCH, MAX_CHANGES_PAGE,
@@ -84,6 +84,9 @@ pub(crate) async fn run_pass(
     shared.sync_status().syncing = true;
     shared.notify_sync_state();
     let outcome = pass(shared, engine).await;
+    if let Err(e) = blocking(shared, |s| Ok(s.store.checkpoint()?)).await {
+        tracing::warn!(error = %e, "checkpoint after the pass failed");
+    }
     let now = shared.now_ms();
     {
         let mut s = shared.sync_status();
@@ -164,26 +167,8 @@ async fn pass(
         return end_early(shared, report, e).await;
     }
 
-    // Each donation goes out at most once per pass: a claim takes only what comes after
-    // the last one taken.
-    let mut after_seq = 0;
-    loop {
-        let now = shared.now_ms();
-        let batch = blocking(shared, move |s| {
-            Ok(s.store
-                .claim_batch(MAX_BATCH, MAX_BATCH_BYTES, after_seq, now)?)
-        })
-        .await?;
-        let Some(last) = batch.last() else {
-            break;
-        };
-        after_seq = last.donation.seq;
-        let taken: Vec<Donation> = batch.iter().map(|o| o.donation.clone()).collect();
-        shared.notify_donations(&taken);
-        report.sent += batch.len() as u32;
-        if let Some(e) = push(shared, engine, batch, &mut report).await? {
-            return end_early(shared, report, e).await;
-        }
+    if let Some(e) = drain(shared, engine, &mut report).await? {
+        return end_early(shared, report, e).await;
     }
 
     match pull_changes(shared, engine).await {
@@ -215,40 +200,116 @@ fn refuses_content(err: &Error) -> Option<&str> {
     }
 }
 
-/// Posts one claimed batch and settles what the server answers. A batch the server refuses
-/// as a whole for its content is split in halves and resent until the culprit is alone;
-/// that one ends `rejected` with the server's code (cause `wedged`), the others go through.
-/// (A refused request changed nothing on the server, so the halves are not resends.)
-/// Returns the failure that ends the pass, if any; what was not answered goes back in line.
-async fn push(
+/// Pushes the queue, batch after batch, in `seq` order. Each donation goes out at most
+/// once per pass: a claim takes only what comes after the last one taken.
+///
+/// The network and the disk overlap: while batch N is in flight, one transaction applies
+/// the answers of batch N-1 and claims batch N+1. Requests stay one at a time and in
+/// order; a crash in between leaves both batches `sending`, requeued at start-up and
+/// resent (the server deduplicates). A batch claimed but never sent is released with its
+/// attempt taken back. Returns the failure that ends the pass, if any.
+async fn drain(
     shared: &Arc<Shared>,
     engine: &Engine,
-    batch: Vec<Outgoing>,
     report: &mut SyncReport,
 ) -> Result<Option<Error>, FundkitError> {
-    let mut stack = vec![batch];
+    let limits = |after_seq| BatchLimits {
+        max_count: MAX_BATCH,
+        max_bytes: MAX_BATCH_BYTES,
+        after_seq,
+    };
+    let mut batch = store_step(shared, Vec::new(), limits(0)).await?;
+    let mut answered: Vec<(String, Event)> = Vec::new();
+    while let Some(last) = batch.last() {
+        let after_seq = last.donation.seq;
+        let taken: Vec<Donation> = batch.iter().map(|o| o.donation.clone()).collect();
+        shared.notify_donations(&taken);
+        report.sent += batch.len() as u32;
+        let ids: Vec<String> = taken.into_iter().map(|d| d.id).collect();
+        let (answer, next) = tokio::join!(
+            post_batch(engine, &batch),
+            store_step(shared, std::mem::take(&mut answered), limits(after_seq))
+        );
+        let next = next?;
+        let unsent = |next: &[Outgoing]| next.iter().map(|o| o.donation.id.clone()).collect();
+        match answer {
+            Ok(result) => {
+                let (events, unanswered) = answers_to_events(&ids, result, report);
+                if unanswered.is_empty() {
+                    answered = events;
+                    batch = next;
+                    continue;
+                }
+                settle(shared, events, "server_answer").await?;
+                release(shared, unsent(&next)).await?;
+                return Ok(Some(left_out(shared, unanswered, report).await?));
+            }
+            Err(e) => {
+                release(shared, unsent(&next)).await?;
+                if refuses_content(&e).is_none() {
+                    report.requeued += requeue(shared, ids).await?;
+                    return Ok(Some(e));
+                }
+                if let Some(e) = push_refused(shared, engine, batch, &e, report).await? {
+                    return Ok(Some(e));
+                }
+                batch = store_step(shared, Vec::new(), limits(after_seq)).await?;
+            }
+        }
+    }
+    settle(shared, answered, "server_answer").await?;
+    Ok(None)
+}
+
+/// One transaction: apply the previous batch's answers, claim the next batch.
+async fn store_step(
+    shared: &Arc<Shared>,
+    answered: Vec<(String, Event)>,
+    limits: BatchLimits,
+) -> Result<Vec<Outgoing>, FundkitError> {
+    let (changed, claimed) = blocking(shared, move |s| {
+        Ok(s.store
+            .settle_then_claim(&answered, "server_answer", &limits, s.now_ms())?)
+    })
+    .await?;
+    shared.notify_donations(&changed);
+    Ok(claimed)
+}
+
+async fn post_batch(engine: &Engine, batch: &[Outgoing]) -> Result<BatchResult, Error> {
+    let body = DonationBatch {
+        donations: batch.iter().map(Outgoing::to_item).collect(),
+    };
+    tracing::info!(count = batch.len(), "posting a donation batch");
+    engine
+        .http()
+        .send::<_, BatchResult>(Method::POST, "v1/donations/batch", &[], Some(&body), None)
+        .await
+}
+
+/// Resolves a batch the server refused as a whole for its content (`refusal`): it is split
+/// in halves and resent until the culprit is alone; that one ends `rejected` with the
+/// server's code (cause `wedged`), the others go through. (A refused request changed
+/// nothing on the server, so the halves are not resends.) Returns the failure that ends
+/// the pass, if any; what was not answered goes back in line.
+async fn push_refused(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+    mut batch: Vec<Outgoing>,
+    refusal: &Error,
+    report: &mut SyncReport,
+) -> Result<Option<Error>, FundkitError> {
+    if batch.len() == 1 {
+        return wedged(shared, engine, batch, refusal, report).await;
+    }
+    let second = batch.split_off(batch.len() / 2);
+    let mut stack = vec![second, batch];
     while let Some(mut part) = stack.pop() {
-        let body = DonationBatch {
-            donations: part.iter().map(Outgoing::to_item).collect(),
-        };
         let ids: Vec<String> = part.iter().map(|o| o.donation.id.clone()).collect();
-        tracing::info!(count = ids.len(), "posting a donation batch");
-        let answer = engine
-            .http()
-            .send::<_, BatchResult>(Method::POST, "v1/donations/batch", &[], Some(&body), None)
-            .await;
-        let failure = match answer {
+        let failure = match post_batch(engine, &part).await {
             Ok(result) => settle_answers(shared, &ids, result, "server_answer", report).await?,
             Err(e) => match refuses_content(&e) {
-                // Alone and still refused: the culprit. It may have been charged by an
-                // earlier attempt whose answer was lost, so it is not simply rejected: the
-                // server settles it (its outcome, or void for good, then it ends `rejected`
-                // with the refusal's code).
-                Some(code) if part.len() == 1 => {
-                    tracing::warn!(status = ?e, "the server refuses a donation on its own: wedged");
-                    let refused = Some(code.to_owned());
-                    ask_server(shared, engine, ids, refused, "wedged", report).await?
-                }
+                Some(_) if part.len() == 1 => wedged(shared, engine, part, &e, report).await?,
                 Some(_) => {
                     let second = part.split_off(part.len() / 2);
                     stack.push(second);
@@ -268,6 +329,22 @@ async fn push(
         }
     }
     Ok(None)
+}
+
+/// Alone and still refused: the culprit. It may have been charged by an earlier attempt
+/// whose answer was lost, so it is not simply rejected: the server settles it (its
+/// outcome, or void for good, then it ends `rejected` with the refusal's code).
+async fn wedged(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+    culprit: Vec<Outgoing>,
+    refusal: &Error,
+    report: &mut SyncReport,
+) -> Result<Option<Error>, FundkitError> {
+    tracing::warn!(status = ?refusal, "the server refuses a donation on its own: wedged");
+    let refused = refuses_content(refusal).map(str::to_owned);
+    let ids = culprit.into_iter().map(|o| o.donation.id).collect();
+    ask_server(shared, engine, ids, refused, "wedged", report).await
 }
 
 /// Settles donations that were sent but never answered (tried `MAX_TRIES` times, or tried
@@ -350,6 +427,16 @@ async fn requeue(shared: &Arc<Shared>, ids: Vec<String>) -> Result<u32, FundkitE
     settle(shared, events, "send_failed").await
 }
 
+/// Puts donations claimed but never sent back in line (see `Store::release`).
+async fn release(shared: &Arc<Shared>, ids: Vec<String>) -> Result<(), FundkitError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let changed = blocking(shared, move |s| Ok(s.store.release(&ids, s.now_ms())?)).await?;
+    shared.notify_donations(&changed);
+    Ok(())
+}
+
 /// Applies events in one transaction and tells the listener. Returns how many changed.
 async fn settle(
     shared: &Arc<Shared>,
@@ -375,6 +462,21 @@ async fn settle_answers(
     cause: &'static str,
     report: &mut SyncReport,
 ) -> Result<Option<Error>, FundkitError> {
+    let (events, unanswered) = answers_to_events(ids, result, report);
+    settle(shared, events, cause).await?;
+    if unanswered.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(left_out(shared, unanswered, report).await?))
+}
+
+/// The events for the answered donations of one request, and the ids left unanswered.
+/// Answers for ids not in the request are ignored, a repeated answer counts once.
+fn answers_to_events(
+    ids: &[String],
+    result: BatchResult,
+    report: &mut SyncReport,
+) -> (Vec<(String, Event)>, Vec<String>) {
     let mut answers: HashMap<&str, &ItemResult> = HashMap::with_capacity(result.results.len());
     for item in &result.results {
         answers.entry(item.id.as_str()).or_insert(item);
@@ -394,22 +496,27 @@ async fn settle_answers(
     if stray > 0 {
         tracing::warn!(stray, "answers for donations not in the request ignored");
     }
-    settle(shared, events, cause).await?;
-    if unanswered.is_empty() {
-        return Ok(None);
-    }
+    (events, unanswered)
+}
+
+/// Donations an answer left out go back in line, and the pass ends as a transient failure.
+async fn left_out(
+    shared: &Arc<Shared>,
+    unanswered: Vec<String>,
+    report: &mut SyncReport,
+) -> Result<Error, FundkitError> {
     tracing::warn!(
         count = unanswered.len(),
         "the server's answer left donations out"
     );
-    report.requeued += requeue(shared, unanswered.clone()).await?;
-    Ok(Some(Error::Offline {
+    let count = unanswered.len();
+    report.requeued += requeue(shared, unanswered).await?;
+    Ok(Error::Offline {
         message: format!(
-            "the server's answer left out {} donation(s); they wait for the next pass",
-            unanswered.len()
+            "the server's answer left out {count} donation(s); they wait for the next pass"
         ),
         retry_after: None,
-    }))
+    })
 }
 
 /// The state-machine event for one answer, counted in the report; `None` for an outcome
