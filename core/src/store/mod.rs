@@ -7,6 +7,7 @@
 //! a power cut (docs/design.md §3, invariant 1). `secure_delete` overwrites deleted content, so
 //! an erased payment token or a wiped database leaves nothing readable in the file.
 
+mod fundraiser_row;
 mod schema;
 
 use std::collections::HashMap;
@@ -532,21 +533,10 @@ impl Store {
         }
         let fundraisers = kept;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO fundraisers (id, state, updated_at_ms, fetched_at_ms, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated_at_ms = excluded.updated_at_ms,
-                     fetched_at_ms = excluded.fetched_at_ms, body = excluded.body",
-            )?;
+            let mut stmt = tx.prepare_cached(&fundraiser_row::insert_sql("fundraisers"))?;
             for f in fundraisers {
-                let body = serde_json::to_string(f).map_err(|e| Error::Corrupt(e.to_string()))?;
-                stmt.execute(params![
-                    f.id,
-                    state_json(&f.state)?,
-                    f.updated_at_ms,
-                    now_ms,
-                    body
-                ])?;
+                let values = fundraiser_row::Values::of(f)?;
+                stmt.execute(&values.bind(f, &now_ms)[..])?;
             }
         }
         tx.commit()?;
@@ -556,12 +546,12 @@ impl Store {
     /// One cached fundraiser as the server sent it (no pending totals).
     pub fn fundraiser(&self, id: &str) -> Result<Option<Fundraiser>> {
         let conn = self.conn();
-        let body: Option<String> = conn
-            .prepare_cached("SELECT body FROM fundraisers WHERE id = ?1")?
-            .query_row(params![id], |r| r.get(0))
-            .optional()?;
-        body.map(|b| serde_json::from_str(&b).map_err(|e| Error::Corrupt(e.to_string())))
-            .transpose()
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM fundraisers WHERE id = ?1",
+            fundraiser_row::COLUMNS
+        ))?;
+        let mut rows = stmt.query(params![id])?;
+        rows.next()?.map(fundraiser_row::from_row).transpose()
     }
 
     /// One fundraiser with the donor's own pending donations added, flagged as pending.
@@ -582,7 +572,8 @@ impl Store {
         let conn = self.conn();
         // Pending sums first (at most a few dozen rows, from the partial index), then the
         // page of fundraisers: one pass each, nothing queried per row.
-        let mut pending: HashMap<(String, String), (i64, u32)> = HashMap::new();
+        // fundraiser id -> (currency, sum, count): looked up by `&str`, no key built per row.
+        let mut pending: HashMap<String, Vec<(String, i64, u32)>> = HashMap::new();
         {
             let mut stmt = conn.prepare_cached(
                 "SELECT fundraiser_id, currency, SUM(amount_minor), COUNT(*)
@@ -591,25 +582,30 @@ impl Store {
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                pending.insert((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?));
+                pending
+                    .entry(r.get(0)?)
+                    .or_default()
+                    .push((r.get(1)?, r.get(2)?, r.get(3)?));
             }
         }
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT body, fetched_at_ms FROM fundraisers f {tail}"
+            "SELECT {}, fetched_at_ms FROM fundraisers f {tail}",
+            fundraiser_row::COLUMNS
         ))?;
         let mut rows = stmt.query(args)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let body: String = r.get(0)?;
-            let fundraiser: Fundraiser =
-                serde_json::from_str(&body).map_err(|e| Error::Corrupt(e.to_string()))?;
-            let key = (
-                fundraiser.id.clone(),
-                fundraiser.confirmed_total.currency.clone(),
-            );
-            let (pending_minor, pending_count) = pending.get(&key).copied().unwrap_or((0, 0));
+            let fundraiser = fundraiser_row::from_row(r)?;
+            let fetched_at_ms: i64 = r.get(21)?;
+            let (pending_minor, pending_count) = pending
+                .get(fundraiser.id.as_str())
+                .and_then(|sums| {
+                    sums.iter()
+                        .find(|(currency, ..)| *currency == fundraiser.confirmed_total.currency)
+                })
+                .map_or((0, 0), |&(_, minor, count)| (minor, count));
             out.push(
-                FundraiserView::new(fundraiser, pending_minor, pending_count, r.get(1)?)
+                FundraiserView::new(fundraiser, pending_minor, pending_count, fetched_at_ms)
                     .map_err(FundkitError::from)?,
             );
         }
@@ -620,7 +616,7 @@ impl Store {
     pub fn own_fundraiser_ids(&self) -> Result<Vec<String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id FROM fundraisers WHERE json_extract(body, '$.viewer_is_organiser') = 1
+            "SELECT id FROM fundraisers WHERE viewer_is_organiser = 1
              ORDER BY updated_at_ms DESC, id",
         )?;
         let rows = stmt.query_map([], |r| r.get(0))?;
@@ -903,11 +899,6 @@ fn parse_visibility(s: &str) -> Result<Visibility> {
         "anonymous" => Ok(Visibility::Anonymous),
         other => Err(Error::Corrupt(format!("visibility {other:?}"))),
     }
-}
-
-fn state_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    let v = serde_json::to_value(value).map_err(|e| Error::Corrupt(e.to_string()))?;
-    Ok(v.as_str().unwrap_or_default().to_owned())
 }
 
 #[cfg(test)]

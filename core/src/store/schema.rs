@@ -155,6 +155,70 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             )?;
             Ok(())
         }),
+        // v7: the fundraiser cache in columns instead of a JSON body per row, so that a
+        // list screen reads a page without decoding JSON (issue 14). Bodies are moved over
+        // by `fundraiser_row`; one this build cannot read is dropped and the changes feed
+        // starts over, so the next sync brings it back.
+        M::up_with_hook("", |tx: &rusqlite::Transaction<'_>| {
+            tx.execute_batch(
+                "CREATE TABLE fundraisers_v7 (
+                    id                  TEXT PRIMARY KEY,
+                    organiser_id        TEXT NOT NULL,
+                    organiser_name      TEXT NOT NULL,
+                    kind                TEXT NOT NULL,
+                    kind_detail         TEXT,
+                    category            TEXT NOT NULL,
+                    title               TEXT NOT NULL,
+                    story               TEXT NOT NULL,
+                    goal_minor          INTEGER NOT NULL,
+                    currency            TEXT NOT NULL,
+                    country             TEXT NOT NULL,
+                    state               TEXT NOT NULL,
+                    confirmed_minor     INTEGER NOT NULL,
+                    confirmed_currency  TEXT NOT NULL,
+                    donation_count      INTEGER NOT NULL,
+                    duration_days       INTEGER NOT NULL,
+                    created_at_ms       INTEGER NOT NULL,
+                    ends_at_ms          INTEGER NOT NULL,
+                    updated_at_ms       INTEGER NOT NULL,
+                    removal_reason      TEXT,
+                    viewer_is_organiser INTEGER NOT NULL,
+                    fetched_at_ms       INTEGER NOT NULL
+                );",
+            )?;
+            let mut unreadable = false;
+            {
+                let mut read = tx.prepare("SELECT body, fetched_at_ms FROM fundraisers")?;
+                let mut write = tx.prepare(&super::fundraiser_row::insert_sql("fundraisers_v7"))?;
+                let mut rows = read.query([])?;
+                while let Some(r) = rows.next()? {
+                    let body: String = r.get(0)?;
+                    let fetched_at_ms: i64 = r.get(1)?;
+                    let parsed = serde_json::from_str::<crate::model::Fundraiser>(&body)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| {
+                            super::fundraiser_row::Values::of(&f)
+                                .map(|v| (f, v))
+                                .map_err(|e| e.to_string())
+                        });
+                    match parsed {
+                        Ok((f, values)) => {
+                            write.execute(&values.bind(&f, &fetched_at_ms)[..])?;
+                        }
+                        Err(_) => unreadable = true,
+                    }
+                }
+            }
+            if unreadable {
+                tx.execute("DELETE FROM sync_meta WHERE key = 'changes_cursor'", [])?;
+            }
+            tx.execute_batch(
+                "DROP TABLE fundraisers;
+                 ALTER TABLE fundraisers_v7 RENAME TO fundraisers;
+                 CREATE INDEX fundraisers_by_update ON fundraisers(updated_at_ms DESC, id);",
+            )?;
+            Ok(())
+        }),
     ])
 });
 
