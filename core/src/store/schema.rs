@@ -99,9 +99,9 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         //   wipe, so a seq is never reused while its donation exists.
         // - The transition log moves into the row (`log`, one JSON line per transition,
         //   appended by the same UPDATE that changes the state).
-        // - `donations_pending(seq)` over queued and sending rows replaces the state,
-        //   pending and expirable indexes: every check it serves reads at most the pending
-        //   rows (the launch cap is 50).
+        // - `donations_pending` over queued and sending rows replaces the state, pending and
+        //   expirable indexes: every check it serves reads at most the pending rows (the
+        //   launch cap is 50), and the cap check and pending totals read the index alone.
         M::up_with_hook("", |tx: &rusqlite::Transaction<'_>| {
             tx.execute_batch(
                 "CREATE TABLE donations_v6 (
@@ -151,7 +151,8 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
                 "DROP TABLE donation_events;
                  DROP TABLE donations;
                  ALTER TABLE donations_v6 RENAME TO donations;
-                 CREATE INDEX donations_pending ON donations(seq) WHERE state IN ('queued', 'sending');",
+                 CREATE INDEX donations_pending ON donations(seq, state, fundraiser_id, currency, amount_minor)
+                     WHERE state IN ('queued', 'sending');",
             )?;
             Ok(())
         }),
