@@ -37,6 +37,10 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("drain-child") {
         return drain_child(&args[2], Path::new(&args[3]));
     }
+    if args.get(1).map(String::as_str) == Some("donate-loop") {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        return rt.block_on(donate_loop());
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let sizes = if quick {
         Sizes {
@@ -538,4 +542,20 @@ fn raw_insert(conn: &rusqlite::Connection, i: usize) {
         rusqlite::params![format!("id-{i}"), i as i64],
     )
     .expect("insert");
+}
+
+async fn donate_loop() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let srv = server(Some(dir.path().join("server.db"))).await;
+    let url = srv.url();
+    let organiser = client(&dir.path().join("organiser.db"), &url, "dev-organiser");
+    let fundraiser = organiser.create_fundraiser(draft(0)).await.expect("f").fundraiser.id;
+    let donor = client(&dir.path().join("donor.db"), &url, "dev-donor-1");
+    donor.sync_now().await.expect("sync");
+    for _ in 0..100 {
+        for _ in 0..50 {
+            donor.donate(request(&fundraiser)).expect("donate");
+        }
+        donor.sync_now().await.expect("drain");
+    }
 }

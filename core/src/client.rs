@@ -174,11 +174,11 @@ impl FundkitClient {
 
     /// The limits in force (the server's, or the launch defaults before it answered).
     pub fn limits(&self) -> Limits {
-        self.shared.config().limits
+        self.shared.config().limits.clone()
     }
 
     pub fn server_config(&self) -> ServerConfig {
-        self.shared.config()
+        ServerConfig::clone(&self.shared.config())
     }
 
     /// Every issue of a draft, for a form to mark all its fields at once.

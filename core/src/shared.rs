@@ -44,7 +44,8 @@ pub(crate) struct Shared {
     pub user: UserContext,
     pub locale: String,
     pub online: AtomicBool,
-    config: RwLock<ServerConfig>,
+    /// Shared, not copied: `donate` reads it several times and it holds lists.
+    config: RwLock<Arc<ServerConfig>>,
     listener: RwLock<Option<Arc<dyn FundkitListener>>>,
     notes: Mutex<mpsc::Sender<Note>>,
     sync_status: Mutex<SyncStatus>,
@@ -78,7 +79,7 @@ impl Shared {
             user,
             locale,
             online: AtomicBool::new(online),
-            config: RwLock::new(config),
+            config: RwLock::new(Arc::new(config)),
             listener: RwLock::new(None),
             notes: Mutex::new(tx),
             sync_status: Mutex::new(SyncStatus::default()),
@@ -102,11 +103,8 @@ impl Shared {
         self.online.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn config(&self) -> ServerConfig {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    pub(crate) fn config(&self) -> Arc<ServerConfig> {
+        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Keeps the server's config in memory and on disk (for the next offline start).
@@ -115,7 +113,7 @@ impl Shared {
             detail: e.to_string(),
         })?;
         self.store.set_meta(CONFIG_KEY, &json)?;
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
         Ok(())
     }
 
