@@ -544,12 +544,19 @@ fn raw_insert(conn: &rusqlite::Connection, i: usize) {
     .expect("insert");
 }
 
+/// `fundkit-bench donate-loop`: only donates (5,000, drained every 50), for a profiler:
+/// `perf record --call-graph dwarf target/release/fundkit-bench donate-loop`.
 async fn donate_loop() {
     let dir = tempfile::tempdir().expect("temp dir");
     let srv = server(Some(dir.path().join("server.db"))).await;
     let url = srv.url();
     let organiser = client(&dir.path().join("organiser.db"), &url, "dev-organiser");
-    let fundraiser = organiser.create_fundraiser(draft(0)).await.expect("f").fundraiser.id;
+    let fundraiser = organiser
+        .create_fundraiser(draft(0))
+        .await
+        .expect("f")
+        .fundraiser
+        .id;
     let donor = client(&dir.path().join("donor.db"), &url, "dev-donor-1");
     donor.sync_now().await.expect("sync");
     for _ in 0..100 {

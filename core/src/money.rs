@@ -4,7 +4,10 @@
 //! Parsing reads what a person types in a locale (`12`, `12.5`, `$12.50`, `1,234.56`);
 //! formatting writes what they expect to read (`$1,234.56`, `£1,234.56`, `€1,234.56`).
 
-use iso_currency::{Country, Currency};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use iso_currency::{Country, Currency, IntoEnumIterator};
 use serde::{Deserialize, Serialize};
 
 /// An exact amount of money.
@@ -82,13 +85,21 @@ impl Money {
     }
 }
 
+/// Every ISO 4217 currency by its code. `Currency::from_code` compares the code with each
+/// of ~180 codes in turn, and a donation looks a currency up several times.
+static BY_CODE: LazyLock<HashMap<&'static str, Currency>> =
+    LazyLock::new(|| Currency::iter().map(|c| (c.code(), c)).collect());
+
 fn lookup(code: &str) -> Result<Currency, MoneyError> {
     let trimmed = code.trim();
-    Currency::from_code(&trimmed.to_ascii_uppercase())
-        .filter(|_| trimmed.len() == 3)
-        .ok_or_else(|| MoneyError::UnknownCurrency {
-            code: code.to_owned(),
-        })
+    let found = if trimmed.bytes().all(|b| b.is_ascii_uppercase()) {
+        BY_CODE.get(trimmed)
+    } else {
+        BY_CODE.get(trimmed.to_ascii_uppercase().as_str())
+    };
+    found.copied().ok_or_else(|| MoneyError::UnknownCurrency {
+        code: code.to_owned(),
+    })
 }
 
 /// Currencies without an exponent in ISO 4217 (funds, gold, "no currency") are not money

@@ -142,6 +142,11 @@ impl Shared {
     }
 
     fn announce(&self, note: Note) {
+        // Nobody listening: nothing to deliver, and no thread to wake on the donate path.
+        // A listener set later reads the current state when it starts listening.
+        if !matches!(note, Note::Flush(_)) && self.listener().is_none() {
+            return;
+        }
         // The notifier thread ends only when `Shared` is dropped, so a failed send means
         // nobody is left to tell.
         let _ = self

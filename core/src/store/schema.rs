@@ -101,7 +101,8 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         //   appended by the same UPDATE that changes the state).
         // - `donations_pending` over queued and sending rows replaces the state, pending and
         //   expirable indexes: every check it serves reads at most the pending rows (the
-        //   launch cap is 50), and the cap check and pending totals read the index alone.
+        //   launch cap is 50), and the cap, expiry and pending-total checks read the index
+        //   alone.
         M::up_with_hook("", |tx: &rusqlite::Transaction<'_>| {
             tx.execute_batch(
                 "CREATE TABLE donations_v6 (
@@ -151,7 +152,8 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
                 "DROP TABLE donation_events;
                  DROP TABLE donations;
                  ALTER TABLE donations_v6 RENAME TO donations;
-                 CREATE INDEX donations_pending ON donations(seq, state, fundraiser_id, currency, amount_minor)
+                 CREATE INDEX donations_pending
+                     ON donations(seq, state, fundraiser_id, currency, amount_minor, attempts, created_at_ms)
                      WHERE state IN ('queued', 'sending');",
             )?;
             Ok(())
