@@ -315,10 +315,11 @@ async fn a_second_device_sees_the_donors_history() {
     assert!(stranger.client.past_donations(None, 50).unwrap().is_empty());
 }
 
-/// Failure 6: a pass that ends early still leaves no erased token in the file or its WAL.
+/// Failure 6: a pass that ends early, or well after many batches, leaves no erased token in
+/// the file or its WAL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn erased_tokens_do_not_linger_when_a_pass_ends_early() {
-    let server = server().await;
+    let server = server_with(|o| o.config.limits.offline_max_count = 1_000).await;
     let proxy = Proxy::start(server.addr()).await;
     let f = fundraiser(&server.url()).await;
     let donor = donor(&proxy.url(), "dev-donor-1", &f).await;
@@ -333,12 +334,26 @@ async fn erased_tokens_do_not_linger_when_a_pass_ends_early() {
     let report: SyncReport = donor.client.sync_now().await.unwrap();
     assert_eq!(report.confirmed, 1);
     assert!(report.error.is_some(), "the pass ended early");
+    assert_token_gone(&donor, "tok_ok_WALCHECK_7731");
+    // A pass that ends well, after answers over several batches, leaves none either.
+    donor.client.sync_now().await.unwrap(); // the server's cap, for 150 donations
+    for i in 0..150 {
+        donor.donate(&f, 100 + i, &format!("tok_ok_WALCHECK_{i:04}"));
+    }
+    let report = donor.client.sync_now().await.unwrap();
+    assert_eq!((report.confirmed, report.error), (150, None));
+    for i in [0, 99, 149] {
+        assert_token_gone(&donor, &format!("tok_ok_WALCHECK_{i:04}"));
+    }
+}
+
+fn assert_token_gone(donor: &Device, token: &str) {
     for suffix in ["", "-wal", "-journal"] {
         let bytes =
             std::fs::read(format!("{}{suffix}", donor.db_path().display())).unwrap_or_default();
         assert!(
-            !bytes.windows(20).any(|w| w == b"tok_ok_WALCHECK_7731"),
-            "token left in {suffix:?}"
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "{token} left in {suffix:?}"
         );
     }
 }

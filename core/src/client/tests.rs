@@ -906,6 +906,33 @@ fn assert_token_gone(path: &std::path::Path, token: &str) {
     }
 }
 
+/// Answers applied in a pass erase tokens batch after batch; the WAL is emptied when the
+/// pass ends. A pass killed before its end leaves them in the WAL: the next start-up
+/// empties it before anything else.
+#[test]
+fn erased_tokens_do_not_outlive_a_pass_killed_before_its_end() {
+    let f = fixture();
+    let mut r = request(1_000);
+    r.payment_token = "tok_ok_KILLEDPASS_42".into();
+    let d = f.client.donate(r).unwrap();
+    let store = &f.client.shared.store;
+    store.claim_batch(100, 1 << 20, 0, T0).unwrap();
+    let accept = Event::Accept {
+        received_at_ms: Some(T0),
+    };
+    store
+        .settle(&[(d.id.clone(), accept)], "server_answer", T0)
+        .unwrap();
+    // Killed here: the pass never reached its end.
+    drop(f.client.clone());
+    let again = reopen(&f);
+    assert_eq!(
+        again.donation(d.id).unwrap().unwrap().state,
+        DonationState::Confirmed
+    );
+    assert_token_gone(&f.path, "tok_ok_KILLEDPASS_42");
+}
+
 #[test]
 fn erased_tokens_do_not_linger_after_cancel_or_expiry() {
     let f = fixture();

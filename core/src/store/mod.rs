@@ -95,6 +95,7 @@ impl Store {
         let mut conn = Connection::open(path)?;
         Self::configure(&conn)?;
         schema::MIGRATIONS.to_latest(&mut conn)?;
+        checkpoint_in(&conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -114,11 +115,12 @@ impl Store {
         Ok(())
     }
 
-    /// Moves the WAL into the main file. SQLite's automatic checkpoint is off: it would
-    /// run inside whichever commit crossed its threshold, a `donate` among them. FundKit
-    /// checkpoints where nobody waits on it instead: at the end of every sync pass, and
-    /// after every transaction that erased a payment token. Between passes the WAL grows
-    /// only by donations (capped) and cancellations (which checkpoint).
+    /// Moves the WAL into the main file and empties it, so that no payment token erased
+    /// since stays readable in old WAL frames. SQLite's automatic checkpoint is off: it
+    /// would run inside whichever commit crossed its threshold, a `donate` among them.
+    /// FundKit checkpoints where nobody waits on it instead: when a sync pass ends (the
+    /// answers it applied erased tokens batch after batch), after a cancellation or an
+    /// expiry outside a pass, and at start-up (after a pass that a kill cut short).
     pub fn checkpoint(&self) -> Result<()> {
         checkpoint_in(&self.conn())
     }
@@ -240,7 +242,8 @@ impl Store {
     /// Applies answers (the server's, or a requeue) to donations in one transaction. An
     /// answer that the donation's state no longer takes (a final donation answered again by
     /// a pass of a client torn down mid-send, an unknown id) is ignored: both answers come
-    /// from the same server record, so there is nothing to reconcile.
+    /// from the same server record, so there is nothing to reconcile. Answers arrive within
+    /// a sync pass: the tokens they erase leave the WAL when the pass ends (`checkpoint`).
     pub fn settle(
         &self,
         events: &[(String, Event)],
@@ -249,11 +252,8 @@ impl Store {
     ) -> Result<Vec<Donation>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (changed, erased) = settle_in(&tx, events, cause, now_ms)?;
+        let changed = settle_in(&tx, events, cause, now_ms)?;
         tx.commit()?;
-        if erased {
-            checkpoint_in(&conn)?;
-        }
         Ok(changed)
     }
 
@@ -274,7 +274,7 @@ impl Store {
     ) -> Result<(Vec<Donation>, Vec<Outgoing>)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (changed, erased) = settle_in(&tx, events, cause, now_ms)?;
+        let changed = settle_in(&tx, events, cause, now_ms)?;
         let claimed = claim_in(
             &tx,
             "SELECT id FROM (
@@ -298,9 +298,6 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        if erased {
-            checkpoint_in(&conn)?;
-        }
         Ok((changed, claimed))
     }
 
@@ -741,29 +738,26 @@ impl Store {
     }
 }
 
-/// See `Store::settle`. Returns the donations changed, and whether a token was erased.
+/// See `Store::settle`. Returns the donations changed.
 fn settle_in(
     tx: &Transaction<'_>,
     events: &[(String, Event)],
     cause: &str,
     now_ms: i64,
-) -> Result<(Vec<Donation>, bool)> {
+) -> Result<Vec<Donation>> {
     let mut changed = Vec::with_capacity(events.len());
-    let mut erased_any = false;
     for (id, event) in events {
         match donation_in(tx, id)? {
             Some(current) if transition(current.state, event).is_err() => {
                 tracing::info!(%id, state = current.state.as_str(), action = event.action(), "answer ignored");
             }
             Some(_) => {
-                let (donation, erased) = apply_in(tx, id, event, cause, now_ms)?;
-                erased_any |= erased;
-                changed.push(donation);
+                changed.push(apply_in(tx, id, event, cause, now_ms)?.0);
             }
             None => tracing::warn!(%id, "answer for an unknown donation ignored"),
         }
     }
-    Ok((changed, erased_any))
+    Ok(changed)
 }
 
 /// Moves the queued donations `select` picks (`?1` is `sending`, `?2` the time, `?3` the
@@ -858,7 +852,8 @@ fn apply_in(
 }
 
 /// Moves the WAL's content into the main file and truncates the WAL, so that an erased
-/// token does not linger in old WAL frames. Runs after every transaction that erased one
+/// token does not linger in old WAL frames (see `Store::checkpoint`). Runs after every
+/// transaction outside a pass that erased one
 /// (cancel, expiry, answers, reconciliation), never on the donate path.
 fn checkpoint_in(conn: &Connection) -> Result<()> {
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
