@@ -393,6 +393,9 @@ fn decimal_digit(c: char) -> Option<u8> {
         0x11DA0, 0x11F50, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6,
         0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950, 0x1FBF0, 0x10D40, 0x116D0,
     ];
+    if c.is_ascii() {
+        return c.to_digit(10).and_then(|d| u8::try_from(d).ok());
+    }
     let cp = u32::from(c);
     ZEROS
         .iter()
@@ -402,6 +405,10 @@ fn decimal_digit(c: char) -> Option<u8> {
 
 /// Whether whole consecutive groups of `run` (starting at `group_starts`) make a card number.
 fn run_has_card(run: &[u8], group_starts: &[usize]) -> bool {
+    // Called at every character that ends a run, most often with no digits at all.
+    if run.len() < CARD_MIN_DIGITS {
+        return false;
+    }
     // Group boundaries: where each group starts, and where the run ends.
     let bounds: Vec<usize> = group_starts.iter().copied().chain([run.len()]).collect();
     for (i, &start) in group_starts.iter().enumerate() {
