@@ -11,8 +11,8 @@
 //!   device-clock order.
 //! * **One state machine** ([`state`]): queued -> sending -> confirmed | rejected |
 //!   needs_action; queued -> expired | cancelled; sending -> queued when a pass ends without
-//!   an answer. Each transition is one transaction with its cause and time, logged in
-//!   `donation_events`. A donation that leaves the queue for good has its payment token
+//!   an answer. Each transition is one transaction with its cause and time, logged in the
+//!   donation's row (`log`). A donation that leaves the queue for good has its payment token
 //!   erased in that same transaction.
 //! * **Independence.** Donations do not block each other: a rejected donation ends only
 //!   itself. A transient failure (network, timeout, 5xx, 429) ends the pass; the donations
