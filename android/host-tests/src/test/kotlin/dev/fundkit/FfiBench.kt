@@ -47,10 +47,19 @@ class FfiBench {
         val trivial = nsPerOp(n) { currencyExponent("USD") }
         val validate = nsPerOp(n) { validateDonation(request, "USD", limits) }
         val format = nsPerOp(n) { formatMoney(Money(123_456, "USD"), "en-US") }
+        // Where a call's time goes: the JNA structures UniFFI's Kotlin creates for every call
+        // (a call status holding a RustBuffer; a RustBuffer per string or record argument,
+        // allocated by Rust through a call of its own), and the cheapest call there is.
+        val status = nsPerOp(n) { UniffiRustCallStatus.ByValue() }
+        val buffer = nsPerOp(n) { RustBuffer.ByValue() }
+        val emptyCall = nsPerOp(n) { UniffiLib.INSTANCE.ffi_fundkit_rustbuffer_free(RustBuffer.ByValue(), UniffiRustCallStatus.ByValue()) }
+        val allocFree = nsPerOp(n) { RustBuffer.free(RustBuffer.alloc(3UL)) }
         println("FFI bench (JVM ${System.getProperty("java.version")}, median of 5 x $n calls):")
         println("  bare JNA call (getpid)          %8.0f ns".format(bare))
         println("  currencyExponent(\"USD\")         %8.0f ns  ratio %.1fx".format(trivial, trivial / bare))
         println("  validateDonation(request)       %8.0f ns  ratio %.1fx".format(validate, validate / bare))
+        println("  where it goes: a call status structure %8.0f ns, a RustBuffer structure %8.0f ns,".format(status, buffer))
+        println("    the cheapest call (free an empty buffer) %8.0f ns, a string's buffer alloc + free %8.0f ns".format(emptyCall, allocFree))
         println("  formatMoney(\$1,234.56)          %8.0f ns  ratio %.1fx".format(format, format / bare))
     }
 }
