@@ -152,18 +152,14 @@ async fn run(sizes: Sizes, quick: bool) {
     println!("| operation | FundKit | floor | ratio | goal | met |");
     println!("| --- | --- | --- | --- | --- | --- |");
 
-    let srv = server(Some(dir.path().join("server.db"))).await;
+    let Setup {
+        srv,
+        organiser,
+        fundraiser,
+        donor,
+    } = setup(dir.path()).await;
     let url = srv.url();
-    let organiser = client(&dir.path().join("organiser.db"), &url, "dev-organiser");
-    let fundraiser = organiser
-        .create_fundraiser(draft(0))
-        .await
-        .expect("fundraiser")
-        .fundraiser
-        .id;
     let donor_db = dir.path().join("donor.db");
-    let donor = client(&donor_db, &url, "dev-donor-1");
-    donor.sync_now().await.expect("first sync (config, feed)");
 
     // 1. Durable donate vs bare INSERT + COMMIT (WAL, synchronous=FULL), N each, one of
     //    each in turn so that both see the same disk. The queue is drained between rounds of 50
@@ -551,21 +547,42 @@ fn raw_insert(conn: &rusqlite::Connection, i: usize) {
     .expect("insert");
 }
 
+/// A server on a file in `dir`, an organiser with one fundraiser, and a donor device
+/// (`donor.db`) that has synced once (config, feed).
+struct Setup {
+    srv: RunningServer,
+    organiser: Arc<FundkitClient>,
+    fundraiser: String,
+    donor: Arc<FundkitClient>,
+}
+
+async fn setup(dir: &Path) -> Setup {
+    let srv = server(Some(dir.join("server.db"))).await;
+    let url = srv.url();
+    let organiser = client(&dir.join("organiser.db"), &url, "dev-organiser");
+    let fundraiser = organiser
+        .create_fundraiser(draft(0))
+        .await
+        .expect("fundraiser")
+        .fundraiser
+        .id;
+    let donor = client(&dir.join("donor.db"), &url, "dev-donor-1");
+    donor.sync_now().await.expect("first sync (config, feed)");
+    Setup {
+        srv,
+        organiser,
+        fundraiser,
+        donor,
+    }
+}
+
 /// `fundkit-bench donate-loop`: only donates (5,000, drained every 50), for a profiler:
 /// `perf record --call-graph dwarf target/release/fundkit-bench donate-loop`.
 async fn donate_loop() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let srv = server(Some(dir.path().join("server.db"))).await;
-    let url = srv.url();
-    let organiser = client(&dir.path().join("organiser.db"), &url, "dev-organiser");
-    let fundraiser = organiser
-        .create_fundraiser(draft(0))
-        .await
-        .expect("f")
-        .fundraiser
-        .id;
-    let donor = client(&dir.path().join("donor.db"), &url, "dev-donor-1");
-    donor.sync_now().await.expect("sync");
+    let Setup {
+        fundraiser, donor, ..
+    } = setup(dir.path()).await;
     for _ in 0..100 {
         for _ in 0..50 {
             donor.donate(request(&fundraiser)).expect("donate");
