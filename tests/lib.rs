@@ -42,6 +42,7 @@ impl ManualClock {
 
 pub async fn server() -> RunningServer {
     fundkit_server::start(ServerOptions {
+        database: Database::for_test(),
         auto_approve: true,
         ..ServerOptions::default()
     })
@@ -51,7 +52,7 @@ pub async fn server() -> RunningServer {
 
 pub async fn server_on_file(path: PathBuf) -> RunningServer {
     fundkit_server::start(ServerOptions {
-        database: Database::Path(path),
+        database: Database::durable_for_test(path),
         auto_approve: true,
         ..ServerOptions::default()
     })

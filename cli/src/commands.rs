@@ -1,7 +1,6 @@
 //! One client (one SQLite file) against any server, and the server itself.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use fundkit::{
@@ -33,11 +32,17 @@ pub fn open(args: &ClientArgs) -> Result<Arc<FundkitClient>> {
 
 pub async fn serve(
     addr: SocketAddr,
-    db: Option<PathBuf>,
+    db: Option<String>,
+    schema: Option<String>,
     auto_approve: bool,
     crash_after: Option<String>,
 ) -> Result {
-    let database = db.map(Database::Path).unwrap_or(Database::Memory);
+    let database = match (db.as_deref().map(Database::parse), schema) {
+        (None, _) => Database::Memory,
+        (Some(Database::Postgres { url, .. }), schema) => Database::Postgres { url, schema },
+        (Some(_), Some(_)) => return Err("--schema applies to a PostgreSQL --db only".into()),
+        (Some(sqlite), None) => sqlite,
+    };
     let crash_after = match crash_after.as_deref() {
         None => None,
         Some("recorded") => Some(fundkit_server::PaymentStep::Recorded),

@@ -53,9 +53,13 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
-        /// SQLite file; in memory when absent.
-        #[arg(long)]
-        db: Option<PathBuf>,
+        /// Where the data lives: `postgres://user@host/db` for PostgreSQL (any number of
+        /// instances may share it), a file path for SQLite; SQLite in memory when absent.
+        #[arg(long, env = "FUNDKIT_DB")]
+        db: Option<String>,
+        /// PostgreSQL only: keep every table in this schema (made if missing).
+        #[arg(long, requires = "db")]
+        schema: Option<String>,
         /// New fundraisers go live at once, without review (demos and app development).
         #[arg(long)]
         auto_approve: bool,
@@ -140,9 +144,10 @@ async fn main() -> ExitCode {
         Command::Serve {
             addr,
             db,
+            schema,
             auto_approve,
             crash_after,
-        } => commands::serve(addr, db, auto_approve, crash_after).await,
+        } => commands::serve(addr, db, schema, auto_approve, crash_after).await,
         Command::Review {
             server,
             token,

@@ -29,7 +29,7 @@ async fn sigkill_at_random_moments_loses_nothing() {
 
     let dir = tempfile::tempdir().unwrap();
     let server = fundkit_server::start(fundkit_server::ServerOptions {
-        database: fundkit_server::Database::Path(dir.path().join("server.db")),
+        database: fundkit_server::Database::durable_for_test(dir.path().join("server.db")),
         auto_approve: true,
         ..Default::default()
     })

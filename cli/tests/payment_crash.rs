@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
+use fundkit_server::Database;
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -17,7 +19,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts `fundkit serve` on `port` and returns once it listens.
-fn serve(db: &Path, port: u16, crash_after: Option<&str>) -> Child {
+fn serve(db: &Database, port: u16, crash_after: Option<&str>) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fundkit"));
     cmd.args([
         "serve",
@@ -25,10 +27,13 @@ fn serve(db: &Path, port: u16, crash_after: Option<&str>) -> Child {
         "--addr",
         &format!("127.0.0.1:{port}"),
         "--db",
-    ])
-    .arg(db)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    ]);
+    match db {
+        Database::Path(path) => cmd.arg(path),
+        Database::Postgres { url, schema } => cmd.arg(url).args(["--schema"]).args(schema),
+        Database::Memory => unreachable!("a crash test needs a database that survives it"),
+    };
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     if let Some(step) = crash_after {
         cmd.args(["--crash-after", step]);
     }
@@ -72,7 +77,7 @@ fn client(url: &str, token: &'static str, db: &Path) -> Arc<fundkit::FundkitClie
 async fn a_crash_between_payment_steps_never_charges_twice() {
     for step in ["recorded", "charged"] {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.db");
+        let db = Database::durable_for_test(dir.path().join("server.db"));
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
         let mut crashing = serve(&db, port, Some(step));
@@ -134,18 +139,38 @@ async fn a_crash_between_payment_steps_never_charges_twice() {
         server.kill().unwrap();
         server.wait().unwrap();
 
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        let charges: i64 = conn
-            .query_row("SELECT COUNT(*) FROM psp_charges", [], |r| r.get(0))
-            .unwrap();
-        let key: String = conn
-            .query_row("SELECT idem_key FROM psp_charges", [], |r| r.get(0))
-            .unwrap();
+        let keys = ledger_keys(&db).await;
+        let (charges, key) = (keys.len(), keys.concat());
         assert_eq!(
             (charges, key),
             (1, d.id.clone()),
             "{step}: one charge, keyed by the donation id"
         );
         println!("payment crash test: crashed after {step}: 1 charge, counted once");
+    }
+}
+
+/// The idempotency keys in the payment provider's ledger.
+async fn ledger_keys(db: &Database) -> Vec<String> {
+    const SQL: &str = "SELECT idem_key FROM psp_charges";
+    match db {
+        Database::Path(path) => {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            let mut stmt = conn.prepare(SQL).unwrap();
+            let keys = stmt.query_map([], |r| r.get(0)).unwrap();
+            keys.collect::<Result<_, _>>().unwrap()
+        }
+        Database::Postgres { url, schema } => {
+            let mut config: tokio_postgres::Config = url.parse().unwrap();
+            config.options(format!(
+                "-c search_path={}",
+                schema.as_deref().unwrap_or("public")
+            ));
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let rows = client.query(SQL, &[]).await.unwrap();
+            rows.iter().map(|r| r.get(0)).collect()
+        }
+        Database::Memory => unreachable!(),
     }
 }

@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use fundkit::rules::ValidationIssue;
 use fundkit::wire::{ApiError, ApiErrorBody};
 
+use crate::store::StoreError;
+
 #[derive(Debug)]
 pub struct Failure {
     pub status: StatusCode,
@@ -55,9 +57,26 @@ impl Failure {
     }
 }
 
-impl From<rusqlite::Error> for Failure {
-    fn from(e: rusqlite::Error) -> Self {
-        Failure::internal(e)
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Failure::not_found(what),
+            StoreError::Refused { code, message } => {
+                Failure::new(StatusCode::CONFLICT, code, message)
+            }
+            StoreError::Busy(detail) => {
+                tracing::warn!(%detail, "storage busy");
+                Failure {
+                    retry_after_secs: Some(1),
+                    ..Failure::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "busy",
+                        "the server is busy; nothing was changed, send it again",
+                    )
+                }
+            }
+            StoreError::Internal(detail) => Failure::internal(detail),
+        }
     }
 }
 

@@ -7,11 +7,11 @@
 //! (donor, donation id), and simulates the payment step with test tokens.
 
 mod auth;
-mod db;
 mod error;
 mod extract;
 mod payments;
 mod routes;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,8 +27,60 @@ pub use routes::ROUTES;
 /// Where the server keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Database {
+    /// SQLite in memory (tests, a throwaway demo).
     Memory,
+    /// SQLite in a file: the embedded default.
     Path(PathBuf),
+    /// PostgreSQL, shared by any number of server instances. `url` is a `postgres://` URL
+    /// (or a key=value string); with `schema`, everything lives in that schema, made if
+    /// missing.
+    Postgres { url: String, schema: Option<String> },
+}
+
+impl Database {
+    /// `postgres://` or `postgresql://` picks PostgreSQL, anything else is a SQLite file.
+    pub fn parse(s: &str) -> Database {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Database::Postgres {
+                url: s.to_owned(),
+                schema: None,
+            }
+        } else {
+            Database::Path(PathBuf::from(s))
+        }
+    }
+
+    /// A database of its own for one test server: a fresh schema on the PostgreSQL named by
+    /// `FUNDKIT_TEST_POSTGRES` when it is set (how `scripts/test.sh` runs the server suites
+    /// on PostgreSQL), else SQLite in memory.
+    pub fn for_test() -> Database {
+        match std::env::var("FUNDKIT_TEST_POSTGRES") {
+            Ok(url) if !url.is_empty() => Database::Postgres {
+                url,
+                schema: Some(format!("t_{:016x}", rand::random::<u64>())),
+            },
+            _ => Database::Memory,
+        }
+    }
+
+    /// Like `for_test`, but one that outlives a server (restart tests): the SQLite file at
+    /// `path`, or a PostgreSQL schema named after `path` (the same one for every server of
+    /// that test).
+    pub fn durable_for_test(path: PathBuf) -> Database {
+        use std::hash::{Hash, Hasher};
+        match Database::for_test() {
+            Database::Memory => Database::Path(path),
+            Database::Postgres { url, .. } => {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                path.hash(&mut h);
+                Database::Postgres {
+                    url,
+                    schema: Some(format!("t_{:016x}", h.finish())),
+                }
+            }
+            file => file,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -139,8 +191,9 @@ impl RunningServer {
     /// How many charges the payment provider's ledger holds for a donation id (tests:
     /// never more than one).
     pub async fn charges_for(&self, donation_id: &str) -> u32 {
-        let (db, id) = (self.state.db.clone(), donation_id.to_owned());
-        tokio::task::spawn_blocking(move || db.psp_charges_for(&id).unwrap_or(u32::MAX))
+        self.state
+            .store
+            .psp_charges_for(donation_id.to_owned())
             .await
             .unwrap_or(u32::MAX)
     }
@@ -155,14 +208,26 @@ impl RunningServer {
 
 /// Starts the server on `options.addr` and returns once it is listening.
 pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError> {
-    let path = match &options.database {
-        Database::Memory => None,
-        Database::Path(p) => Some(p.clone()),
+    let db_error = |e: store::StoreError| ServerError::Database(e.to_string());
+    let db = match &options.database {
+        Database::Memory | Database::Path(_) => {
+            let path = match &options.database {
+                Database::Path(p) => Some(p.clone()),
+                _ => None,
+            };
+            let sqlite =
+                tokio::task::spawn_blocking(move || store::SqliteStore::open(path.as_deref()))
+                    .await
+                    .map_err(|e| ServerError::Database(e.to_string()))?
+                    .map_err(db_error)?;
+            store::Store::Sqlite(Arc::new(sqlite))
+        }
+        Database::Postgres { url, schema } => store::Store::Postgres(
+            store::PgStore::open(url, schema.as_deref())
+                .await
+                .map_err(db_error)?,
+        ),
     };
-    let db = tokio::task::spawn_blocking(move || db::Db::open(path.as_deref()))
-        .await
-        .map_err(|e| ServerError::Database(e.to_string()))?
-        .map_err(|e| ServerError::Database(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(options.addr).await?;
     let addr = listener.local_addr()?;
     let state = Arc::new(routes::AppState::new(db, options));
@@ -200,22 +265,16 @@ async fn sweep_abandoned_steps(state: Arc<routes::AppState>) {
     loop {
         tick.tick().await;
         let now = state.now_ms();
-        let db = state.db.clone();
-        let swept = tokio::task::spawn_blocking(move || {
-            Ok::<_, error::Failure>((db.abandon_overdue_steps(now)?, db.end_overdue(now)?))
-        })
-        .await;
-        match swept {
-            Ok(Ok((0, 0))) => {}
-            Ok(Ok((steps, ended))) => {
+        match state.store.sweep(now).await {
+            Ok((0, 0)) => {}
+            Ok((steps, ended)) => {
                 tracing::info!(
                     steps,
                     ended,
                     "abandoned bank steps failed, fundraisers ended"
                 )
             }
-            Ok(Err(e)) => tracing::warn!(error = ?e, "could not sweep"),
-            Err(e) => tracing::warn!(error = %e, "sweeper task failed"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep"),
         }
     }
 }

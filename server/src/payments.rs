@@ -3,7 +3,7 @@
 
 use fundkit::wire::ItemOutcome;
 
-use crate::db::Charge;
+use crate::store::Charge;
 
 /// `tok_ok` (and `tok_ok_*`) charge; `tok_declined`, `tok_expired` are refused;
 /// `tok_needs_action` asks the donor to authenticate on the bank's page (the reference

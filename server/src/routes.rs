@@ -1,5 +1,5 @@
 //! The `/v1` routes. Each handler authenticates, rate-limits, validates with the core's
-//! rules, and runs its SQL on a blocking thread.
+//! rules, and calls the storage (`store`), which hides which database holds the data.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -25,10 +25,10 @@ use sha2::{Digest, Sha256};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{authenticate, DevUser};
-use crate::db::{Charge, Db, Recorded};
 use crate::error::Failure;
 use crate::extract::{Body, Params};
-use crate::payments;
+use crate::store::{BankPage, Charge, Recorded, Store};
+
 use crate::{Counters, PaymentStep, ServerOptions};
 
 /// Every (method, path) the server serves; the OpenAPI document must list exactly these.
@@ -52,16 +52,16 @@ pub const ROUTES: &[(&str, &str)] = &[
 ];
 
 pub struct AppState {
-    pub(crate) db: Arc<Db>,
+    pub(crate) store: Store,
     pub(crate) options: ServerOptions,
     pub(crate) counters: Counters,
     pub(crate) clock_offset_ms: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
-    pub fn new(db: Db, options: ServerOptions) -> AppState {
+    pub fn new(store: Store, options: ServerOptions) -> AppState {
         AppState {
-            db: Arc::new(db),
+            store,
             options,
             counters: Counters::default(),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
@@ -89,15 +89,12 @@ impl AppState {
         authenticate(headers)
     }
 
-    /// Runs `f` with the database on a blocking thread.
-    async fn db<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Db) -> Result<T, Failure> + Send + 'static,
-    ) -> Result<T, Failure> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || f(&db))
-            .await
-            .map_err(Failure::internal)?
+    /// Where the bank step sends this request's donor, and how long it waits.
+    fn bank_page(&self, headers: &HeaderMap) -> BankPage {
+        BankPage {
+            base_url: bank_base(headers),
+            timeout_ms: i64::try_from(self.options.action_timeout.as_millis()).unwrap_or(i64::MAX),
+        }
     }
 }
 
@@ -148,10 +145,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Counts requests, and turns tower-http's bare timeout answer into a JSON 503 with
+/// Counts requests, refuses a NUL character in the path or query (`%00`; bodies are checked
+/// by `extract`), and turns tower-http's bare timeout answer into a JSON 503 with
 /// Retry-After (retryable: a retry gets the same answer, payments are idempotent).
 async fn guard(State(state): Shared, req: Request, next: Next) -> Response {
     state.counters.requests.fetch_add(1, Ordering::Relaxed);
+    if req.uri().path_and_query().is_some_and(|pq| {
+        pq.as_str()
+            .as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    }) {
+        return Failure::new(
+            StatusCode::BAD_REQUEST,
+            "nul_character",
+            "the address may not contain the NUL character (%00)",
+        )
+        .into_response();
+    }
     let resp = next.run(req).await;
     let bare = resp.status() == StatusCode::SERVICE_UNAVAILABLE
         && resp
@@ -261,7 +272,8 @@ async fn create_fundraiser(
     let (config, auto) = (state.options.config.clone(), state.options.auto_approve);
     let now = state.now_ms();
     let (fundraiser, created) = state
-        .db(move |db| db.create_fundraiser(user, &key, &fp, &draft, &config, auto, now))
+        .store
+        .create_fundraiser(user, key, fp, draft, config, auto, now)
         .await?;
     let status = if created {
         StatusCode::CREATED
@@ -299,7 +311,8 @@ async fn fundraiser(
 ) -> Result<Response, Failure> {
     let viewer = state.user(&headers)?;
     let f = state
-        .db(move |db| db.fundraiser(&id))
+        .store
+        .fundraiser(id)
         .await?
         .and_then(|f| as_seen_by(f, viewer))
         .filter(|f| f.state != FundraiserState::Removed || f.viewer_is_organiser || viewer.reviewer)
@@ -315,7 +328,8 @@ async fn organisers_own(
     id: String,
 ) -> Result<fundkit::Fundraiser, Failure> {
     state
-        .db(move |db| db.fundraiser(&id))
+        .store
+        .fundraiser(id)
         .await?
         .filter(|f| f.organiser_id == user.id)
         .ok_or_else(|| Failure::not_found("fundraiser"))
@@ -329,19 +343,15 @@ fn refusal(issues: Vec<fundkit::ValidationIssue>) -> Result<(), Failure> {
     }
 }
 
-/// Runs `change` on the caller's own fundraiser (404 for anyone else) and answers with it
-/// as its organiser sees it.
-async fn organisers_change(
+/// The caller, if they organise fundraiser `id` (404 for anyone else).
+async fn organiser_of(
     state: &AppState,
     headers: &HeaderMap,
-    id: String,
-    change: impl FnOnce(&Db, &str, i64) -> Result<fundkit::Fundraiser, Failure> + Send + 'static,
-) -> Result<Response, Failure> {
+    id: &str,
+) -> Result<&'static DevUser, Failure> {
     let user = state.user(headers)?;
-    organisers_own(state, user, id.clone()).await?;
-    let now = state.now_ms();
-    let f = state.db(move |db| change(db, &id, now)).await?;
-    Ok(Json(as_seen_by(f, user)).into_response())
+    organisers_own(state, user, id.to_owned()).await?;
+    Ok(user)
 }
 
 async fn edit_fundraiser(
@@ -350,13 +360,15 @@ async fn edit_fundraiser(
     Path(id): Path<String>,
     Body(edit): Body<fundkit::FundraiserEdit>,
 ) -> Result<Response, Failure> {
+    let user = organiser_of(&state, &headers, &id).await?;
     let limits = state.options.config.limits.clone();
-    organisers_change(&state, &headers, id, move |db, id, now| {
-        db.edit(id, &edit, now, |current| {
-            refusal(rules::validate_edit(current, &edit, &limits))
+    let f = state
+        .store
+        .edit(id, edit, state.now_ms(), move |current, edit| {
+            refusal(rules::validate_edit(current, edit, &limits))
         })
-    })
-    .await
+        .await?;
+    Ok(Json(as_seen_by(f, user)).into_response())
 }
 
 async fn extend_fundraiser(
@@ -365,9 +377,11 @@ async fn extend_fundraiser(
     Path(id): Path<String>,
     Body(request): Body<ExtendRequest>,
 ) -> Result<Response, Failure> {
+    let user = organiser_of(&state, &headers, &id).await?;
     let limits = state.options.config.limits.clone();
-    organisers_change(&state, &headers, id, move |db, id, now| {
-        db.extend(id, request.days, now, |current| {
+    let f = state
+        .store
+        .extend(id, request.days, state.now_ms(), move |current| {
             let mut issues = rules::validate_organiser_action(current);
             if current.state != FundraiserState::Active && issues.is_empty() {
                 issues.push(fundkit::ValidationIssue {
@@ -380,8 +394,8 @@ async fn extend_fundraiser(
             rules::validate_extension(current.duration_days, request.days, &limits)
                 .map_err(Failure::validation)
         })
-    })
-    .await
+        .await?;
+    Ok(Json(as_seen_by(f, user)).into_response())
 }
 
 async fn end_fundraiser(
@@ -389,12 +403,14 @@ async fn end_fundraiser(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    organisers_change(&state, &headers, id, |db, id, now| {
-        db.end(id, now, |current| {
+    let user = organiser_of(&state, &headers, &id).await?;
+    let f = state
+        .store
+        .end(id, state.now_ms(), |current| {
             refusal(rules::validate_organiser_action(current))
         })
-    })
-    .await
+        .await?;
+    Ok(Json(as_seen_by(f, user)).into_response())
 }
 
 async fn fundraiser_donors(
@@ -406,9 +422,8 @@ async fn fundraiser_donors(
     let user = state.user(&headers)?;
     let (since, limit) = q.parse()?;
     let f = organisers_own(&state, user, id).await?;
-    let (donations, last, has_more, donor_count) = state
-        .db(move |db| db.donors(&f, user, since, limit))
-        .await?;
+    let ((donations, last, has_more), donor_count) =
+        state.store.donors(f, user, since, limit).await?;
     Ok(Json(DonorsPage {
         donations,
         next_cursor: format!("c{last}"),
@@ -433,7 +448,7 @@ fn reviewer(state: &AppState, headers: &HeaderMap) -> Result<&'static DevUser, F
 
 async fn review_queue(State(state): Shared, headers: HeaderMap) -> Result<Response, Failure> {
     reviewer(&state, &headers)?;
-    Ok(Json(state.db(|db| db.review_queue()).await?).into_response())
+    Ok(Json(state.store.review_queue().await?).into_response())
 }
 
 async fn review_fundraiser(
@@ -474,9 +489,7 @@ async fn review_fundraiser(
         }
     }
     let now = state.now_ms();
-    let f = state
-        .db(move |db| db.review(&id, approve, reason, now))
-        .await?;
+    let f = state.store.review(id, approve, reason, now).await?;
     Ok(Json(as_seen_by(f, user)).into_response())
 }
 
@@ -529,7 +542,7 @@ async fn changes(
 ) -> Result<Response, Failure> {
     let viewer = state.user(&headers)?;
     let (since, limit) = q.parse()?;
-    let (fundraisers, last, has_more) = state.db(move |db| db.changes(since, limit)).await?;
+    let (fundraisers, last, has_more) = state.store.changes(since, limit).await?;
     // Rows a viewer may not see are left out; the cursor still moves past them.
     let fundraisers = fundraisers
         .into_iter()
@@ -550,9 +563,7 @@ async fn my_donation_changes(
 ) -> Result<Response, Failure> {
     let user = state.user(&headers)?;
     let (since, limit) = q.parse()?;
-    let (donations, last, has_more) = state
-        .db(move |db| db.own_changes(user, since, limit))
-        .await?;
+    let (donations, last, has_more) = state.store.own_changes(user, since, limit).await?;
     Ok(Json(OwnDonationsPage {
         donations,
         next_cursor: format!("c{last}"),
@@ -567,20 +578,18 @@ async fn fundraiser_donations(
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
     let viewer = state.user(&headers)?;
-    let entries = state
-        .db(move |db| {
-            let f = db
-                .fundraiser(&id)?
-                .ok_or_else(|| Failure::not_found("fundraiser"))?;
-            db.public_donations(&f, viewer)
-        })
-        .await?;
+    let f = state
+        .store
+        .fundraiser(id)
+        .await?
+        .ok_or_else(|| Failure::not_found("fundraiser"))?;
+    let entries = state.store.public_donations(f, viewer).await?;
     Ok(Json(entries).into_response())
 }
 
 async fn my_donations(State(state): Shared, headers: HeaderMap) -> Result<Response, Failure> {
     let user = state.user(&headers)?;
-    Ok(Json(state.db(move |db| db.own_donations(user)).await?).into_response())
+    Ok(Json(state.store.own_donations(user).await?).into_response())
 }
 
 async fn donation_batch(
@@ -629,19 +638,22 @@ async fn donation_batch(
         .collect();
     let config = state.options.config.clone();
     let donor_ctx = context(donor, &headers)?;
-    let bank = bank_base(&headers);
-    let timeout_ms = i64::try_from(state.options.action_timeout.as_millis()).unwrap_or(i64::MAX);
+    let bank = state.bank_page(&headers);
     let items = Arc::new(items);
     let now = state.now_ms();
     // 1. Record: answers already given, refusals, and an attempt for each item to charge.
     let recorded = {
         let items = Arc::clone(&items);
         state
-            .db(move |db| {
-                db.record_batch(donor, &items, now, |item, fundraiser| {
+            .store
+            .record_batch(
+                donor,
+                items,
+                now,
+                Box::new(move |item, fundraiser| {
                     refusal_for(item, fundraiser, &config, &donor_ctx, now)
-                })
-            })
+                }),
+            )
             .await?
     };
     state.crash_point(PaymentStep::Recorded);
@@ -654,15 +666,14 @@ async fn donation_batch(
         .collect();
     let ids: Vec<String> = to_charge.iter().map(|(id, _)| id.clone()).collect();
     let now = state.now_ms();
-    let charges = state
-        .db(move |db| db.psp_charge(&to_charge, now, payments::charge))
-        .await?;
+    let charges = state.store.psp_charge(to_charge, now).await?;
     let charged: Vec<(String, Charge)> = ids.into_iter().zip(charges).collect();
     state.crash_point(PaymentStep::Charged);
     // 3. Settle what was charged, in one transaction.
     let now = state.now_ms();
     let mut settled = state
-        .db(move |db| db.settle(donor, &charged, now, &bank, timeout_ms))
+        .store
+        .settle(donor, charged, now, bank)
         .await?
         .into_iter();
     let mut results = Vec::with_capacity(recorded.len());
@@ -729,12 +740,9 @@ async fn reconcile(
             format!("not a donation id: {:.40}", bad),
         ));
     }
-    let bank = bank_base(&headers);
-    let timeout_ms = i64::try_from(state.options.action_timeout.as_millis()).unwrap_or(i64::MAX);
+    let bank = state.bank_page(&headers);
     let now = state.now_ms();
-    let results = state
-        .db(move |db| db.reconcile(donor, &request.ids, now, &bank, timeout_ms))
-        .await?;
+    let results = state.store.reconcile(donor, request.ids, now, bank).await?;
     Ok(Json(BatchResult { results }).into_response())
 }
 
@@ -750,9 +758,7 @@ async fn bank_step(
     }
     let complete = request.result == BankStep::Complete;
     let now = state.now_ms();
-    let outcome = state
-        .db(move |db| db.bank_step(&challenge, complete, now))
-        .await?;
+    let outcome = state.store.bank_step(challenge, complete, now).await?;
     Ok(Json(serde_json::json!({ "outcome": outcome })).into_response())
 }
 

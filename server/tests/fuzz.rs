@@ -106,6 +106,7 @@ fn random_bodies_never_cause_a_server_error() {
     let server = rt
         .block_on(fundkit_server::start(fundkit_server::ServerOptions {
             auto_approve: true,
+            database: fundkit_server::Database::for_test(),
             ..Default::default()
         }))
         .unwrap();

@@ -11,9 +11,12 @@ use fundkit::{
 use fundkit_e2e::*;
 
 async fn reviewed_server() -> RunningServer {
-    fundkit_server::start(ServerOptions::default())
-        .await
-        .unwrap()
+    fundkit_server::start(ServerOptions {
+        database: Database::for_test(),
+        ..ServerOptions::default()
+    })
+    .await
+    .unwrap()
 }
 
 async fn call(

@@ -10,6 +10,7 @@ use fundkit_e2e::*;
 
 async fn server_with(options: impl FnOnce(&mut ServerOptions)) -> RunningServer {
     let mut o = ServerOptions {
+        database: Database::for_test(),
         auto_approve: true,
         ..ServerOptions::default()
     };

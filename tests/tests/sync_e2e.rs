@@ -183,7 +183,11 @@ async fn a_cut_answer_is_resent_and_counted_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_restart_mid_sync_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server_with_queue_cap(Database::Path(dir.path().join("server.db")), 1_000).await;
+    let server = server_with_queue_cap(
+        Database::durable_for_test(dir.path().join("server.db")),
+        1_000,
+    )
+    .await;
     let proxy = Proxy::start(server.addr()).await;
     let f = fundraiser(&server.url()).await;
     let mut donor = donor(&proxy.url(), "dev-donor-1", &f).await;
@@ -206,7 +210,11 @@ async fn server_restart_mid_sync_loses_and_doubles_nothing() {
     assert_eq!(report.remaining, 50);
     // The app restarts too, then the server comes back on the same file.
     donor.restart();
-    let server = server_with_queue_cap(Database::Path(dir.path().join("server.db")), 1_000).await;
+    let server = server_with_queue_cap(
+        Database::durable_for_test(dir.path().join("server.db")),
+        1_000,
+    )
+    .await;
     proxy.set_upstream(server.addr());
     let report = donor.client.sync_now().await.unwrap();
     assert_eq!(
@@ -281,7 +289,7 @@ async fn expired_offline_donations_are_never_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_donation_does_not_hold_back_the_rest() {
-    let server = server_with_queue_cap(Database::Memory, 1_000).await;
+    let server = server_with_queue_cap(Database::for_test(), 1_000).await;
     let f = fundraiser(&server.url()).await;
     let donor = donor(&server.url(), "dev-donor-1", &f).await;
     donor.client.sync_now().await.unwrap(); // picks up the server's queue cap
@@ -396,6 +404,7 @@ async fn browsing_cached_fundraisers_with_the_server_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_feed_pages_and_then_brings_only_changes() {
     let mut options = ServerOptions {
+        database: Database::for_test(),
         auto_approve: true,
         ..ServerOptions::default()
     };
