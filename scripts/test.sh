@@ -31,6 +31,38 @@ rust() {
   rust_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 }
 
+# A throwaway PostgreSQL cluster (scripts/postgres.sh), started once per run when a stage
+# needs it and stopped on every exit path.
+pg_url=""
+pg_up() {
+  [ -n "$pg_url" ] && return 0
+  need python3 "Python 3 (to pick a free port)"
+  pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/fundkit-pg.XXXXXX")"
+  trap pg_down EXIT
+  pg_url="$(bash scripts/postgres.sh start "$pg_dir")"
+  echo "PostgreSQL: a throwaway cluster at $pg_url"
+}
+pg_down() {
+  [ -n "${pg_dir:-}" ] || return 0
+  bash scripts/postgres.sh stop "$pg_dir"
+  rm -rf "$pg_dir"
+  pg_dir=""
+  pg_url=""
+}
+
+postgres() {
+  stage "PostgreSQL: the server suites again (API, request fuzzing, restarts, payment crashes, end-to-end, kill, soak, instances side by side) on a throwaway cluster"
+  pg_up
+  local log="$root/target/postgres-tests.log"
+  FUNDKIT_TEST_POSTGRES="$pg_url" FUNDKIT_KILLS="${FUNDKIT_KILLS:-50}" FUNDKIT_SOAK_SECS="${FUNDKIT_SOAK_SECS:-25}" \
+    cargo test --locked -p fundkit-server -p fundkit-e2e -p fundkit-cli -- --nocapture >"$log" 2>&1 \
+    || { tail -100 "$log"; exit 1; }
+  grep -E '^(soak|kill test|scale out|payment crash test)' "$log"
+  postgres_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  echo "postgres: $postgres_passed tests passed, 0 failed"
+  pg_down
+}
+
 fuzz() {
   stage "coverage-guided fuzzing: cargo fuzz, every target briefly (RELIABILITY.md has long runs)"
   # cargo fuzz needs nightly-only compiler flags (sanitizer coverage); RUSTC_BOOTSTRAP lets
@@ -86,7 +118,7 @@ swift() {
   # The repository at the same path inside, /proc and /dev; unmounted on every exit path.
   mkdir -p "$jail$root" "$jail/proc" "$jail/dev"
   swift_unmount() { for m in "$jail$root" "$jail/proc" "$jail/dev"; do umount -l "$m" 2>/dev/null || true; done; }
-  trap swift_unmount EXIT
+  trap 'swift_unmount; pg_down' EXIT
   mountpoint -q "$jail$root" || mount --bind "$root" "$jail$root"
   mountpoint -q "$jail/proc" || mount --bind /proc "$jail/proc"
   mountpoint -q "$jail/dev" || mount --bind /dev "$jail/dev"
@@ -95,7 +127,7 @@ swift() {
     bash -c "cd '$root/ios' && swift test --scratch-path '$root/target/swift' -Xlinker -L'$lib' -Xlinker -rpath -Xlinker '$lib'" \
     >"$log" 2>&1 || { tail -80 "$log"; swift_unmount; exit 1; }
   swift_unmount
-  trap - EXIT
+  trap pg_down EXIT
   grep -E "^Test Suite 'All tests'|Executed [0-9]+ tests" "$log" | tail -2
   swift_passed=$(sed -n 's/.*Executed \([0-9]*\) tests, with 0 failures.*/\1/p' "$log" | tail -1)
   echo "swift: ${swift_passed:-0} tests passed, 0 failed"
@@ -152,7 +184,7 @@ packaging() {
 }
 
 conformance() {
-  stage "API conformance: schemathesis against server/openapi.yaml and the running reference server"
+  stage "API conformance: schemathesis against server/openapi.yaml and the running reference server, on SQLite and on PostgreSQL"
   need python3 "Python 3 with venv"
   local venv="$root/target/venv"
   [ -x "$venv/bin/schemathesis" ] || {
@@ -160,31 +192,42 @@ conformance() {
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
   }
   cargo build --quiet --locked -p fundkit-cli
+  schemathesis_against "SQLite in memory"
+  pg_up
+  schemathesis_against "PostgreSQL" --db "$pg_url" --schema conformance
+}
+
+# Runs schemathesis against `fundkit serve` started with the given arguments.
+schemathesis_against() {
+  local what="$1"; shift
+  echo "schemathesis: the server on $what"
   local log="$root/target/serve.log"
-  "$root/target/debug/fundkit" serve --addr 127.0.0.1:0 >"$log" 2>&1 &
+  "$root/target/debug/fundkit" serve --addr 127.0.0.1:0 "$@" >"$log" 2>&1 &
   local pid=$!
-  trap 'kill $pid 2>/dev/null || true' RETURN
   local url=""
-  for _ in $(seq 50); do
+  for _ in $(seq 100); do
     url=$(sed -n 's/^FundKit reference server on //p' "$log")
     [ -n "$url" ] && break
     sleep 0.1
   done
-  [ -n "$url" ] || { cat "$log"; exit 1; }
+  [ -n "$url" ] || { cat "$log"; kill $pid 2>/dev/null || true; exit 1; }
   # positive_data_acceptance is excluded on purpose: a schema-valid draft can still break a
   # business rule (a goal below 100 in its currency's minor units), which is a 422 by design.
-  "$venv/bin/schemathesis" run server/openapi.yaml --url "$url" \
+  "$root/target/venv/bin/schemathesis" run server/openapi.yaml --url "$url" \
     -H "Authorization: Bearer dev-donor-1" --checks all --exclude-checks positive_data_acceptance \
-    --max-examples 40 --seed 20261124 --workers 1
+    --max-examples 40 --seed 20261124 --workers 1 || { kill $pid 2>/dev/null || true; exit 1; }
+  kill $pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
 }
 
 rust_passed=0
+postgres_passed=0
 kotlin_passed=0
 swift_passed=0
 screenshots_passed=0
-stages="${FUNDKIT_STAGES:-lint rust fuzz bindings kotlin screenshots packaging swift conformance}"
+stages="${FUNDKIT_STAGES:-lint rust postgres fuzz bindings kotlin screenshots packaging swift conformance}"
 for s in $stages; do "$s"; done
 echo
 echo "All stages passed: $stages"
 # Stages stop at the first failure (set -e), so reaching this line means none failed.
-echo "tests: $((rust_passed + ${kotlin_passed:-0} + ${screenshots_passed:-0} + ${swift_passed:-0})) passed, 0 failed"
+echo "tests: $((rust_passed + postgres_passed + ${kotlin_passed:-0} + ${screenshots_passed:-0} + ${swift_passed:-0})) passed, 0 failed"

@@ -72,7 +72,7 @@ impl Fault {
 
 pub struct Proxy {
     pub addr: SocketAddr,
-    upstream: Arc<Mutex<SocketAddr>>,
+    upstream: Arc<Upstreams>,
     plan: Arc<Mutex<Plan>>,
     pub counters: Arc<Counters>,
     task: tokio::task::JoinHandle<()>,
@@ -91,11 +91,35 @@ struct Plan {
     poison: Option<(String, u16)>,
 }
 
+/// The server instances behind the proxy: requests go to each in turn.
+#[derive(Default)]
+struct Upstreams {
+    addrs: Mutex<Vec<SocketAddr>>,
+    next: AtomicU64,
+}
+
+impl Upstreams {
+    fn pick(&self) -> Option<SocketAddr> {
+        let addrs = self.addrs.lock().unwrap();
+        let n = self.next.fetch_add(1, Ordering::Relaxed) as usize;
+        (!addrs.is_empty()).then(|| addrs[n % addrs.len()])
+    }
+}
+
 impl Proxy {
     pub async fn start(upstream: SocketAddr) -> Proxy {
+        Proxy::start_many(vec![upstream]).await
+    }
+
+    /// A proxy in front of several server instances (on one database), spreading
+    /// requests across them in turn.
+    pub async fn start_many(upstreams: Vec<SocketAddr>) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
-        let upstream = Arc::new(Mutex::new(upstream));
+        let upstream = Arc::new(Upstreams {
+            addrs: Mutex::new(upstreams),
+            next: AtomicU64::new(0),
+        });
         let plan = Arc::new(Mutex::new(Plan::default()));
         let counters = Arc::new(Counters::default());
         let task = {
@@ -125,7 +149,12 @@ impl Proxy {
 
     /// Points the proxy at a restarted server.
     pub fn set_upstream(&self, addr: SocketAddr) {
-        *self.upstream.lock().unwrap() = addr;
+        *self.upstream.addrs.lock().unwrap() = vec![addr];
+    }
+
+    /// Replaces instance `i` (a restarted one) behind the proxy.
+    pub fn replace_upstream(&self, i: usize, addr: SocketAddr) {
+        self.upstream.addrs.lock().unwrap()[i] = addr;
     }
 
     /// Applies `faults`, in order, to the next requests (to those whose path contains
@@ -191,7 +220,7 @@ fn next_fault(plan: &Mutex<Plan>, path: &str, body: &[u8]) -> Fault {
 /// One request per connection: every answer says `connection: close`.
 async fn serve(
     mut conn: TcpStream,
-    upstream: Arc<Mutex<SocketAddr>>,
+    upstream: Arc<Upstreams>,
     plan: Arc<Mutex<Plan>>,
     counters: Arc<Counters>,
 ) -> std::io::Result<()> {
@@ -228,8 +257,10 @@ async fn serve(
         Fault::Delay(d) => tokio::time::sleep(d).await,
         _ => {}
     }
-    let upstream_addr = *upstream.lock().unwrap();
-    // Server down: the client sees a broken connection.
+    // Server down (or none): the client sees a broken connection.
+    let Some(upstream_addr) = upstream.pick() else {
+        return Ok(());
+    };
     let Ok(response) = forward(upstream_addr, &head, &body).await else {
         return Ok(());
     };

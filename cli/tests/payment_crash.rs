@@ -3,12 +3,13 @@
 //! is restarted on the same database, and the client's retry completes the donation with
 //! exactly one charge (the provider's ledger is keyed by the donation id) that counts once.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use fundkit_server::Database;
+
+mod support;
+use support::serve;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -16,35 +17,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// Starts `fundkit serve` on `port` and returns once it listens.
-fn serve(db: &Database, port: u16, crash_after: Option<&str>) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fundkit"));
-    cmd.args([
-        "serve",
-        "--auto-approve",
-        "--addr",
-        &format!("127.0.0.1:{port}"),
-        "--db",
-    ]);
-    match db {
-        Database::Path(path) => cmd.arg(path),
-        Database::Postgres { url, schema } => cmd.arg(url).args(["--schema"]).args(schema),
-        Database::Memory => unreachable!("a crash test needs a database that survives it"),
-    };
-    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-    if let Some(step) = crash_after {
-        cmd.args(["--crash-after", step]);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert!(first.starts_with("FundKit reference server on"), "{first}");
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-    child
 }
 
 struct Token(&'static str);
@@ -80,7 +52,7 @@ async fn a_crash_between_payment_steps_never_charges_twice() {
         let db = Database::durable_for_test(dir.path().join("server.db"));
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
-        let mut crashing = serve(&db, port, Some(step));
+        let mut crashing = serve(&db, &format!("127.0.0.1:{port}"), Some(step)).0;
 
         let organiser = client(&url, "dev-organiser", &dir.path().join("organiser.db"));
         let fundraiser = organiser
@@ -122,7 +94,7 @@ async fn a_crash_between_payment_steps_never_charges_twice() {
         assert!(!status.success(), "{step}: the server crashed on purpose");
 
         // Restarted on the same database: the retry completes it, once.
-        let mut server = serve(&db, port, None);
+        let mut server = serve(&db, &format!("127.0.0.1:{port}"), None).0;
         let report = donor.sync_now().await.unwrap();
         assert_eq!((report.confirmed, report.error), (1, None), "{step}");
         let after = donor.donation(d.id.clone()).unwrap().unwrap();

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use fundkit_e2e::feed::Follower;
 use fundkit_server::{start, Database, RunningServer, ServerOptions};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -49,36 +50,6 @@ fn item(id: &str, fundraiser: &str, cents: i64, token: &str) -> Value {
     })
 }
 
-/// Follows a feed (`path` + `?since=`) with small pages until it is caught up: the last
-/// state of every item it saw, by `key`, and the cursor. Cursors never go back.
-async fn follow(
-    http: &Client,
-    base: &str,
-    path: &str,
-    token: &str,
-    list: &str,
-    state: &mut BTreeMap<String, Value>,
-    cursor: &mut u64,
-) {
-    loop {
-        let url = format!("{base}{path}?since=c{cursor}&limit=3");
-        let (status, page) = send(http, &url, token, None).await;
-        assert_eq!(status, StatusCode::OK, "{url}: {page}");
-        let next: u64 = page["next_cursor"].as_str().unwrap()[1..].parse().unwrap();
-        assert!(
-            next >= *cursor,
-            "{path}: the cursor went back ({cursor} -> {next})"
-        );
-        *cursor = next;
-        for v in page[list].as_array().unwrap() {
-            state.insert(v["id"].as_str().unwrap().to_owned(), v.clone());
-        }
-        if page["has_more"] != true {
-            return;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_charge_once_and_their_feeds_skip_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,38 +78,20 @@ async fn two_instances_charge_once_and_their_feeds_skip_nothing() {
     // Readers: the fundraisers feed and each donor's own feed, followed from both
     // instances in turn while the writers run.
     let mut readers = Vec::new();
-    for (path, token, list) in [
-        ("/v1/fundraisers/changes", "dev-donor-1", "fundraisers"),
-        ("/v1/me/donations/changes", DONORS[0], "donations"),
-        ("/v1/me/donations/changes", DONORS[1], "donations"),
+    for mut follower in [
+        Follower::new("/v1/fundraisers/changes", "dev-donor-1", "fundraisers"),
+        Follower::new("/v1/me/donations/changes", DONORS[0], "donations"),
+        Follower::new("/v1/me/donations/changes", DONORS[1], "donations"),
     ] {
         let (http, urls, writing) = (http.clone(), urls.clone(), writing.clone());
         readers.push(tokio::spawn(async move {
-            let (mut state, mut cursor, mut turn) = (BTreeMap::new(), 0u64, 0usize);
+            let mut turn = 0usize;
             while writing.load(Ordering::SeqCst) {
-                follow(
-                    &http,
-                    &urls[turn % 2],
-                    path,
-                    token,
-                    list,
-                    &mut state,
-                    &mut cursor,
-                )
-                .await;
+                follower.catch_up(&http, &urls[turn % 2]).await;
                 turn += 1;
             }
-            follow(
-                &http,
-                &urls[turn % 2],
-                path,
-                token,
-                list,
-                &mut state,
-                &mut cursor,
-            )
-            .await;
-            (path, token, list, state)
+            follower.catch_up(&http, &urls[turn % 2]).await;
+            follower
         }));
     }
     // Writers: new batches to either instance; every third batch goes to both at once.
@@ -158,7 +111,7 @@ async fn two_instances_charge_once_and_their_feeds_skip_nothing() {
                             "tok_declined",
                             "tok_needs_action",
                         ][(n + i) % 5];
-                        let id = uuid::Uuid::now_v7().to_string();
+                        let id = fundkit::new_donation_id();
                         item(
                             &id,
                             &fundraiser,
@@ -236,22 +189,12 @@ async fn two_instances_charge_once_and_their_feeds_skip_nothing() {
     // What each reader followed equals a fresh read from the start: nothing skipped.
     let mut skipped = 0;
     for r in readers {
-        let (path, token, list, followed) = r.await.unwrap();
-        let (mut fresh, mut cursor) = (BTreeMap::new(), 0u64);
-        follow(&http, &urls[0], path, token, list, &mut fresh, &mut cursor).await;
-        assert!(
-            !fresh.is_empty(),
-            "{path} {token}: the feed must carry something"
-        );
-        for (id, v) in &fresh {
-            if followed.get(id) != Some(v) {
-                skipped += 1;
-                eprintln!(
-                    "{path} {token}: {id} followed as {:?}, fresh {v}",
-                    followed.get(id)
-                );
-            }
+        let follower = r.await.unwrap();
+        let missed = follower.skipped(&http, &urls[0]).await;
+        if !missed.is_empty() {
+            eprintln!("{} {}: skipped {missed:?}", follower.path, follower.token);
         }
+        skipped += missed.len();
     }
     println!(
         "scale out: {} accepted across 2 instances, {WRITERS} writers, 3 feed readers, skipped {skipped}",
