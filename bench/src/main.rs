@@ -6,7 +6,7 @@
 //! server's own batch ingest; reading 1,000 fundraisers with pending totals; cold start;
 //! peak memory while draining. No figure here is asserted anywhere: machines are noisy.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,8 @@ use fundkit::{
     FundraiserDraft, FundraiserKind, Money, Platform, UserContext, Visibility,
 };
 use fundkit_server::{Database, RunningServer, ServerOptions};
+
+mod load;
 
 struct Token(&'static str);
 impl AuthProvider for Token {
@@ -36,6 +38,13 @@ fn main() {
     // The drain runs in a child process so that its peak RSS is the client's alone.
     if args.get(1).map(String::as_str) == Some("drain-child") {
         return drain_child(&args[2], Path::new(&args[3]));
+    }
+    if args.get(1).map(String::as_str) == Some("load") {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let postgres = std::env::var("FUNDKIT_BENCH_POSTGRES")
+            .ok()
+            .filter(|u| !u.is_empty());
+        return rt.block_on(load::run(postgres, args.iter().any(|a| a == "--quick")));
     }
     if args.get(1).map(String::as_str) == Some("donate-loop") {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -112,9 +121,9 @@ fn request(fundraiser: &str) -> DonationRequest {
 }
 
 /// A server whose limits let one device queue and one organiser create as much as the bench needs.
-async fn server(db: Option<PathBuf>) -> RunningServer {
+async fn server(database: Database) -> RunningServer {
     let mut options = ServerOptions {
-        database: db.map(Database::Path).unwrap_or(Database::Memory),
+        database,
         rate_limit_per_minute: u32::MAX,
         auto_approve: true,
         ..ServerOptions::default()
@@ -557,7 +566,7 @@ struct Setup {
 }
 
 async fn setup(dir: &Path) -> Setup {
-    let srv = server(Some(dir.join("server.db"))).await;
+    let srv = server(Database::Path(dir.join("server.db"))).await;
     let url = srv.url();
     let organiser = client(&dir.join("organiser.db"), &url, "dev-organiser");
     let fundraiser = organiser
