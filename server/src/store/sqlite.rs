@@ -13,8 +13,8 @@ use rusqlite_migration::{Migrations, M};
 
 use super::{
     answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, key_reused, name,
-    own_from, refused_item, shown_to_donor, stored_from, to_json, void_result, BankPage, Charge,
-    Cols, FeedPage, NewFundraiser, Recorded, StoreError, Validate, ENTRY_COLUMNS,
+    new_fundraiser_id, own_from, refused_item, shown_to_donor, stored_from, to_json, void_result,
+    BankPage, Charge, Cols, FeedPage, NewFundraiser, Recorded, StoreError, Validate, ENTRY_COLUMNS,
     FUNDRAISER_COLUMNS, OWN_COLUMNS, STORED_COLUMNS,
 };
 use crate::auth::DevUser;
@@ -189,7 +189,7 @@ impl SqliteStore {
             |r| r.get(0),
         )?;
         new.limit_reached(active)?;
-        let id = format!("fr_{}", uuid::Uuid::now_v7().simple());
+        let id = new_fundraiser_id();
         let draft = &new.draft;
         tx.execute(
             &format!(
