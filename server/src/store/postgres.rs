@@ -18,7 +18,7 @@
 //! - Contention the database resolves by aborting (a deadlock, a lost race on a unique key,
 //!   a dropped connection) is `StoreError::Busy`: nothing changed, send again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use deadpool_postgres::{
@@ -31,8 +31,8 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{
     answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, key_reused, name,
-    own_from, refused_item, shown_to_donor, stored_from, to_json, void_result, BankPage, Charge,
-    Cols, FeedPage, NewFundraiser, Recorded, StoreError, Validate, ENTRY_COLUMNS,
+    new_fundraiser_id, own_from, refused_item, shown_to_donor, stored_from, to_json, void_result,
+    BankPage, Charge, Cols, FeedPage, NewFundraiser, Recorded, StoreError, Validate, ENTRY_COLUMNS,
     FUNDRAISER_COLUMNS, OWN_COLUMNS, STORED_COLUMNS,
 };
 use crate::auth::DevUser;
@@ -204,7 +204,7 @@ impl PgStore {
             .await?
             .int(0)?;
         new.limit_reached(active)?;
-        let id = format!("fr_{}", uuid::Uuid::now_v7().simple());
+        let id = new_fundraiser_id();
         let draft = &new.draft;
         let days = i64::from(new.config.limits.default_duration_days);
         tx.execute(
@@ -263,6 +263,10 @@ impl PgStore {
         feed_page(&rows, since, limit, 18, |r| fundraiser_from(r).map(Some))
     }
 
+    /// Three statements whatever the batch's size: what is stored for its ids, the
+    /// fundraisers its new items name, then one insert of every new item (`UNNEST`, in id
+    /// order so that two transactions inserting overlapping batches lock rows in the same
+    /// order), and a read of what another transaction stored first.
     pub(super) async fn record_batch(
         &self,
         donor: &DevUser,
@@ -272,65 +276,64 @@ impl PgStore {
     ) -> Result<Vec<Recorded>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
-                     hide_amount, fingerprint, outcome, code, received_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (donor_id, id) DO NOTHING",
-            )
-            .await?;
-        let mut out = Vec::with_capacity(items.len());
-        'items: for (item, fingerprint) in items {
-            // Twice at most: a row another instance inserted first is read on the second.
-            for _ in 0..2 {
-                if let Some((fp, stored)) = stored_result(&tx, donor, &item.id).await? {
-                    out.push(answer_for_stored(item, fingerprint, &fp, stored));
-                    continue 'items;
-                }
-                let fundraiser = fundraiser_in(&tx, &item.fundraiser_id).await?;
-                let refusal = validate(item, fundraiser.as_ref());
-                let outcome = if refusal.is_some() {
-                    "rejected"
-                } else {
-                    "pending"
-                };
-                let inserted = tx
-                    .execute(
-                        &insert,
-                        &[
-                            &donor.id,
-                            &item.id,
-                            &item.fundraiser_id,
-                            &item.amount.minor_units,
-                            &item.amount.currency,
-                            &item.message,
-                            &name(&item.visibility)?,
-                            &item.hide_amount,
-                            fingerprint,
-                            &outcome,
-                            &refusal,
-                            &now_ms,
-                        ],
-                    )
-                    .await?;
-                if inserted == 1 {
-                    out.push(match refusal {
-                        Some(code) => refused_item(item, code, now_ms),
-                        None => Recorded::ToCharge,
-                    });
-                    continue 'items;
-                }
+        let ids: Vec<&str> = items.iter().map(|(item, _)| item.id.as_str()).collect();
+        let stored = stored_results(&tx, donor, &ids).await?;
+        let named: Vec<&str> = items
+            .iter()
+            .filter(|(item, _)| !stored.contains_key(&item.id))
+            .map(|(item, _)| item.fundraiser_id.as_str())
+            .collect();
+        let fundraisers = fundraisers_in(&tx, &named).await?;
+        // The first occurrence of each id not stored yet is new; the rest are answered from
+        // what is stored once the new ones are in.
+        let mut new: Vec<(usize, Option<String>)> = Vec::new();
+        let mut seen = HashSet::new();
+        for (k, (item, _)) in items.iter().enumerate() {
+            if stored.contains_key(&item.id) || !seen.insert(item.id.as_str()) {
+                continue;
             }
-            return Err(StoreError::Busy(format!(
-                "donation {} is being recorded by another request",
-                item.id
-            )));
+            new.push((k, validate(item, fundraisers.get(&item.fundraiser_id))));
+        }
+        new.sort_by(|a, b| items[a.0].0.id.cmp(&items[b.0].0.id));
+        let inserted = insert_new(&tx, donor, items, &new, now_ms).await?;
+        let mut out: Vec<Option<Recorded>> = (0..items.len()).map(|_| None).collect();
+        for (k, refusal) in new {
+            if inserted.contains(items[k].0.id.as_str()) {
+                out[k] = Some(match refusal {
+                    Some(code) => refused_item(&items[k].0, code, now_ms),
+                    None => Recorded::ToCharge,
+                });
+            }
+        }
+        let rest: Vec<&str> = out
+            .iter()
+            .zip(items)
+            .filter(|(slot, _)| slot.is_none())
+            .map(|(_, (item, _))| item.id.as_str())
+            .collect();
+        let stored = stored_results(&tx, donor, &rest).await?;
+        let mut answers = Vec::with_capacity(items.len());
+        for (slot, (item, fingerprint)) in out.into_iter().zip(items) {
+            answers.push(match slot {
+                Some(answer) => answer,
+                None => {
+                    let (fp, result) = stored.get(&item.id).cloned().ok_or_else(|| {
+                        StoreError::Busy(format!(
+                            "donation {} is being recorded by another request",
+                            item.id
+                        ))
+                    })?;
+                    answer_for_stored(item, fingerprint, &fp, result)
+                }
+            });
         }
         commit(tx).await?;
-        Ok(out)
+        Ok(answers)
     }
 
+    /// Two statements: one insert of every charge (`ON CONFLICT DO NOTHING`, in key
+    /// order), then a read of the entries that were there before (a repeat, perhaps made by
+    /// another instance).
     pub(super) async fn psp_charge(
         &self,
         requests: &[(String, String)],
@@ -338,28 +341,49 @@ impl PgStore {
     ) -> Result<Vec<Charge>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let insert = tx
-            .prepare_cached(
+        let charges: Vec<Charge> = requests
+            .iter()
+            .map(|(_, token)| crate::payments::charge(token))
+            .collect();
+        let mut order: Vec<usize> = (0..requests.len()).collect();
+        order.sort_by(|a, b| requests[*a].0.cmp(&requests[*b].0));
+        let mut cols: [Vec<Option<String>>; 4] = Default::default();
+        for &k in &order {
+            let c = &charges[k];
+            cols[0].push(Some(requests[k].0.clone()));
+            cols[1].push(Some(name(&c.outcome)?));
+            cols[2].push(c.code.clone());
+            cols[3].push(c.challenge.clone());
+        }
+        let inserted: HashSet<String> = tx
+            .query(
                 "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idem_key) DO NOTHING",
+                 SELECT k, o, c, ch, $5 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS u(k, o, c, ch)
+                 ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key",
+                &[&cols[0], &cols[1], &cols[2], &cols[3], &now_ms],
             )
-            .await?;
+            .await?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, _>>()?;
+        let mut taken = HashSet::new();
+        let earlier: Vec<&str> = requests
+            .iter()
+            .filter(|(key, _)| !inserted.contains(key) || !taken.insert(key.as_str()))
+            .map(|(key, _)| key.as_str())
+            .collect();
+        let ledger = ledger_entries(&tx, &earlier).await?;
+        let mut first = HashSet::new();
         let mut out = Vec::with_capacity(requests.len());
-        for (idem_key, token) in requests {
-            let c = crate::payments::charge(token);
-            let inserted = tx
-                .execute(
-                    &insert,
-                    &[idem_key, &name(&c.outcome)?, &c.code, &c.challenge, &now_ms],
-                )
-                .await?;
-            if inserted == 1 {
+        for ((key, _), c) in requests.iter().zip(charges) {
+            if inserted.contains(key) && first.insert(key.as_str()) {
                 out.push(c);
             } else {
                 // Charged (or cancelled) before, perhaps by another instance: its answer.
                 out.push(
-                    ledger_entry(&tx, idem_key)
-                        .await?
+                    ledger
+                        .get(key)
+                        .cloned()
                         .ok_or_else(|| StoreError::Busy("ledger entry in flight".into()))?,
                 );
             }
@@ -382,6 +406,8 @@ impl PgStore {
         u32::try_from(n).map_err(StoreError::internal)
     }
 
+    /// Two statements: one update of every donation still `pending` (`UNNEST`), then a
+    /// read of every answer as stored.
     pub(super) async fn settle(
         &self,
         donor: &DevUser,
@@ -391,12 +417,49 @@ impl PgStore {
     ) -> Result<Vec<ItemResult>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let mut totals = Totals::default();
-        let mut out = Vec::with_capacity(charged.len());
+        let mut cols: [Vec<Option<String>>; 5] = Default::default();
+        let mut deadlines: Vec<Option<i64>> = Vec::with_capacity(charged.len());
         for (id, c) in charged {
-            out.push(settle_in(&tx, donor, id, c, now_ms, bank, &mut totals).await?);
+            let (action_url, deadline) = bank.for_charge(c, now_ms);
+            cols[0].push(Some(id.clone()));
+            cols[1].push(Some(name(&c.outcome)?));
+            cols[2].push(c.code.clone());
+            cols[3].push(action_url);
+            cols[4].push(c.challenge.clone());
+            deadlines.push(deadline);
+        }
+        let changed = tx
+            .query(
+                "UPDATE donations AS d SET outcome = u.outcome, code = u.code, action_url = u.action_url,
+                     challenge = u.challenge, action_deadline_ms = u.deadline, change_seq = NULL
+                 FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[])
+                     AS u(id, outcome, code, action_url, challenge, deadline)
+                 WHERE d.donor_id = $1 AND d.id = u.id AND d.outcome = 'pending'
+                 RETURNING d.id, d.fundraiser_id, d.amount_minor, d.outcome",
+                &[&donor.id, &cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &deadlines],
+            )
+            .await?;
+        let mut totals = Totals::default();
+        let mut settled = HashSet::new();
+        for row in &changed {
+            if row.text(3)? == "accepted" {
+                totals.add(row.text(1)?, row.int(2)?);
+            }
+            settled.insert(row.text(0)?);
         }
         totals.apply(&tx, now_ms).await?;
+        let ids: Vec<&str> = charged.iter().map(|(id, _)| id.as_str()).collect();
+        let stored = stored_results(&tx, donor, &ids).await?;
+        let mut first = HashSet::new();
+        let mut out = Vec::with_capacity(charged.len());
+        for (id, _) in charged {
+            let (_, mut result) = stored
+                .get(id)
+                .cloned()
+                .ok_or_else(|| StoreError::internal("settled donation missing"))?;
+            result.duplicate = !(settled.contains(id) && first.insert(id.as_str()));
+            out.push(result);
+        }
         commit(tx).await?;
         Ok(out)
     }
@@ -790,6 +853,130 @@ async fn stored_result(
         .await?
         .map(|r| stored_from(&r, id))
         .transpose()
+}
+
+/// What is stored for each of `ids` (one query): id -> (fingerprint, answer).
+async fn stored_results(
+    c: &impl GenericClient,
+    donor: &DevUser,
+    ids: &[&str],
+) -> Result<HashMap<String, (String, ItemResult)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let stmt = c
+        .prepare_cached(&format!(
+            "SELECT {STORED_COLUMNS}, id FROM donations WHERE donor_id = $1 AND id = ANY($2)"
+        ))
+        .await?;
+    c.query(&stmt, &[&donor.id, &ids])
+        .await?
+        .iter()
+        .map(|r| {
+            let id = r.text(5)?;
+            let stored = stored_from(r, &id)?;
+            Ok((id, stored))
+        })
+        .collect()
+}
+
+/// Inserts the new items `new` (indexes into `items`, with their refusals), in that order,
+/// skipping ids stored meanwhile. Returns the ids it inserted.
+async fn insert_new(
+    tx: &Transaction<'_>,
+    donor: &DevUser,
+    items: &[(DonationItem, String)],
+    new: &[(usize, Option<String>)],
+    now_ms: i64,
+) -> Result<HashSet<String>, StoreError> {
+    if new.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut text: [Vec<Option<String>>; 8] = Default::default();
+    let (mut amounts, mut hidden) = (Vec::new(), Vec::new());
+    for (k, refusal) in new {
+        let (item, fingerprint) = &items[*k];
+        text[0].push(Some(item.id.clone()));
+        text[1].push(Some(item.fundraiser_id.clone()));
+        text[2].push(Some(item.amount.currency.clone()));
+        text[3].push(item.message.clone());
+        text[4].push(Some(name(&item.visibility)?));
+        text[5].push(Some(fingerprint.clone()));
+        text[6].push(Some(
+            if refusal.is_some() {
+                "rejected"
+            } else {
+                "pending"
+            }
+            .to_owned(),
+        ));
+        text[7].push(refusal.clone());
+        amounts.push(item.amount.minor_units);
+        hidden.push(item.hide_amount);
+    }
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
+                 hide_amount, fingerprint, outcome, code, received_at_ms)
+             SELECT $1, id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount,
+                 fingerprint, outcome, code, $12
+             FROM UNNEST($2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[],
+                 $8::bool[], $9::text[], $10::text[], $11::text[])
+                 AS u(id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount,
+                     fingerprint, outcome, code)
+             ON CONFLICT (donor_id, id) DO NOTHING RETURNING id",
+        )
+        .await?;
+    tx.query(
+        &stmt,
+        &[
+            &donor.id, &text[0], &text[1], &amounts, &text[2], &text[3], &text[4], &hidden,
+            &text[5], &text[6], &text[7], &now_ms,
+        ],
+    )
+    .await?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
+}
+
+/// The provider's ledger entries for `keys` (one query).
+async fn ledger_entries(
+    c: &impl GenericClient,
+    keys: &[&str],
+) -> Result<HashMap<String, Charge>, StoreError> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    c.query(
+        "SELECT outcome, code, challenge, idem_key FROM psp_charges WHERE idem_key = ANY($1)",
+        &[&keys],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.text(3)?, charge_from(r)?)))
+    .collect()
+}
+
+/// The fundraisers named by `ids` (one query), by id.
+async fn fundraisers_in(
+    c: &impl GenericClient,
+    ids: &[&str],
+) -> Result<HashMap<String, Fundraiser>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    c.query(
+        &format!("SELECT {FUNDRAISER_COLUMNS} FROM fundraisers WHERE id = ANY($1)"),
+        &[&ids],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        let f = fundraiser_from(r)?;
+        Ok((f.id.clone(), f))
+    })
+    .collect()
 }
 
 async fn ledger_entry(
