@@ -24,8 +24,8 @@ use fundkit::wire::ServerConfig;
 pub use auth::{DevUser, DEV_USERS};
 pub use routes::ROUTES;
 
-/// Where the server keeps its data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the server keeps its data. Its `Debug` leaves a PostgreSQL URL's password out.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Database {
     /// SQLite in memory (tests, a throwaway demo).
     Memory,
@@ -35,6 +35,34 @@ pub enum Database {
     /// (or a key=value string); with `schema`, everything lives in that schema, made if
     /// missing.
     Postgres { url: String, schema: Option<String> },
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Memory => f.write_str("Memory"),
+            Database::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            Database::Postgres { url, schema } => {
+                // postgres://user:secret@host/db -> postgres://user:***@host/db
+                let shown = match (url.find("://"), url.rfind('@')) {
+                    (Some(scheme), Some(at)) if at > scheme => {
+                        let userinfo = &url[scheme + 3..at];
+                        match userinfo.find(':') {
+                            Some(colon) => {
+                                format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..])
+                            }
+                            None => url.clone(),
+                        }
+                    }
+                    _ => url.clone(),
+                };
+                f.debug_struct("Postgres")
+                    .field("url", &shown)
+                    .field("schema", schema)
+                    .finish()
+            }
+        }
+    }
 }
 
 impl Database {
@@ -276,5 +304,25 @@ async fn sweep_abandoned_steps(state: Arc<routes::AppState>) {
             }
             Err(e) => tracing::warn!(error = %e, "could not sweep"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Database;
+
+    #[test]
+    fn a_database_url_prints_without_its_password() {
+        let db = Database::parse("postgres://app:s3cret@db.internal:5432/fundkit");
+        let shown = format!("{db:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:***@db.internal:5432/fundkit"),
+            "{shown}"
+        );
+        assert_eq!(
+            Database::parse("server.db"),
+            Database::Path("server.db".into())
+        );
     }
 }
