@@ -70,6 +70,28 @@ impl Fault {
     }
 }
 
+/// The faults any network produces, for soaks: lost requests and answers, cut answers,
+/// 5xx with and without `Retry-After`, delays, and odd batch answers (partial, reordered
+/// with a duplicate and a stranger).
+pub fn network_faults() -> Vec<Fault> {
+    vec![
+        Fault::DropRequest,
+        Fault::DropResponse,
+        Fault::CutResponse,
+        Fault::Status {
+            code: 503,
+            retry_after: Some(1),
+        },
+        Fault::Status {
+            code: 500,
+            retry_after: None,
+        },
+        Fault::Delay(Duration::from_millis(30)),
+        Fault::Rewrite(Rewrite::Partial),
+        Fault::Rewrite(Rewrite::ReorderDuplicateUnknown),
+    ]
+}
+
 pub struct Proxy {
     pub addr: SocketAddr,
     upstream: Arc<Upstreams>,

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use fundkit::DonationState;
 use fundkit_e2e::feed::Follower;
-use fundkit_e2e::proxy::{Fault, Proxy, Rewrite};
+use fundkit_e2e::proxy::{self, Proxy};
 use fundkit_e2e::{donation, donor, fundraiser};
 use fundkit_server::Database;
 use rand::{Rng, SeedableRng};
@@ -54,26 +54,7 @@ async fn instances_killed_under_load_lose_double_and_skip_nothing() {
     for token in tokens {
         devices.push(donor(&proxy.url(), token, &f).await);
     }
-    proxy.randomize(
-        150,
-        vec![
-            Fault::DropRequest,
-            Fault::DropResponse,
-            Fault::CutResponse,
-            Fault::Status {
-                code: 503,
-                retry_after: Some(1),
-            },
-            Fault::Status {
-                code: 500,
-                retry_after: None,
-            },
-            Fault::Delay(Duration::from_millis(30)),
-            Fault::Rewrite(Rewrite::Partial),
-            Fault::Rewrite(Rewrite::ReorderDuplicateUnknown),
-        ],
-        seed,
-    );
+    proxy.randomize(150, proxy::network_faults(), seed);
 
     let running = Arc::new(AtomicBool::new(true));
     // Feed readers through the same proxy: faults and dead instances are read again.

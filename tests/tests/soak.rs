@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use fundkit::{Donation, DonationState};
-use fundkit_e2e::proxy::{Fault, Proxy, Rewrite};
+use fundkit_e2e::proxy::{self, Fault, Proxy, Rewrite};
 use fundkit_e2e::*;
 use rand::{Rng, SeedableRng};
 
@@ -43,39 +43,24 @@ async fn soak_loses_nothing_and_doubles_nothing() {
     for token in tokens {
         devices.push(donor(&proxy.url(), token, &f).await);
     }
-    proxy.randomize(
-        200,
-        vec![
-            Fault::DropRequest,
-            Fault::DropResponse,
-            Fault::CutResponse,
-            Fault::Status {
-                code: 503,
-                retry_after: Some(1),
-            },
-            Fault::Status {
-                code: 429,
-                retry_after: Some(1),
-            },
-            Fault::Status {
-                code: 500,
-                retry_after: None,
-            },
-            Fault::Delay(Duration::from_millis(30)),
-            Fault::Rewrite(Rewrite::Partial),
-            Fault::Rewrite(Rewrite::Empty),
-            Fault::Rewrite(Rewrite::ReorderDuplicateUnknown),
-            Fault::Status {
-                code: 413,
-                retry_after: None,
-            },
-            Fault::Status {
-                code: 400,
-                retry_after: None,
-            },
-        ],
-        seed,
-    );
+    let mut faults = proxy::network_faults();
+    faults.extend([
+        Fault::Status {
+            code: 429,
+            retry_after: Some(1),
+        },
+        Fault::Rewrite(Rewrite::Empty),
+        // Whole batches refused for their size or content: the culprit must be found.
+        Fault::Status {
+            code: 413,
+            retry_after: None,
+        },
+        Fault::Status {
+            code: 400,
+            retry_after: None,
+        },
+    ]);
+    proxy.randomize(200, faults, seed);
     // A server rule the devices do not know: any request carrying this token is refused
     // as a whole. Its donation must end alone ("wedged") and never hold up the others.
     const POISON: &str = "tok_ok_POISON";
