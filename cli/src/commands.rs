@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use fundkit::{
-    Beneficiary, Category, ClientConfig, DonationRequest, FundkitClient, FundraiserDraft,
-    FundraiserKind, Platform, SyncReport, UserContext, Visibility,
+    Beneficiary, Category, ClientConfig, DonationRequest, FundkitClient, FundkitError,
+    FundraiserDraft, FundraiserKind, Platform, SyncReport, UserContext, Visibility,
 };
 use fundkit_server::{Database, ServerOptions};
 
@@ -36,6 +36,7 @@ pub async fn serve(
     schema: Option<String>,
     auto_approve: bool,
     crash_after: Option<String>,
+    exit_with_stdin: bool,
 ) -> Result {
     let database = match (db.as_deref().map(Database::parse), schema) {
         (None, _) => Database::Memory,
@@ -66,7 +67,20 @@ pub async fn serve(
         );
     }
     println!("Ctrl-C to stop.");
-    tokio::signal::ctrl_c().await?;
+    let (closed, stdin_closed) = tokio::sync::oneshot::channel::<()>();
+    if exit_with_stdin {
+        // A plain thread, not the runtime's blocking pool: nothing waits for it at exit.
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            let _ = closed.send(());
+        });
+    } else {
+        std::mem::forget(closed);
+    }
+    tokio::select! {
+        stopped = tokio::signal::ctrl_c() => stopped?,
+        _ = stdin_closed => {}
+    }
     server.shutdown().await;
     Ok(())
 }
@@ -108,7 +122,7 @@ pub async fn donate(
     };
     let amount = client.parse_amount(amount, view.fundraiser.goal.currency.clone())?;
     for i in 1..=count {
-        let d = client.donate(DonationRequest {
+        let request = DonationRequest {
             fundraiser_id: fundraiser.clone(),
             amount: amount.clone(),
             message: message.clone(),
@@ -116,7 +130,17 @@ pub async fn donate(
             hide_amount: false,
             payment_token: payment.clone(),
             id: None,
-        })?;
+        };
+        let d = match client.donate(request.clone()) {
+            // A full queue while syncing as we go: send what waits (as an app does when it
+            // is back online), then queue this one. Without it, a run killed again and again
+            // before its next sync fills the queue and never drains it.
+            Err(FundkitError::OfflineLimit { .. }) if sync_every > 0 => {
+                client.sync_now().await?;
+                client.donate(request)?
+            }
+            other => other?,
+        };
         // Printed only once `donate` returned, i.e. once the donation is on disk: the kill
         // test relies on this line.
         println!(

@@ -41,6 +41,7 @@ async fn sigkill_at_random_moments_loses_nothing() {
 
     // id -> amount in minor units, as printed after `donate` returned.
     let mut acknowledged: BTreeMap<String, i64> = BTreeMap::new();
+    let stderr_path = dir.path().join("donate.stderr");
     for kill in 0..kills {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fundkit"))
             .args([
@@ -63,7 +64,7 @@ async fn sigkill_at_random_moments_loses_nothing() {
             ])
             .arg(&db)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -82,12 +83,22 @@ async fn sigkill_at_random_moments_loses_nothing() {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut seen = 0;
         while seen < target && Instant::now() < deadline {
-            if let Ok(line) = rx.recv_timeout(Duration::from_millis(50)) {
-                record(&mut acknowledged, &line);
-                seen += 1;
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(line) => {
+                    record(&mut acknowledged, &line);
+                    seen += 1;
+                }
+                // Its output closed: it exited (checked below).
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
             }
         }
         std::thread::sleep(extra);
+        // It must still be running: one that stopped by itself was refused something.
+        if let Some(status) = child.try_wait().unwrap() {
+            let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            panic!("kill {kill}: fundkit donate exited by itself ({status}): {stderr}");
+        }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         reader.join().unwrap();
