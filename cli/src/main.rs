@@ -55,7 +55,7 @@ enum Command {
         addr: std::net::SocketAddr,
         /// Where the data lives: `postgres://user@host/db` for PostgreSQL (any number of
         /// instances may share it), a file path for SQLite; SQLite in memory when absent.
-        #[arg(long, env = "FUNDKIT_DB")]
+        #[arg(long)]
         db: Option<String>,
         /// PostgreSQL only: keep every table in this schema (made if missing).
         #[arg(long, requires = "db")]
@@ -66,6 +66,10 @@ enum Command {
         /// Tests only: abort right after a payment step (`recorded` or `charged`).
         #[arg(long, hide = true)]
         crash_after: Option<String>,
+        /// Tests only: stop when standard input closes, i.e. when the test process that
+        /// started it (holding the pipe) ends, however it ends.
+        #[arg(long, hide = true)]
+        exit_with_stdin: bool,
     },
     /// Reviews fundraisers (as the dev reviewer): lists those waiting, approves or removes one.
     Review {
@@ -147,7 +151,8 @@ async fn main() -> ExitCode {
             schema,
             auto_approve,
             crash_after,
-        } => commands::serve(addr, db, schema, auto_approve, crash_after).await,
+            exit_with_stdin,
+        } => commands::serve(addr, db, schema, auto_approve, crash_after, exit_with_stdin).await,
         Command::Review {
             server,
             token,

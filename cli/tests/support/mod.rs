@@ -10,13 +10,23 @@ use fundkit_server::Database;
 /// `db`, and returns the process and the address it listens on once it does.
 pub fn serve(db: &Database, addr: &str, crash_after: Option<&str>) -> (Child, SocketAddr) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fundkit"));
-    cmd.args(["serve", "--auto-approve", "--addr", addr, "--db"]);
+    // It stops when its stdin closes: when the `Child` is dropped, even by a failing test.
+    cmd.args([
+        "serve",
+        "--auto-approve",
+        "--exit-with-stdin",
+        "--addr",
+        addr,
+        "--db",
+    ]);
     match db {
         Database::Path(path) => cmd.arg(path),
         Database::Postgres { url, schema } => cmd.arg(url).arg("--schema").args(schema),
         Database::Memory => unreachable!("a killed server needs a database that outlives it"),
     };
-    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     if let Some(step) = crash_after {
         cmd.args(["--crash-after", step]);
     }

@@ -7,12 +7,16 @@ import XCTest
 final class ReferenceServer {
     let url: String
     private let process: Process
+    /// Held open while the tests run: the server stops when it closes (--exit-with-stdin),
+    /// so it never outlives the test process, whether or not `deinit` runs.
+    private let stdin = Pipe()
 
     init() throws {
         let dir = ProcessInfo.processInfo.environment["FUNDKIT_LIB_DIR"] ?? "../target/debug"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "\(dir)/fundkit")
-        process.arguments = ["serve", "--addr", "127.0.0.1:0", "--auto-approve"]
+        process.arguments = ["serve", "--addr", "127.0.0.1:0", "--auto-approve", "--exit-with-stdin"]
+        process.standardInput = stdin
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

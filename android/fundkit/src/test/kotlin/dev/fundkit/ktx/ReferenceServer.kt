@@ -27,7 +27,8 @@ class ReferenceServer private constructor(private val process: Process, val url:
             val bin = File(dir, "fundkit")
             require(bin.canExecute()) { "build the CLI first: cargo build -p fundkit-cli (looked for $bin)" }
             val process =
-                ProcessBuilder(bin.path, "serve", "--addr", "127.0.0.1:0", "--auto-approve")
+                // --exit-with-stdin: it stops when this JVM ends, even if close() never runs.
+                ProcessBuilder(bin.path, "serve", "--addr", "127.0.0.1:0", "--auto-approve", "--exit-with-stdin")
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start()
             val first = BufferedReader(InputStreamReader(process.inputStream)).readLine()
