@@ -2,7 +2,8 @@
 # The one command that runs every FundKit test: `scripts/test.sh`.
 #
 # On a clean machine it fetches what it needs (cargo fetches crates, Maven fetches the
-# Kotlin toolchain and libraries); it needs Rust (rustup), a JDK 17 and Maven on PATH.
+# Kotlin toolchain and libraries; as root on Debian, PostgreSQL too); it needs Rust (rustup),
+# a JDK 17, Maven and Python 3 on PATH.
 # Stages run in order and stop at the first failure. Run a subset with
 #   FUNDKIT_STAGES="rust kotlin" scripts/test.sh
 set -euo pipefail
