@@ -9,14 +9,14 @@ final class ReferenceServer {
     private let process: Process
     /// Held open while the tests run: the server stops when it closes (--exit-with-stdin),
     /// so it never outlives the test process, whether or not `deinit` runs.
-    private let stdin = Pipe()
+    private let keepAlive = Pipe()
 
     init() throws {
         let dir = ProcessInfo.processInfo.environment["FUNDKIT_LIB_DIR"] ?? "../target/debug"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "\(dir)/fundkit")
         process.arguments = ["serve", "--addr", "127.0.0.1:0", "--auto-approve", "--exit-with-stdin"]
-        process.standardInput = stdin
+        process.standardInput = keepAlive
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
