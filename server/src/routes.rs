@@ -28,7 +28,6 @@ use crate::auth::{authenticate, DevUser};
 use crate::error::Failure;
 use crate::extract::{Body, Params};
 use crate::store::{BankPage, Charge, Recorded, Store};
-
 use crate::{Counters, PaymentStep, ServerOptions};
 
 /// Every (method, path) the server serves; the OpenAPI document must list exactly these.
