@@ -467,7 +467,7 @@ impl FundkitClient {
     /// the server (`fundraiser_ended`) and their donors are told.
     pub async fn end_fundraiser(&self, id: String) -> Result<FundraiserView, FundkitError> {
         url_segment(&id)?;
-        let issues = rules::validate_organiser_action(&self.cached_fundraiser(&id)?);
+        let issues = rules::validate_end(&self.cached_fundraiser(&id)?);
         if !issues.is_empty() {
             return Err(FundkitError::Validation { issues });
         }

@@ -2,10 +2,11 @@
 //! (a form can validate and format without a database).
 
 use crate::error::FundkitError;
+use crate::model::Fundraiser;
 use crate::model::{DonationRequest, FundraiserDraft};
 use crate::money::{self, Money};
 use crate::rollout::{self, Action, Availability, RolloutConfig, UserContext};
-use crate::rules::{self, Limits, ValidationIssue};
+use crate::rules::{self, Limits, OrganiserActions, ValidationIssue};
 
 /// Parses what a person typed (`12`, `12.5`, `$1,234.56`) into money of `currency`,
 /// in the conventions of `locale` (`en-US`, `en-GB`, `en-IE`).
@@ -64,4 +65,11 @@ pub fn validate_donation(
 #[uniffi::export]
 pub fn availability(config: RolloutConfig, user: UserContext, action: Action) -> Availability {
     rollout::availability(&config, &user, action)
+}
+
+/// What the organiser may do with `fundraiser` at `now_ms` (edit, extend, end) and how many
+/// days it has left: the shells show these facts and never work them out themselves.
+#[uniffi::export]
+pub fn organiser_actions(fundraiser: Fundraiser, now_ms: i64, limits: Limits) -> OrganiserActions {
+    rules::organiser_actions(&fundraiser, now_ms, &limits)
 }

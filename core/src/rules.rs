@@ -205,7 +205,9 @@ pub fn normalize_donation(request: &DonationRequest) -> DonationRequest {
 }
 
 mod organiser;
-pub use organiser::{validate_edit, validate_organiser_action};
+pub use organiser::{
+    organiser_actions, validate_edit, validate_end, validate_organiser_action, OrganiserActions,
+};
 
 /// Donations go only to an active fundraiser that has not reached its end (`now_ms`).
 pub fn fundraiser_accepts_donations(

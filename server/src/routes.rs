@@ -406,7 +406,7 @@ async fn end_fundraiser(
     let f = state
         .store
         .end(id, state.now_ms(), |current| {
-            refusal(rules::validate_organiser_action(current))
+            refusal(rules::validate_end(current))
         })
         .await?;
     Ok(Json(as_seen_by(f, user)).into_response())

@@ -1,8 +1,52 @@
 //! The organiser's actions on a running fundraiser: edit, extend, end. Pure, shared by the
 //! device (to mark a form's fields before sending) and the server (the final authority).
 
+use serde::{Deserialize, Serialize};
+
 use super::{check_range, check_text, issue, IssueCode, Limits, ValidationIssue};
 use crate::model::{Fundraiser, FundraiserEdit, FundraiserState};
+
+/// What an organiser may do with a fundraiser now, and how long it has left: facts for the
+/// shells to put into words (they must not work these out themselves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct OrganiserActions {
+    /// Whole days before it ends, rounded up; 0 unless it is running.
+    pub days_left: u32,
+    /// When it ends (or ended), in ms since the Unix epoch.
+    pub ends_at_ms: i64,
+    /// Title, story, category and goal may change (in review or running).
+    pub can_edit: bool,
+    /// It may run `limits.extension_step_days` longer without passing the longest run.
+    pub can_extend: bool,
+    /// It may be ended early (only while running: ending one still in review would
+    /// publish text nobody reviewed).
+    pub can_end: bool,
+}
+
+/// The organiser's possible actions on `fundraiser` at `now_ms` under `limits`: the same
+/// rules the server applies (`validate_organiser_action`, `validate_extension`).
+pub fn organiser_actions(
+    fundraiser: &Fundraiser,
+    now_ms: i64,
+    limits: &Limits,
+) -> OrganiserActions {
+    let running = fundraiser.state == FundraiserState::Active && fundraiser.ends_at_ms > now_ms;
+    OrganiserActions {
+        days_left: fundraiser.days_left(now_ms),
+        ends_at_ms: fundraiser.ends_at_ms,
+        can_edit: validate_organiser_action(fundraiser).is_empty()
+            && (running || fundraiser.state == FundraiserState::InReview),
+        can_extend: running
+            && super::validate_extension(
+                fundraiser.duration_days,
+                limits.extension_step_days,
+                limits,
+            )
+            .is_ok(),
+        can_end: running && validate_end(fundraiser).is_empty(),
+    }
+}
 
 /// May the organiser still change this fundraiser? Only while in review or active; an
 /// ended or removed fundraiser is final.
@@ -20,6 +64,20 @@ pub fn validate_organiser_action(fundraiser: &Fundraiser) -> Vec<ValidationIssue
             "this fundraiser was removed; it can no longer change",
         )],
     }
+}
+
+/// May the organiser end it now? Only while it runs: ending one still in review would
+/// make its unreviewed title and story public (an ended fundraiser is shown to everyone).
+pub fn validate_end(fundraiser: &Fundraiser) -> Vec<ValidationIssue> {
+    let mut issues = validate_organiser_action(fundraiser);
+    if issues.is_empty() && fundraiser.state != FundraiserState::Active {
+        issues.push(issue(
+            "state",
+            IssueCode::NotActive,
+            "only a running fundraiser can be ended; one in review is not public yet",
+        ));
+    }
+    issues
 }
 
 /// Every issue of an edit, by field: the same text rules as a new draft, and a goal in the
@@ -224,6 +282,55 @@ mod tests {
                 "{state:?}"
             );
         }
+    }
+
+    #[test]
+    fn organiser_actions_follow_the_state_the_clock_and_the_longest_run() {
+        let l = Limits::default();
+        let f = running(FundraiserState::Active, 0);
+        let a = organiser_actions(&f, 0, &l);
+        assert_eq!(
+            a,
+            OrganiserActions {
+                days_left: 30,
+                ends_at_ms: 30 * 86_400_000,
+                can_edit: true,
+                can_extend: true,
+                can_end: true,
+            }
+        );
+        // 90 days in all: no further extension.
+        let mut long = f.clone();
+        long.duration_days = 90;
+        assert!(!organiser_actions(&long, 0, &l).can_extend);
+        let mut sixty = f.clone();
+        sixty.duration_days = 60;
+        assert!(organiser_actions(&sixty, 0, &l).can_extend);
+        // Its time is up even if the server has not ended it yet.
+        let late = organiser_actions(&f, 30 * 86_400_000, &l);
+        assert!(!late.can_extend && !late.can_end && !late.can_edit);
+        assert_eq!(late.days_left, 0);
+        // In review: edits yes, ending or extending no.
+        let review = organiser_actions(&running(FundraiserState::InReview, 0), 0, &l);
+        assert!(review.can_edit && !review.can_end && !review.can_extend);
+        for state in [FundraiserState::Ended, FundraiserState::Removed] {
+            let a = organiser_actions(&running(state, 0), 0, &l);
+            assert!(!a.can_edit && !a.can_end && !a.can_extend, "{state:?}");
+            assert_eq!(a.days_left, 0);
+        }
+    }
+
+    #[test]
+    fn only_a_running_fundraiser_is_ended() {
+        assert_eq!(
+            codes(&validate_end(&running(FundraiserState::InReview, 0))),
+            vec![("state", IssueCode::NotActive)]
+        );
+        assert_eq!(validate_end(&running(FundraiserState::Active, 0)), vec![]);
+        assert_eq!(
+            codes(&validate_end(&running(FundraiserState::Ended, 0))),
+            vec![("state", IssueCode::Ended)]
+        );
     }
 
     #[test]
