@@ -35,6 +35,7 @@ pub async fn serve(
     db: Option<String>,
     schema: Option<String>,
     auto_approve: bool,
+    public_url: Option<String>,
     crash_after: Option<String>,
     exit_with_stdin: bool,
 ) -> Result {
@@ -55,6 +56,7 @@ pub async fn serve(
         database,
         auto_approve,
         crash_after,
+        public_url,
         ..ServerOptions::default()
     })
     .await?;

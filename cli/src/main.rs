@@ -60,9 +60,14 @@ enum Command {
         /// PostgreSQL only: keep every table in this schema (made if missing).
         #[arg(long, requires = "db")]
         schema: Option<String>,
-        /// New fundraisers go live at once, without review (demos and app development).
+        /// New fundraisers and edits go live at once, without review (demos and app
+        /// development).
         #[arg(long)]
         auto_approve: bool,
+        /// The server's public base URL (where donors' browsers reach its bank pages);
+        /// its listening address when absent.
+        #[arg(long)]
+        public_url: Option<String>,
         /// Tests only: abort right after a payment step (`recorded` or `charged`).
         #[arg(long, hide = true)]
         crash_after: Option<String>,
@@ -150,9 +155,21 @@ async fn main() -> ExitCode {
             db,
             schema,
             auto_approve,
+            public_url,
             crash_after,
             exit_with_stdin,
-        } => commands::serve(addr, db, schema, auto_approve, crash_after, exit_with_stdin).await,
+        } => {
+            commands::serve(
+                addr,
+                db,
+                schema,
+                auto_approve,
+                public_url,
+                crash_after,
+                exit_with_stdin,
+            )
+            .await
+        }
         Command::Review {
             server,
             token,

@@ -220,13 +220,13 @@ impl FundkitClient {
         let id = match request.id.as_deref().map(str::trim) {
             None => uuid::Uuid::now_v7().to_string(),
             Some(given) => {
-                let parsed = uuid::Uuid::parse_str(given).map_err(|_| invalid_id("id"))?;
+                let id = rules::canonical_donation_id(given).ok_or_else(|| invalid_id("id"))?;
                 // A double tap after the first donation left the queue is still the same
                 // donation: answer with it before any check that could now refuse it.
-                if let Some(existing) = shared.store.donation(&parsed.to_string())? {
+                if let Some(existing) = shared.store.donation(&id)? {
                     return self.same_donation(existing, &request);
                 }
-                parsed.to_string()
+                id
             }
         };
         if let Availability::Unavailable { reason } = self.availability(Action::Donate) {

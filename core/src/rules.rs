@@ -117,6 +117,24 @@ pub fn normalize_draft(draft: &FundraiserDraft) -> FundraiserDraft {
     d
 }
 
+/// A donation id in its one canonical spelling (lower-case hyphenated UUID), or `None` if
+/// it is not a UUID. Every spelling the UUID parser accepts (upper case, `{braced}`,
+/// `urn:uuid:`, no hyphens) names the same donation, so ids are compared in this form only.
+pub fn canonical_donation_id(id: &str) -> Option<String> {
+    uuid::Uuid::try_parse(id.trim())
+        .ok()
+        .map(|u| u.hyphenated().to_string())
+}
+
+/// Every issue of a reason a reviewer gives an organiser (removal, a declined edit): the
+/// same text rules as a story (required, at most 500 characters, no control or
+/// bidirectional characters, no card number).
+pub fn validate_review_reason(reason: &str) -> Vec<ValidationIssue> {
+    let mut issues = Vec::new();
+    check_text(&mut issues, "reason", reason.trim(), true, 500, true);
+    issues
+}
+
 /// Every issue of a fundraiser draft (after trimming), in field order.
 pub fn validate_draft(draft: &FundraiserDraft, limits: &Limits) -> Vec<ValidationIssue> {
     let d = normalize_draft(draft);

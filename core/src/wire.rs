@@ -75,8 +75,9 @@ pub enum ItemOutcome {
     Rejected,
     /// The bank asks the donor to act (e.g. authenticate); `code` and `action_url` say how.
     NeedsAction,
-    /// This id was already used by this donor with different content: nothing was charged
-    /// for this request, and the original outcome stands.
+    /// This id is taken: used before by this donor with different content
+    /// (`idempotency_conflict`), or by another donor (`id_in_use`). Nothing was charged
+    /// for this request, and the original donation, whoever made it, is untouched.
     Conflict,
     /// Reconciliation found no record of this id, and the server recorded that it can
     /// never be charged: a later batch carrying it gets this same answer.
@@ -137,14 +138,31 @@ pub struct DonorsPage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewDecision {
+    /// In review: it goes live. Running with an edit waiting: the edit goes live.
     Approve,
+    /// In review or running: it is taken down, and its organiser is told `reason`.
     Remove,
+    /// Running with an edit waiting: the edit is dropped (the approved text stays), and
+    /// its organiser is told `reason`.
+    DeclineEdit,
+}
+
+/// New public text an organiser proposed for a running fundraiser: shown to them and to
+/// reviewers only; the approved text stays public until a reviewer approves this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEdit {
+    pub title: String,
+    pub story: String,
+    pub submitted_at_ms: i64,
+    /// Set when a reviewer declined it: why (the approved text stays).
+    #[serde(default)]
+    pub declined_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewRequest {
     pub decision: ReviewDecision,
-    /// Required to remove: what the organiser is told.
+    /// Required to remove or to decline an edit: what the organiser is told.
     #[serde(default)]
     pub reason: Option<String>,
 }

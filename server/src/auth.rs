@@ -13,77 +13,7 @@ use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 
 use crate::error::Failure;
-
-/// A development user of the reference server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DevUser {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub token: &'static str,
-    pub country: &'static str,
-    pub age_years: u32,
-    /// Reviews new fundraisers (approves them, or removes them with a reason).
-    pub reviewer: bool,
-}
-
-pub const DEV_USERS: &[DevUser] = &[
-    DevUser {
-        id: "usr_organiser",
-        name: "Olivia Organiser",
-        token: "dev-organiser",
-        country: "US",
-        age_years: 34,
-        reviewer: false,
-    },
-    DevUser {
-        id: "usr_organiser_gb",
-        name: "George Organiser",
-        token: "dev-organiser-gb",
-        country: "GB",
-        age_years: 41,
-        reviewer: false,
-    },
-    DevUser {
-        id: "usr_organiser_ie",
-        name: "Aoife Organiser",
-        token: "dev-organiser-ie",
-        country: "IE",
-        age_years: 29,
-        reviewer: false,
-    },
-    DevUser {
-        id: "usr_donor_1",
-        name: "Dan Donor",
-        token: "dev-donor-1",
-        country: "US",
-        age_years: 27,
-        reviewer: false,
-    },
-    DevUser {
-        id: "usr_donor_2",
-        name: "Dana Donor",
-        token: "dev-donor-2",
-        country: "IE",
-        age_years: 52,
-        reviewer: false,
-    },
-    DevUser {
-        id: "usr_minor",
-        name: "Mia Minor",
-        token: "dev-minor",
-        country: "US",
-        age_years: 16,
-        reviewer: false,
-    },
-    DevUser {
-        id: "usr_reviewer",
-        name: "Rae Reviewer",
-        token: "dev-reviewer",
-        country: "US",
-        age_years: 40,
-        reviewer: true,
-    },
-];
+use crate::users::{DevUser, DEV_USERS};
 
 pub fn authenticate(headers: &HeaderMap) -> Result<&'static DevUser, Failure> {
     let unauthorized = || {

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::Failure;
+use crate::error::{scrub_detail, Failure};
 
 pub struct Body<T>(pub T);
 
@@ -55,7 +55,10 @@ fn has_escaped_nul(json: &[u8]) -> bool {
     false
 }
 
+/// A rejection as a JSON failure. Its detail is the parser's words, which quote the
+/// caller's values: they are cut short and never hold a card number (`scrub_detail`).
 fn rejection(status: StatusCode, detail: String) -> Failure {
+    let detail = scrub_detail(&detail);
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -84,7 +87,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Params(q.0))
-            .map_err(|r| Failure::new(StatusCode::BAD_REQUEST, "bad_request", r.body_text()))
+            .map_err(|r| {
+                Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    scrub_detail(&r.body_text()),
+                )
+            })
     }
 }
 

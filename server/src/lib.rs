@@ -12,6 +12,7 @@ mod extract;
 mod payments;
 mod routes;
 mod store;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -21,8 +22,8 @@ use std::time::Duration;
 
 use fundkit::wire::ServerConfig;
 
-pub use auth::{DevUser, DEV_USERS};
 pub use routes::ROUTES;
+pub use users::{DevUser, DEV_USERS};
 
 /// Where the server keeps its data. Its `Debug` leaves a PostgreSQL URL's password out.
 #[derive(Clone, PartialEq, Eq)]
@@ -127,6 +128,12 @@ pub struct ServerOptions {
     pub action_timeout: Duration,
     /// Tests only: abort the process right after this payment step.
     pub crash_after: Option<PaymentStep>,
+    /// The server's public base URL (`https://api.example.org`): where the donor's browser
+    /// finds the bank pages. `None`: the address it listens on. Never taken from a request.
+    pub public_url: Option<String>,
+    /// How long a connection may take to send a request's headers, and how long a kept-alive
+    /// connection may sit idle before its next request: then it is closed.
+    pub header_read_timeout: Duration,
 }
 
 /// The steps of taking a payment: the attempt recorded, the provider charged.
@@ -151,6 +158,8 @@ impl Default for ServerOptions {
             auto_approve: false,
             action_timeout: Duration::from_secs(15 * 60),
             crash_after: None,
+            public_url: None,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -226,6 +235,17 @@ impl RunningServer {
             .unwrap_or(u32::MAX)
     }
 
+    /// Every fundraiser whose confirmed total is not what the payment provider's ledger
+    /// charged for it: (fundraiser, confirmed, charged). Empty when no money was created
+    /// or lost: the soaks' last check.
+    pub async fn ledger_mismatches(&self) -> Vec<(String, i64, i64)> {
+        self.state
+            .store
+            .ledger_mismatches()
+            .await
+            .expect("the ledger could not be read")
+    }
+
     /// Stops accepting, lets in-flight requests finish, and closes the database.
     pub async fn shutdown(self) {
         self.sweeper.abort();
@@ -258,21 +278,15 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError>
     };
     let listener = tokio::net::TcpListener::bind(options.addr).await?;
     let addr = listener.local_addr()?;
-    let state = Arc::new(routes::AppState::new(db, options));
+    let public_url = options
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let header_read_timeout = options.header_read_timeout;
+    let state = Arc::new(routes::AppState::new(db, options, public_url));
     let router = routes::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "server stopped");
-        }
-    });
+    let task = tokio::spawn(serve(listener, router, header_read_timeout, rx));
     let sweeper = tokio::spawn(sweep_abandoned_steps(state.clone()));
     tracing::info!(%addr, "fundkit reference server listening");
     Ok(RunningServer {
@@ -282,6 +296,63 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError>
         task,
         sweeper,
     })
+}
+
+/// Serves HTTP/1.1 on `listener` until `shutdown`, then lets in-flight requests finish
+/// (at most 10 s). hyper's header-read timeout closes a connection that has not sent a
+/// whole request head in time, whether it just opened (a slow-headers attack) or sits idle
+/// between kept-alive requests; the router's timeout bounds each request after its head.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    header_read_timeout: Duration,
+    mut shutdown: tokio::sync::oneshot::Receiver<()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::Service;
+
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then accept again.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                router.clone().call(req)
+            });
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after 10 s; closing");
+    }
 }
 
 /// Fails the bank steps donors abandoned and ends fundraisers whose time is up, a few times

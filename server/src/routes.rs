@@ -17,17 +17,18 @@ use fundkit::rollout::{self, Action, Availability, Platform, UserContext};
 use fundkit::rules;
 use fundkit::wire::{
     BankStep, BankStepRequest, BatchResult, ChangesPage, DonationBatch, DonationItem, DonorsPage,
-    ExtendRequest, ItemOutcome, OwnDonationsPage, ReconcileRequest, ReviewDecision, ReviewRequest,
-    MAX_BATCH, MAX_CHANGES_PAGE,
+    ExtendRequest, ItemOutcome, ItemResult, OwnDonationsPage, PendingEdit, ReconcileRequest,
+    ReviewDecision, ReviewRequest, MAX_BATCH, MAX_CHANGES_PAGE,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tower_http::timeout::TimeoutLayer;
 
-use crate::auth::{authenticate, DevUser};
-use crate::error::Failure;
+use crate::auth::authenticate;
+use crate::error::{echo, Failure};
 use crate::extract::{Body, Params};
-use crate::store::{BankPage, Charge, Recorded, Store};
+use crate::store::{BankPage, Charge, ChargeRequest, Recorded, Store};
+use crate::users::DevUser;
 use crate::{Counters, PaymentStep, ServerOptions};
 
 /// Every (method, path) the server serves; the OpenAPI document must list exactly these.
@@ -55,15 +56,18 @@ pub struct AppState {
     pub(crate) options: ServerOptions,
     pub(crate) counters: Counters,
     pub(crate) clock_offset_ms: std::sync::atomic::AtomicI64,
+    /// The server's public base URL (`ServerOptions::public_url`, else its own address).
+    pub(crate) public_url: String,
 }
 
 impl AppState {
-    pub fn new(store: Store, options: ServerOptions) -> AppState {
+    pub fn new(store: Store, options: ServerOptions, public_url: String) -> AppState {
         AppState {
             store,
             options,
             counters: Counters::default(),
             clock_offset_ms: std::sync::atomic::AtomicI64::new(0),
+            public_url,
         }
     }
 
@@ -88,10 +92,11 @@ impl AppState {
         authenticate(headers)
     }
 
-    /// Where the bank step sends this request's donor, and how long it waits.
-    fn bank_page(&self, headers: &HeaderMap) -> BankPage {
+    /// Where the bank step sends the donor (this server's public address, as configured:
+    /// never the request's `Host` header, which the caller chooses), and how long it waits.
+    fn bank_page(&self) -> BankPage {
         BankPage {
-            base_url: bank_base(headers),
+            base_url: format!("{}/v1/bank/", self.public_url.trim_end_matches('/')),
             timeout_ms: i64::try_from(self.options.action_timeout.as_millis()).unwrap_or(i64::MAX),
         }
     }
@@ -279,7 +284,35 @@ async fn create_fundraiser(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(as_seen_by(fundraiser, user))).into_response())
+    Ok((status, Json(shown(&state, fundraiser, user).await?)).into_response())
+}
+
+/// A fundraiser as the routes answer it: with the edit waiting for review, for its
+/// organiser and reviewers only.
+#[derive(Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    fundraiser: fundkit::Fundraiser,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_edit: Option<PendingEdit>,
+}
+
+/// `f` as `viewer` may see it, with its waiting edit if they may see that.
+async fn shown(
+    state: &AppState,
+    f: fundkit::Fundraiser,
+    viewer: &DevUser,
+) -> Result<Option<Shown>, Failure> {
+    let privileged = f.organiser_id == viewer.id || viewer.reviewer;
+    let pending_edit = if privileged {
+        state.store.pending_edit(f.id.clone()).await?
+    } else {
+        None
+    };
+    Ok(as_seen_by(f, viewer).map(|fundraiser| Shown {
+        fundraiser,
+        pending_edit,
+    }))
 }
 
 /// A fundraiser as `viewer` may see it: its organiser and reviewers see everything (the
@@ -309,14 +342,31 @@ async fn fundraiser(
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
     let viewer = state.user(&headers)?;
-    let f = state
+    let f = visible_to(&state, viewer, id).await?;
+    let f = shown(&state, f, viewer)
+        .await?
+        .ok_or_else(|| Failure::not_found("fundraiser"))?;
+    Ok(Json(f).into_response())
+}
+
+/// The fundraiser `id` if `viewer` may see it as a page (its organiser and reviewers
+/// always; others while it is active or ended): the same 404 for one that does not exist,
+/// one in review and one removed, so that strangers learn nothing of either.
+async fn visible_to(
+    state: &AppState,
+    viewer: &DevUser,
+    id: String,
+) -> Result<fundkit::Fundraiser, Failure> {
+    state
         .store
         .fundraiser(id)
         .await?
-        .and_then(|f| as_seen_by(f, viewer))
-        .filter(|f| f.state != FundraiserState::Removed || f.viewer_is_organiser || viewer.reviewer)
-        .ok_or_else(|| Failure::not_found("fundraiser"))?;
-    Ok(Json(f).into_response())
+        .filter(|f| {
+            f.organiser_id == viewer.id
+                || viewer.reviewer
+                || matches!(f.state, FundraiserState::Active | FundraiserState::Ended)
+        })
+        .ok_or_else(|| Failure::not_found("fundraiser"))
 }
 
 /// The fundraiser `id` if `user` organises it (404 for anyone else: its existence is not
@@ -361,13 +411,41 @@ async fn edit_fundraiser(
 ) -> Result<Response, Failure> {
     let user = organiser_of(&state, &headers, &id).await?;
     let limits = state.options.config.limits.clone();
+    let current = organisers_own(&state, user, id.clone()).await?;
+    refusal(rules::validate_edit(&current, &edit, &limits))?;
+    // New public text of a running fundraiser waits for review; the approved text stays
+    // shown meanwhile. (In review, nothing is public yet: it changes at once.)
+    let title = edit.title.as_deref().map(|t| t.trim().to_owned());
+    let story = edit.story.as_deref().map(|s| s.trim().to_owned());
+    let new_text = title.as_ref().is_some_and(|t| *t != current.title)
+        || story.as_ref().is_some_and(|s| *s != current.story);
+    let mut edit = edit;
+    if current.state == FundraiserState::Active && !state.options.auto_approve && new_text {
+        let waiting = state
+            .store
+            .pending_edit(id.clone())
+            .await?
+            .filter(|p| p.declined_reason.is_none());
+        let base = |new: Option<String>, waiting: Option<&String>, approved: &str| {
+            new.or_else(|| waiting.cloned())
+                .unwrap_or_else(|| approved.to_owned())
+        };
+        let proposed_title = base(title, waiting.as_ref().map(|p| &p.title), &current.title);
+        let proposed_story = base(story, waiting.as_ref().map(|p| &p.story), &current.story);
+        state
+            .store
+            .propose_edit(id.clone(), proposed_title, proposed_story, state.now_ms())
+            .await?;
+        edit.title = None;
+        edit.story = None;
+    }
     let f = state
         .store
         .edit(id, edit, state.now_ms(), move |current, edit| {
             refusal(rules::validate_edit(current, edit, &limits))
         })
         .await?;
-    Ok(Json(as_seen_by(f, user)).into_response())
+    Ok(Json(shown(&state, f, user).await?).into_response())
 }
 
 async fn extend_fundraiser(
@@ -394,7 +472,7 @@ async fn extend_fundraiser(
                 .map_err(Failure::validation)
         })
         .await?;
-    Ok(Json(as_seen_by(f, user)).into_response())
+    Ok(Json(shown(&state, f, user).await?).into_response())
 }
 
 async fn end_fundraiser(
@@ -409,7 +487,7 @@ async fn end_fundraiser(
             refusal(rules::validate_end(current))
         })
         .await?;
-    Ok(Json(as_seen_by(f, user)).into_response())
+    Ok(Json(shown(&state, f, user).await?).into_response())
 }
 
 async fn fundraiser_donors(
@@ -447,7 +525,17 @@ fn reviewer(state: &AppState, headers: &HeaderMap) -> Result<&'static DevUser, F
 
 async fn review_queue(State(state): Shared, headers: HeaderMap) -> Result<Response, Failure> {
     reviewer(&state, &headers)?;
-    Ok(Json(state.store.review_queue().await?).into_response())
+    let queue: Vec<Shown> = state
+        .store
+        .review_queue()
+        .await?
+        .into_iter()
+        .map(|(fundraiser, pending_edit)| Shown {
+            fundraiser,
+            pending_edit,
+        })
+        .collect();
+    Ok(Json(queue).into_response())
 }
 
 async fn review_fundraiser(
@@ -457,39 +545,35 @@ async fn review_fundraiser(
     Body(request): Body<ReviewRequest>,
 ) -> Result<Response, Failure> {
     let user = reviewer(&state, &headers)?;
-    let approve = request.decision == ReviewDecision::Approve;
-    let reason = request
-        .reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if !approve {
-        // The reason is shown to the organiser: required, short, plain text.
-        let problem = match &reason {
-            None => Some((
-                fundkit::IssueCode::Required,
-                "say why: its organiser is told",
-            )),
-            Some(r) if r.chars().count() > 500 => Some((
-                fundkit::IssueCode::TooLong,
-                "a reason is at most 500 characters",
-            )),
-            Some(r) if r.chars().any(|c| c.is_control() && c != '\n') => Some((
-                fundkit::IssueCode::ControlCharacter,
-                "the reason contains a control character",
-            )),
-            Some(_) => None,
-        };
-        if let Some((code, message)) = problem {
-            return Err(Failure::validation(vec![fundkit::ValidationIssue {
-                field: "reason".into(),
-                code,
-                message: message.into(),
-            }]));
-        }
+    let f = state
+        .store
+        .fundraiser(id.clone())
+        .await?
+        .ok_or_else(|| Failure::not_found("fundraiser"))?;
+    // Separation of duties: nobody reviews their own fundraiser.
+    if f.organiser_id == user.id {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "own_fundraiser",
+            "a reviewer does not review their own fundraiser",
+        ));
     }
+    let reason = match request.decision {
+        ReviewDecision::Approve => None,
+        // The reason is shown to the organiser: required, plain text, with the same rules
+        // as every other text (no control or bidirectional characters, no card number).
+        ReviewDecision::Remove | ReviewDecision::DeclineEdit => {
+            let reason = request.reason.unwrap_or_default();
+            refusal(rules::validate_review_reason(&reason))?;
+            Some(reason.trim().to_owned())
+        }
+    };
     let now = state.now_ms();
-    let f = state.store.review(id, approve, reason, now).await?;
-    Ok(Json(as_seen_by(f, user)).into_response())
+    let f = state
+        .store
+        .review(id, request.decision, reason, now)
+        .await?;
+    Ok(Json(shown(&state, f, user).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -577,11 +661,7 @@ async fn fundraiser_donations(
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
     let viewer = state.user(&headers)?;
-    let f = state
-        .store
-        .fundraiser(id)
-        .await?
-        .ok_or_else(|| Failure::not_found("fundraiser"))?;
+    let f = visible_to(&state, viewer, id).await?;
     let entries = state.store.public_donations(f, viewer).await?;
     Ok(Json(entries).into_response())
 }
@@ -620,28 +700,54 @@ async fn donation_batch(
         .counters
         .donation_items_received
         .fetch_add(n as u64, Ordering::Relaxed);
-    let items: Vec<(DonationItem, String)> = batch
-        .donations
-        .into_iter()
-        .map(|item| {
-            let fp = fingerprint(&[
-                &item.fundraiser_id,
-                &item.amount.minor_units.to_string(),
-                &item.amount.currency,
-                item.message.as_deref().unwrap_or("\u{0}none"),
-                &format!("{:?}/{}", item.visibility, item.hide_amount),
-                &item.payment_token,
-            ]);
-            (item, fp)
-        })
-        .collect();
+    // Each item's id in its canonical spelling (every spelling names one donation), its
+    // text normalized as the core normalizes it on a device (a currency of " eur " is
+    // EUR), and its fingerprint. An id that is not a UUID is answered here and stored
+    // nowhere: there is no donation it could name.
+    let mut answered: Vec<Option<ItemResult>> = Vec::with_capacity(n);
+    let mut items: Vec<(DonationItem, String)> = Vec::with_capacity(n);
+    for item in batch.donations {
+        let Some(id) = rules::canonical_donation_id(&item.id) else {
+            answered.push(Some(ItemResult {
+                id: echo(&item.id),
+                outcome: ItemOutcome::Rejected,
+                duplicate: false,
+                code: Some("invalid_id".into()),
+                action_url: None,
+                received_at_ms: Some(state.now_ms()),
+            }));
+            continue;
+        };
+        let request = rules::normalize_donation(&item.as_request());
+        let item = DonationItem {
+            id,
+            fundraiser_id: request.fundraiser_id,
+            amount: request.amount,
+            message: request.message,
+            visibility: request.visibility,
+            hide_amount: request.hide_amount,
+            payment_token: request.payment_token,
+        };
+        let fp = fingerprint(&[
+            &item.fundraiser_id,
+            &item.amount.minor_units.to_string(),
+            &item.amount.currency,
+            item.message.as_deref().unwrap_or("\u{0}none"),
+            &format!("{:?}/{}", item.visibility, item.hide_amount),
+            &item.payment_token,
+        ]);
+        answered.push(None);
+        items.push((item, fp));
+    }
     let config = state.options.config.clone();
     let donor_ctx = context(donor, &headers)?;
-    let bank = state.bank_page(&headers);
+    let bank = state.bank_page();
     let items = Arc::new(items);
     let now = state.now_ms();
     // 1. Record: answers already given, refusals, and an attempt for each item to charge.
-    let recorded = {
+    let recorded = if items.is_empty() {
+        Vec::new()
+    } else {
         let items = Arc::clone(&items);
         state
             .store
@@ -657,31 +763,47 @@ async fn donation_batch(
     };
     state.crash_point(PaymentStep::Recorded);
     // 2. Charge, outside any transaction, with the donation id as the idempotency key.
-    let to_charge: Vec<(String, String)> = recorded
+    let to_charge: Vec<ChargeRequest> = recorded
         .iter()
         .zip(items.iter())
         .filter(|(slot, _)| matches!(slot, Recorded::ToCharge))
-        .map(|(_, (item, _))| (item.id.clone(), item.payment_token.clone()))
+        .map(|(_, (item, _))| ChargeRequest {
+            key: item.id.clone(),
+            token: item.payment_token.clone(),
+            fundraiser_id: item.fundraiser_id.clone(),
+            amount_minor: item.amount.minor_units,
+            currency: item.amount.currency.clone(),
+        })
         .collect();
-    let ids: Vec<String> = to_charge.iter().map(|(id, _)| id.clone()).collect();
+    let ids: Vec<String> = to_charge.iter().map(|r| r.key.clone()).collect();
     let now = state.now_ms();
-    let charges = state.store.psp_charge(to_charge, now).await?;
+    let charges = if to_charge.is_empty() {
+        Vec::new()
+    } else {
+        state.store.psp_charge(to_charge, now).await?
+    };
     let charged: Vec<(String, Charge)> = ids.into_iter().zip(charges).collect();
     state.crash_point(PaymentStep::Charged);
     // 3. Settle what was charged, in one transaction.
     let now = state.now_ms();
-    let mut settled = state
-        .store
-        .settle(donor, charged, now, bank)
-        .await?
-        .into_iter();
-    let mut results = Vec::with_capacity(recorded.len());
-    for slot in recorded {
+    let mut settled = if charged.is_empty() {
+        Vec::new()
+    } else {
+        state.store.settle(donor, charged, now, bank).await?
+    }
+    .into_iter();
+    let mut recorded = recorded.into_iter();
+    let mut results = Vec::with_capacity(n);
+    for slot in answered {
         results.push(match slot {
-            Recorded::Answered(result) => result,
-            Recorded::ToCharge => settled
-                .next()
-                .ok_or_else(|| Failure::internal("a charged donation was not settled"))?,
+            Some(result) => result,
+            None => match recorded.next() {
+                Some(Recorded::Answered(result)) => result,
+                Some(Recorded::ToCharge) => settled
+                    .next()
+                    .ok_or_else(|| Failure::internal("a charged donation was not settled"))?,
+                None => return Err(Failure::internal("a recorded donation is missing")),
+            },
         });
     }
     let accepted = results
@@ -700,21 +822,6 @@ async fn donation_batch(
     Ok(Json(BatchResult { results }).into_response())
 }
 
-/// Where the donor's browser reaches this server's simulated bank pages: the host the
-/// client called (so it works behind a proxy on loopback too).
-fn bank_base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}/v1/bank/")
-}
-
 async fn reconcile(
     State(state): Shared,
     headers: HeaderMap,
@@ -728,20 +835,22 @@ async fn reconcile(
             format!("reconcile 1 to {MAX_BATCH} ids at a time"),
         ));
     }
-    if let Some(bad) = request
-        .ids
-        .iter()
-        .find(|id| uuid::Uuid::parse_str(id).is_err())
-    {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_id",
-            format!("not a donation id: {:.40}", bad),
-        ));
+    let mut ids = Vec::with_capacity(request.ids.len());
+    for id in &request.ids {
+        match rules::canonical_donation_id(id) {
+            Some(id) => ids.push(id),
+            None => {
+                return Err(Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_id",
+                    format!("not a donation id: {}", echo(id)),
+                ))
+            }
+        }
     }
-    let bank = state.bank_page(&headers);
+    let bank = state.bank_page();
     let now = state.now_ms();
-    let results = state.store.reconcile(donor, request.ids, now, bank).await?;
+    let results = state.store.reconcile(donor, ids, now, bank).await?;
     Ok(Json(BatchResult { results }).into_response())
 }
 
@@ -769,9 +878,6 @@ fn refusal_for(
     donor: &UserContext,
     now_ms: i64,
 ) -> Option<String> {
-    if uuid::Uuid::parse_str(&item.id).is_err() {
-        return Some("invalid_id".into());
-    }
     let Some(fundraiser) = fundraiser else {
         return Some("fundraiser_not_found".into());
     };

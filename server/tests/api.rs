@@ -346,13 +346,15 @@ async fn every_payment_outcome_duplicates_and_conflicts() {
     );
     assert!(first["results"][2]["action_url"].is_string());
     assert_eq!(api.total(&f).await, (1_000, 1));
-    // The same batch again: the original outcomes, flagged, nothing charged twice.
+    // The same batch again: the original outcomes, flagged, nothing charged twice. (An id
+    // that is not a UUID names no donation: refused again, stored nowhere.)
     let (_, again) = api.batch("dev-donor-1", items).await;
     for (a, b) in first["results"]
         .as_array()
         .unwrap()
         .iter()
         .zip(again["results"].as_array().unwrap())
+        .take(6)
     {
         assert_eq!(
             (a["outcome"].clone(), b["duplicate"].clone()),
@@ -360,6 +362,10 @@ async fn every_payment_outcome_duplicates_and_conflicts() {
         );
         assert_eq!(a["received_at_ms"], b["received_at_ms"]);
     }
+    assert_eq!(
+        (&again["results"][6]["code"], &again["results"][6]["duplicate"]),
+        (&json!("invalid_id"), &json!(false))
+    );
     assert_eq!(api.total(&f).await, (1_000, 1));
     // Same id, different content: a conflict, the original stands.
     let (_, conflict) = api
@@ -368,16 +374,18 @@ async fn every_payment_outcome_duplicates_and_conflicts() {
     assert_eq!(conflict["results"][0]["outcome"], "conflict");
     assert_eq!(conflict["results"][0]["code"], "idempotency_conflict");
     assert_eq!(api.total(&f).await, (1_000, 1));
-    // Another donor reusing that id is a different donation, and cannot touch the first.
+    // Another donor naming that id is refused: the id is taken, and nothing of the first
+    // donation is read, changed or counted again.
     let (_, other) = api
         .batch("dev-donor-2", vec![item(&uuid(1), &f, 2_000, "tok_ok")])
         .await;
     assert_eq!(
         (
             other["results"][0]["outcome"].clone(),
+            other["results"][0]["code"].clone(),
             other["results"][0]["duplicate"].clone()
         ),
-        (json!("accepted"), json!(false))
+        (json!("conflict"), json!("id_in_use"), json!(false))
     );
     let (_, mine) = api
         .call(Method::GET, "/v1/me/donations", "dev-donor-1", None)
@@ -392,14 +400,11 @@ async fn every_payment_outcome_duplicates_and_conflicts() {
     let (_, theirs) = api
         .call(Method::GET, "/v1/me/donations", "dev-donor-2", None)
         .await;
-    assert_eq!(
-        theirs.as_array().unwrap().len(),
-        1,
-        "a donor sees only their own donations"
-    );
-    assert_eq!(api.total(&f).await, (3_000, 2));
+    assert_eq!(theirs.as_array().unwrap().len(), 0, "donor 2 has no donation");
+    assert_eq!(api.total(&f).await, (1_000, 1));
     let stats = api.server.stats();
-    assert_eq!((stats.accepted, stats.duplicates), (2, 7));
+    assert_eq!((stats.accepted, stats.duplicates), (1, 6));
+    assert_eq!(api.server.ledger_mismatches().await, vec![]);
 }
 
 #[tokio::test]

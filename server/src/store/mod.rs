@@ -15,11 +15,12 @@ use std::sync::Arc;
 use fundkit::model::{Fundraiser, FundraiserDraft, FundraiserEdit, FundraiserState, Visibility};
 use fundkit::money::Money;
 use fundkit::wire::{
-    DonationEntry, DonationItem, ItemOutcome, ItemResult, OwnDonation, ServerConfig,
+    DonationEntry, DonationItem, ItemOutcome, ItemResult, OwnDonation, PendingEdit, ReviewDecision,
+    ServerConfig,
 };
 use fundkit::DonationState;
 
-use crate::auth::DevUser;
+use crate::users::DevUser;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -61,6 +62,18 @@ pub struct Charge {
     pub code: Option<String>,
     /// For `needs_action`: the secret that names the bank page.
     pub challenge: Option<String>,
+}
+
+/// One charge to ask the payment provider for: the donation id is the idempotency key;
+/// the provider's ledger records what it was for (the fundraiser and the amount), so that
+/// every fundraiser's total can be checked against what was really charged.
+#[derive(Debug, Clone)]
+pub struct ChargeRequest {
+    pub key: String,
+    pub token: String,
+    pub fundraiser_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
 }
 
 /// Step 1 of a batch, per item: the answer already known, or a recorded attempt to charge.
@@ -172,12 +185,22 @@ impl Store {
     /// crash or a timeout never charges twice. No transaction of ours is open meanwhile.
     pub async fn psp_charge(
         &self,
-        requests: Vec<(String, String)>,
+        requests: Vec<ChargeRequest>,
         now_ms: i64,
     ) -> Result<Vec<Charge>, StoreError> {
         match self {
             Store::Sqlite(db) => blocking(db, move |db| db.psp_charge(&requests, now_ms)).await,
             Store::Postgres(pg) => pg.psp_charge(&requests, now_ms).await,
+        }
+    }
+
+    /// Every fundraiser whose confirmed total differs from what the payment provider's
+    /// ledger charged for it: (fundraiser, confirmed total, charged). Empty when no money
+    /// was created or lost (the soaks check it at the end).
+    pub async fn ledger_mismatches(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        match self {
+            Store::Sqlite(db) => blocking(db, |db| db.ledger_mismatches()).await,
+            Store::Postgres(pg) => pg.ledger_mismatches().await,
         }
     }
 
@@ -259,25 +282,57 @@ impl Store {
         }
     }
 
-    /// Fundraisers waiting for review, oldest first.
-    pub async fn review_queue(&self) -> Result<Vec<Fundraiser>, StoreError> {
+    /// Fundraisers waiting for review, oldest first: new ones, and running ones with an
+    /// edit of their public text waiting (with that edit).
+    pub async fn review_queue(&self) -> Result<Vec<(Fundraiser, Option<PendingEdit>)>, StoreError> {
         match self {
             Store::Sqlite(db) => blocking(db, |db| db.review_queue()).await,
             Store::Postgres(pg) => pg.review_queue().await,
         }
     }
 
-    /// A reviewer approves (in review -> active; its days start now) or removes it (in
-    /// review or active -> removed, with the reason its organiser will see).
+    /// A reviewer's decision, in one transaction with the edit waiting (if any): approve
+    /// (in review -> active, its days start now; or a waiting edit goes live), remove (in
+    /// review or active -> removed, with the reason its organiser will see), or decline a
+    /// waiting edit (the approved text stays; the organiser is told why).
     pub async fn review(
         &self,
         id: String,
-        approve: bool,
+        decision: ReviewDecision,
         reason: Option<String>,
         now_ms: i64,
     ) -> Result<Fundraiser, StoreError> {
-        self.change_fundraiser(id, now_ms, move |f| reviewed(f, approve, reason, now_ms))
-            .await
+        match self {
+            Store::Sqlite(db) => {
+                blocking(db, move |db| db.review(&id, decision, reason, now_ms)).await
+            }
+            Store::Postgres(pg) => pg.review(&id, decision, reason, now_ms).await,
+        }
+    }
+
+    /// The organiser proposes new public text for a running fundraiser: it waits for
+    /// review (replacing any earlier proposal) while the approved text stays shown.
+    pub async fn propose_edit(
+        &self,
+        id: String,
+        title: String,
+        story: String,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(db) => {
+                blocking(db, move |db| db.propose_edit(&id, &title, &story, now_ms)).await
+            }
+            Store::Postgres(pg) => pg.propose_edit(&id, &title, &story, now_ms).await,
+        }
+    }
+
+    /// The edit of fundraiser `id` waiting for review (or declined), if any.
+    pub async fn pending_edit(&self, id: String) -> Result<Option<PendingEdit>, StoreError> {
+        match self {
+            Store::Sqlite(db) => blocking(db, move |db| db.pending_edit(&id)).await,
+            Store::Postgres(pg) => pg.pending_edit(&id).await,
+        }
     }
 
     /// The organiser edits it; `check` validates the edit against it as stored.
@@ -489,17 +544,51 @@ impl BankPage {
 
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
-/// The answer to an item whose (donor, id) is already stored with fingerprint `fp`.
+/// The fingerprint of a refusal made before any payment step: its content is not kept,
+/// so a repeat answers the refusal whatever it carries (as a void id does).
+pub(crate) const REFUSED: &str = "refused";
+
+/// Codes of refusals by the payment provider or the bank (the donation's content was
+/// valid and is kept); every other `rejected` was refused before any payment step.
+const PAYMENT_CODES: &[&str] = &[
+    "declined",
+    "payment_expired",
+    "invalid_payment_token",
+    "authentication_failed",
+    "action_abandoned",
+];
+
+/// Whether a stored `rejected` row was refused before any payment step (its content is
+/// not kept). Used by the migration that scrubbed rows stored before that rule.
+pub(crate) fn refused_before_payment(outcome: &str, code: Option<&str>) -> bool {
+    outcome == "rejected" && !code.is_some_and(|c| PAYMENT_CODES.contains(&c))
+}
+
+/// What is stored under a donation id: whose it is, the content's fingerprint, the answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    pub donor_id: String,
+    pub fingerprint: String,
+    pub result: ItemResult,
+}
+
+/// The answer to `donor`'s item whose id is already stored: another donor's id is
+/// refused without reading its outcome; the donor's own is answered as a repeat.
 fn answer_for_stored(
     item: &DonationItem,
     fingerprint: &str,
-    fp: &str,
-    stored: ItemResult,
+    donor: &DevUser,
+    stored: Stored,
 ) -> Recorded {
-    if stored.outcome == ItemOutcome::Void {
-        // A void id answers `void` whatever the content: it can never be charged.
+    if stored.donor_id != donor.id {
+        return Recorded::Answered(id_in_use(&item.id));
+    }
+    let stored_fp = stored.fingerprint;
+    let stored = stored.result;
+    if stored.outcome == ItemOutcome::Void || stored_fp == REFUSED {
+        // A void id answers `void`, a refused one its refusal, whatever the content.
         Recorded::Answered(stored)
-    } else if fp != fingerprint {
+    } else if stored_fp != fingerprint {
         Recorded::Answered(ItemResult {
             id: item.id.clone(),
             outcome: ItemOutcome::Conflict,
@@ -516,6 +605,20 @@ fn answer_for_stored(
     }
 }
 
+/// The answer to a donor who names a donation id another donor holds: taken, nothing
+/// read, nothing changed, nothing charged.
+fn id_in_use(id: &str) -> ItemResult {
+    ItemResult {
+        id: id.to_owned(),
+        outcome: ItemOutcome::Conflict,
+        duplicate: false,
+        code: Some("id_in_use".into()),
+        action_url: None,
+        received_at_ms: None,
+    }
+}
+
+/// A refusal before any payment step: recorded as id, donor, code and time only.
 fn refused_item(item: &DonationItem, code: String, now_ms: i64) -> Recorded {
     Recorded::Answered(ItemResult {
         id: item.id.clone(),
@@ -538,33 +641,50 @@ fn void_result(id: &str, now_ms: i64) -> ItemResult {
     }
 }
 
+/// The fundraiser after a reviewer's `decision`, given the edit waiting for review: the
+/// new fundraiser, and what becomes of the waiting edit (`None`: dropped, `Some`: kept as
+/// given, e.g. declined with its reason).
 fn reviewed(
     f: &Fundraiser,
-    approve: bool,
+    pending: Option<PendingEdit>,
+    decision: ReviewDecision,
     reason: Option<String>,
     now_ms: i64,
-) -> Result<Fundraiser, StoreError> {
+) -> Result<(Fundraiser, Option<PendingEdit>), StoreError> {
     let mut next = f.clone();
-    match (approve, f.state) {
-        (true, FundraiserState::InReview) => {
+    let waiting = pending.filter(|p| p.declined_reason.is_none());
+    match (decision, f.state, waiting) {
+        (ReviewDecision::Approve, FundraiserState::InReview, _) => {
             next.state = FundraiserState::Active;
             next.ends_at_ms = now_ms.saturating_add(i64::from(f.duration_days) * DAY_MS);
+            Ok((next, None))
         }
-        (false, FundraiserState::InReview | FundraiserState::Active) => {
+        (ReviewDecision::Approve, FundraiserState::Active, Some(edit)) => {
+            next.title = edit.title;
+            next.story = edit.story;
+            Ok((next, None))
+        }
+        (ReviewDecision::Remove, FundraiserState::InReview | FundraiserState::Active, _) => {
             next.state = FundraiserState::Removed;
             next.removal_reason = reason;
+            Ok((next, None))
         }
-        (_, state) => {
-            return Err(StoreError::refused(
-                "not_reviewable",
-                format!(
-                    "a fundraiser that is {} cannot be reviewed that way",
-                    name(&state)?
-                ),
-            ))
-        }
+        (ReviewDecision::DeclineEdit, FundraiserState::Active, Some(edit)) => Ok((
+            next,
+            Some(PendingEdit {
+                declined_reason: reason,
+                ..edit
+            }),
+        )),
+        (decision, state, _) => Err(StoreError::refused(
+            "not_reviewable",
+            format!(
+                "a fundraiser that is {} cannot be reviewed that way ({})",
+                name(&state)?,
+                name(&decision)?
+            ),
+        )),
     }
-    Ok(next)
 }
 
 fn edited(f: &Fundraiser, edit: &FundraiserEdit) -> Fundraiser {
@@ -666,10 +786,11 @@ fn own_from(r: &impl Cols) -> Result<OwnDonation, StoreError> {
     })
 }
 
-/// Whether a donor's feed shows this stored outcome: voids are not donations, and a
-/// pending one is settled and announced again soon.
+/// Whether a donor's feed shows this stored outcome: voids are not donations, a refused
+/// item kept no content (its answer told the device that sent it), and a pending one is
+/// settled and announced again soon.
 fn shown_to_donor(outcome: &str) -> bool {
-    outcome != "void" && outcome != "pending"
+    !matches!(outcome, "void" | "pending" | "refused")
 }
 
 /// Columns of an accepted donation as stored, before masking.
@@ -695,12 +816,7 @@ fn entry_from(
             Visibility::Anonymous => false,
         };
     let donor_name = name_visible
-        .then(|| {
-            crate::auth::DEV_USERS
-                .iter()
-                .find(|u| u.id == donor_id)
-                .map(|u| u.name.to_owned())
-        })
+        .then(|| crate::users::by_id(&donor_id).map(|u| u.name.to_owned()))
         .flatten();
     let amount_visible = own || is_organiser || !r.flag(6)?;
     Ok(DonationEntry {
@@ -719,23 +835,24 @@ fn entry_from(
     })
 }
 
-/// A stored answer: (fingerprint, outcome, code, action_url, received_at_ms) read as the
-/// result for `id`, marked as a repeat.
-fn stored_from(r: &impl Cols, id: &str) -> Result<(String, ItemResult), StoreError> {
-    Ok((
-        r.text(0)?,
-        ItemResult {
+/// What is stored under donation id `id`, read from a row in `STORED_COLUMNS` order,
+/// its answer marked as a repeat.
+fn stored_from(r: &impl Cols, id: &str) -> Result<Stored, StoreError> {
+    Ok(Stored {
+        donor_id: r.text(0)?,
+        fingerprint: r.text(1)?,
+        result: ItemResult {
             id: id.to_owned(),
-            outcome: parse_outcome(&r.text(1)?)?,
+            outcome: parse_outcome(&r.text(2)?)?,
             duplicate: true,
-            code: r.opt_text(2)?,
-            action_url: r.opt_text(3)?,
-            received_at_ms: Some(r.int(4)?),
+            code: r.opt_text(3)?,
+            action_url: r.opt_text(4)?,
+            received_at_ms: Some(r.int(5)?),
         },
-    ))
+    })
 }
 
-const STORED_COLUMNS: &str = "fingerprint, outcome, code, action_url, received_at_ms";
+const STORED_COLUMNS: &str = "donor_id, fingerprint, outcome, code, action_url, received_at_ms";
 
 /// A provider's ledger row: (outcome, code, challenge).
 fn charge_from(r: &impl Cols) -> Result<Charge, StoreError> {
@@ -792,12 +909,14 @@ fn from_name<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
 }
 
 /// A stored outcome. `pending` (an attempt recorded, not settled yet) reads as `Unknown`:
-/// never sent to a client as such (settled first, or left out of feeds).
+/// never sent to a client as such (settled first, or left out of feeds). `refused` (before
+/// any payment step, content not kept) reads as `Rejected`.
 fn parse_outcome(s: &str) -> Result<ItemOutcome, StoreError> {
-    if s == "pending" {
-        return Ok(ItemOutcome::Unknown);
+    match s {
+        "pending" => Ok(ItemOutcome::Unknown),
+        "refused" => Ok(ItemOutcome::Rejected),
+        _ => from_name(s),
     }
-    from_name(s)
 }
 
 #[cfg(test)]
@@ -848,7 +967,7 @@ mod tests {
     #[tokio::test]
     async fn a_reconciled_attempt_is_never_charged_by_the_request_still_in_flight() {
         for store in stores().await {
-            let donor = &crate::auth::DEV_USERS[3];
+            let donor = &crate::users::DEV_USERS[3];
             let id = "0190aaaa-0000-7000-8000-000000000042".to_owned();
             let item = DonationItem {
                 id: id.clone(),
@@ -883,7 +1002,16 @@ mod tests {
             assert_eq!(reconciled[0].outcome, ItemOutcome::Void);
             // The stalled request goes on: charge, then settle.
             let charges = store
-                .psp_charge(vec![(id.clone(), "tok_ok".into())], 3)
+                .psp_charge(
+                    vec![ChargeRequest {
+                        key: id.clone(),
+                        token: "tok_ok".into(),
+                        fundraiser_id: "fr_x".into(),
+                        amount_minor: 500,
+                        currency: "USD".into(),
+                    }],
+                    3,
+                )
                 .await
                 .unwrap();
             assert_eq!(

@@ -1,7 +1,7 @@
 //! The server on PostgreSQL: the same guarantees as SQLite when several server instances
 //! share one database.
 //!
-//! - Dedup and conflicts: the (donor, id) primary key. A batch records with
+//! - Dedup and conflicts: the donation id's primary key (whoever's it is). A batch records with
 //!   `ON CONFLICT DO NOTHING` and, when another instance recorded the id first, answers as
 //!   a repeat of what that one stored.
 //! - Charges: the provider's ledger has one entry per key (`ON CONFLICT DO NOTHING`); a
@@ -30,12 +30,14 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, key_reused, name,
-    new_fundraiser_id, own_from, refused_item, shown_to_donor, stored_from, to_json, void_result,
-    BankPage, Charge, Cols, FeedPage, NewFundraiser, Recorded, StoreError, Validate, ENTRY_COLUMNS,
-    FUNDRAISER_COLUMNS, OWN_COLUMNS, STORED_COLUMNS,
+    answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, id_in_use,
+    key_reused, name, new_fundraiser_id, own_from, refused_item, reviewed, shown_to_donor,
+    stored_from, to_json, void_result, BankPage, Charge, ChargeRequest, Cols, FeedPage,
+    NewFundraiser, Recorded, StoreError, Stored, Validate, ENTRY_COLUMNS, FUNDRAISER_COLUMNS,
+    OWN_COLUMNS, REFUSED, STORED_COLUMNS,
 };
-use crate::auth::DevUser;
+use crate::users::DevUser;
+use fundkit::wire::{PendingEdit, ReviewDecision};
 
 refinery::embed_migrations!("migrations/postgres");
 
@@ -277,7 +279,7 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let ids: Vec<&str> = items.iter().map(|(item, _)| item.id.as_str()).collect();
-        let stored = stored_results(&tx, donor, &ids).await?;
+        let stored = stored_results(&tx, &ids).await?;
         let named: Vec<&str> = items
             .iter()
             .filter(|(item, _)| !stored.contains_key(&item.id))
@@ -311,19 +313,19 @@ impl PgStore {
             .filter(|(slot, _)| slot.is_none())
             .map(|(_, (item, _))| item.id.as_str())
             .collect();
-        let stored = stored_results(&tx, donor, &rest).await?;
+        let stored = stored_results(&tx, &rest).await?;
         let mut answers = Vec::with_capacity(items.len());
         for (slot, (item, fingerprint)) in out.into_iter().zip(items) {
             answers.push(match slot {
                 Some(answer) => answer,
                 None => {
-                    let (fp, result) = stored.get(&item.id).cloned().ok_or_else(|| {
+                    let found = stored.get(&item.id).cloned().ok_or_else(|| {
                         StoreError::Busy(format!(
                             "donation {} is being recorded by another request",
                             item.id
                         ))
                     })?;
-                    answer_for_stored(item, fingerprint, &fp, result)
+                    answer_for_stored(item, fingerprint, donor, found)
                 }
             });
         }
@@ -336,31 +338,38 @@ impl PgStore {
     /// another instance).
     pub(super) async fn psp_charge(
         &self,
-        requests: &[(String, String)],
+        requests: &[ChargeRequest],
         now_ms: i64,
     ) -> Result<Vec<Charge>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let charges: Vec<Charge> = requests
             .iter()
-            .map(|(_, token)| crate::payments::charge(token))
+            .map(|r| crate::payments::charge(&r.token))
             .collect();
         let mut order: Vec<usize> = (0..requests.len()).collect();
-        order.sort_by(|a, b| requests[*a].0.cmp(&requests[*b].0));
-        let mut cols: [Vec<Option<String>>; 4] = Default::default();
+        order.sort_by(|a, b| requests[*a].key.cmp(&requests[*b].key));
+        let mut cols: [Vec<Option<String>>; 6] = Default::default();
+        let mut amounts: Vec<i64> = Vec::with_capacity(requests.len());
         for &k in &order {
-            let c = &charges[k];
-            cols[0].push(Some(requests[k].0.clone()));
+            let (c, r) = (&charges[k], &requests[k]);
+            cols[0].push(Some(r.key.clone()));
             cols[1].push(Some(name(&c.outcome)?));
             cols[2].push(c.code.clone());
             cols[3].push(c.challenge.clone());
+            cols[4].push(Some(r.fundraiser_id.clone()));
+            cols[5].push(Some(r.currency.clone()));
+            amounts.push(r.amount_minor);
         }
         let inserted: HashSet<String> = tx
             .query(
-                "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms)
-                 SELECT k, o, c, ch, $5 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS u(k, o, c, ch)
+                "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms, fundraiser_id,
+                     currency, amount_minor)
+                 SELECT k, o, c, ch, $5, f, cur, a
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $6::text[], $7::text[], $8::int8[])
+                     AS u(k, o, c, ch, f, cur, a)
                  ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key",
-                &[&cols[0], &cols[1], &cols[2], &cols[3], &now_ms],
+                &[&cols[0], &cols[1], &cols[2], &cols[3], &now_ms, &cols[4], &cols[5], &amounts],
             )
             .await?
             .iter()
@@ -369,13 +378,13 @@ impl PgStore {
         let mut taken = HashSet::new();
         let earlier: Vec<&str> = requests
             .iter()
-            .filter(|(key, _)| !inserted.contains(key) || !taken.insert(key.as_str()))
-            .map(|(key, _)| key.as_str())
+            .filter(|r| !inserted.contains(&r.key) || !taken.insert(r.key.as_str()))
+            .map(|r| r.key.as_str())
             .collect();
         let ledger = ledger_entries(&tx, &earlier).await?;
         let mut first = HashSet::new();
         let mut out = Vec::with_capacity(requests.len());
-        for ((key, _), c) in requests.iter().zip(charges) {
+        for (ChargeRequest { key, .. }, c) in requests.iter().zip(charges) {
             if inserted.contains(key) && first.insert(key.as_str()) {
                 out.push(c);
             } else {
@@ -391,6 +400,24 @@ impl PgStore {
         // The ledger is no feed: no stamp, no feed lock.
         tx.commit().await?;
         Ok(out)
+    }
+
+    pub(super) async fn ledger_mismatches(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        self.client()
+            .await?
+            .query(
+                "SELECT id, confirmed_minor, charged FROM (
+                     SELECT f.id, f.confirmed_minor,
+                         (SELECT COALESCE(SUM(p.amount_minor), 0)::BIGINT FROM psp_charges p
+                          WHERE p.fundraiser_id = f.id AND p.outcome = 'accepted') AS charged
+                     FROM fundraisers f) t
+                 WHERE confirmed_minor <> charged ORDER BY id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)))
+            .collect()
     }
 
     pub(super) async fn psp_charges_for(&self, idem_key: &str) -> Result<u32, StoreError> {
@@ -434,7 +461,7 @@ impl PgStore {
                      challenge = u.challenge, action_deadline_ms = u.deadline, change_seq = NULL
                  FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[])
                      AS u(id, outcome, code, action_url, challenge, deadline)
-                 WHERE d.donor_id = $1 AND d.id = u.id AND d.outcome = 'pending'
+                 WHERE d.id = u.id AND d.donor_id = $1 AND d.outcome = 'pending'
                  RETURNING d.id, d.fundraiser_id, d.amount_minor, d.outcome",
                 &[&donor.id, &cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &deadlines],
             )
@@ -449,14 +476,19 @@ impl PgStore {
         }
         totals.apply(&tx, now_ms).await?;
         let ids: Vec<&str> = charged.iter().map(|(id, _)| id.as_str()).collect();
-        let stored = stored_results(&tx, donor, &ids).await?;
+        let stored = stored_results(&tx, &ids).await?;
         let mut first = HashSet::new();
         let mut out = Vec::with_capacity(charged.len());
         for (id, _) in charged {
-            let (_, mut result) = stored
+            let found = stored
                 .get(id)
                 .cloned()
                 .ok_or_else(|| StoreError::internal("settled donation missing"))?;
+            if found.donor_id != donor.id {
+                out.push(id_in_use(id));
+                continue;
+            }
+            let mut result = found.result;
             result.duplicate = !(settled.contains(id) && first.insert(id.as_str()));
             out.push(result);
         }
@@ -477,10 +509,14 @@ impl PgStore {
         let mut results = Vec::with_capacity(ids.len());
         'ids: for id in ids {
             for _ in 0..2 {
-                match stored_result(&tx, donor, id).await? {
+                match stored_result(&tx, id).await? {
+                    Some(stored) if stored.donor_id != donor.id => {
+                        results.push(id_in_use(id));
+                        continue 'ids;
+                    }
                     // `pending`: settled with the provider's answer; with none, the attempt
                     // is cancelled at the provider first (see SqliteStore::reconcile).
-                    Some((_, stored)) if stored.outcome == ItemOutcome::Unknown => {
+                    Some(stored) if stored.result.outcome == ItemOutcome::Unknown => {
                         tx.execute(
                             "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms)
                              VALUES ($1, 'void', 'never_received', NULL, $2) ON CONFLICT (idem_key) DO NOTHING",
@@ -494,8 +530,8 @@ impl PgStore {
                             .push(settle_in(&tx, donor, id, &c, now_ms, bank, &mut totals).await?);
                         continue 'ids;
                     }
-                    Some((_, stored)) => {
-                        results.push(stored);
+                    Some(stored) => {
+                        results.push(stored.result);
                         continue 'ids;
                     }
                     None => {
@@ -505,7 +541,7 @@ impl PgStore {
                                      visibility, hide_amount, fingerprint, outcome, code, received_at_ms)
                                  VALUES ($1, $2, '', 0, '', NULL, 'anonymous', FALSE, 'void', 'void',
                                      'never_received', $3)
-                                 ON CONFLICT (donor_id, id) DO NOTHING",
+                                 ON CONFLICT (id) DO NOTHING",
                                 &[&donor.id, id, &now_ms],
                             )
                             .await?;
@@ -535,26 +571,33 @@ impl PgStore {
         let tx = client.transaction().await?;
         let row = tx
             .query_opt(
-                "SELECT donor_id, id, outcome, fundraiser_id, amount_minor FROM donations
+                "SELECT id, outcome, fundraiser_id, amount_minor FROM donations
                  WHERE challenge = $1 FOR UPDATE",
                 &[&challenge],
             )
             .await?
             .ok_or(StoreError::NotFound("bank step"))?;
-        let want = match bank_outcome(&row.text(2)?, complete)? {
+        let want = match bank_outcome(&row.text(1)?, complete)? {
             Ok(want) => want,
             Err(already) => return Ok(already),
         };
         let code = (!complete).then_some("authentication_failed");
+        let id = row.text(0)?;
         tx.execute(
-            "UPDATE donations SET outcome = $3, code = $4, received_at_ms = $5, change_seq = NULL
-             WHERE donor_id = $1 AND id = $2",
-            &[&row.text(0)?, &row.text(1)?, &name(&want)?, &code, &now_ms],
+            "UPDATE donations SET outcome = $2, code = $3, received_at_ms = $4, change_seq = NULL
+             WHERE id = $1",
+            &[&id, &name(&want)?, &code, &now_ms],
+        )
+        .await?;
+        // The provider captures the authorised charge, or lets it go.
+        tx.execute(
+            "UPDATE psp_charges SET outcome = $2, code = $3 WHERE idem_key = $1",
+            &[&id, &name(&want)?, &code],
         )
         .await?;
         if complete {
             let mut totals = Totals::default();
-            totals.add(row.text(3)?, row.int(4)?);
+            totals.add(row.text(2)?, row.int(3)?);
             totals.apply(&tx, now_ms).await?;
         }
         commit(tx).await?;
@@ -566,8 +609,11 @@ impl PgStore {
         let tx = client.transaction().await?;
         let n = tx
             .execute(
-                "UPDATE donations SET outcome = 'rejected', code = 'action_abandoned', change_seq = NULL
-                 WHERE outcome = 'needs_action' AND action_deadline_ms <= $1",
+                "WITH abandoned AS (
+                     UPDATE donations SET outcome = 'rejected', code = 'action_abandoned', change_seq = NULL
+                     WHERE outcome = 'needs_action' AND action_deadline_ms <= $1 RETURNING id)
+                 UPDATE psp_charges SET outcome = 'rejected', code = 'action_abandoned'
+                 WHERE idem_key IN (SELECT id FROM abandoned)",
                 &[&now_ms],
             )
             .await?;
@@ -590,19 +636,96 @@ impl PgStore {
         Ok(n as usize)
     }
 
-    pub(super) async fn review_queue(&self) -> Result<Vec<Fundraiser>, StoreError> {
-        let rows = self
-            .client()
-            .await?
+    pub(super) async fn review_queue(
+        &self,
+    ) -> Result<Vec<(Fundraiser, Option<PendingEdit>)>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
             .query(
                 &format!(
-                    "SELECT {FUNDRAISER_COLUMNS} FROM fundraisers WHERE state = 'in_review'
+                    "SELECT {FUNDRAISER_COLUMNS} FROM fundraisers f WHERE state = 'in_review'
+                         OR (state = 'active' AND EXISTS (SELECT 1 FROM fundraiser_edits e
+                             WHERE e.fundraiser_id = f.id AND e.declined_reason IS NULL))
                      ORDER BY created_at_ms LIMIT 500"
                 ),
                 &[],
             )
             .await?;
-        rows.iter().map(fundraiser_from).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let f = fundraiser_from(r)?;
+            let edit = pending_edit_in(&client, &f.id).await?;
+            out.push((f, edit));
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn review(
+        &self,
+        id: &str,
+        decision: ReviewDecision,
+        reason: Option<String>,
+        now_ms: i64,
+    ) -> Result<Fundraiser, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let current = tx
+            .query_opt(
+                &format!("SELECT {FUNDRAISER_COLUMNS} FROM fundraisers WHERE id = $1 FOR UPDATE"),
+                &[&id],
+            )
+            .await?
+            .map(|r| fundraiser_from(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("fundraiser"))?;
+        let pending = pending_edit_in(&tx, id).await?;
+        let (next, edit) = reviewed(&current, pending, decision, reason, now_ms)?;
+        update_fundraiser(&tx, id, &next, now_ms).await?;
+        match edit {
+            None => {
+                tx.execute(
+                    "DELETE FROM fundraiser_edits WHERE fundraiser_id = $1",
+                    &[&id],
+                )
+                .await?
+            }
+            Some(e) => {
+                tx.execute(
+                    "UPDATE fundraiser_edits SET declined_reason = $2 WHERE fundraiser_id = $1",
+                    &[&id, &e.declined_reason],
+                )
+                .await?
+            }
+        };
+        let stored = fundraiser_in(&tx, id)
+            .await?
+            .ok_or_else(|| StoreError::internal("reviewed fundraiser missing"))?;
+        commit(tx).await?;
+        Ok(stored)
+    }
+
+    pub(super) async fn propose_edit(
+        &self,
+        id: &str,
+        title: &str,
+        story: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO fundraiser_edits (fundraiser_id, title, story, submitted_at_ms, declined_reason)
+                 VALUES ($1, $2, $3, $4, NULL)
+                 ON CONFLICT (fundraiser_id) DO UPDATE SET title = excluded.title, story = excluded.story,
+                     submitted_at_ms = excluded.submitted_at_ms, declined_reason = NULL",
+                &[&id, &title, &story, &now_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn pending_edit(&self, id: &str) -> Result<Option<PendingEdit>, StoreError> {
+        pending_edit_in(&self.client().await?, id).await
     }
 
     pub(super) async fn change_fundraiser<E: From<StoreError>>(
@@ -624,26 +747,7 @@ impl PgStore {
             .transpose()?
             .ok_or(StoreError::NotFound("fundraiser"))?;
         let next = change(&current)?;
-        tx.execute(
-            "UPDATE fundraisers SET title = $2, story = $3, category = $4, goal_minor = $5, state = $6,
-                 duration_days = $7, ends_at_ms = $8, removal_reason = $9, updated_at_ms = $10,
-                 change_seq = NULL
-             WHERE id = $1",
-            &[
-                &id,
-                &next.title,
-                &next.story,
-                &name(&next.category)?,
-                &next.goal.minor_units,
-                &name(&next.state)?,
-                &i64::from(next.duration_days),
-                &next.ends_at_ms,
-                &next.removal_reason,
-                &now_ms,
-            ],
-        )
-        .await
-        .map_err(StoreError::from)?;
+        update_fundraiser(&tx, id, &next, now_ms).await?;
         let stored = fundraiser_in(&tx, id)
             .await?
             .ok_or_else(|| StoreError::internal("changed fundraiser missing"))?;
@@ -712,7 +816,7 @@ impl PgStore {
             .await?
             .query(
                 &format!(
-                    "SELECT {OWN_COLUMNS} FROM donations WHERE donor_id = $1 AND outcome NOT IN ('void', 'pending')
+                    "SELECT {OWN_COLUMNS} FROM donations WHERE donor_id = $1 AND outcome NOT IN ('void', 'pending', 'refused')
                      ORDER BY received_at_ms DESC, id DESC LIMIT 500"
                 ),
                 &[&donor.id],
@@ -791,7 +895,7 @@ async fn settle_in(
         .prepare_cached(
             "UPDATE donations SET outcome = $3, code = $4, action_url = $5, challenge = $6,
                  action_deadline_ms = $7, change_seq = NULL
-             WHERE donor_id = $1 AND id = $2 AND outcome = 'pending'
+             WHERE id = $2 AND donor_id = $1 AND outcome = 'pending'
              RETURNING fundraiser_id, amount_minor",
         )
         .await?;
@@ -814,9 +918,13 @@ async fn settle_in(
             totals.add(row.text(0)?, row.int(1)?);
         }
     }
-    let (_, mut result) = stored_result(tx, donor, id)
+    let stored = stored_result(tx, id)
         .await?
         .ok_or_else(|| StoreError::internal("settled donation missing"))?;
+    if stored.donor_id != donor.id {
+        return Ok(id_in_use(id));
+    }
+    let mut result = stored.result;
     result.duplicate = changed.is_none();
     Ok(result)
 }
@@ -839,45 +947,91 @@ fn feed_page<T>(
     Ok((out, last, rows.len() > keep))
 }
 
-async fn stored_result(
-    c: &impl GenericClient,
-    donor: &DevUser,
-    id: &str,
-) -> Result<Option<(String, ItemResult)>, StoreError> {
+/// What is stored under donation id `id` (whoever's it is).
+async fn stored_result(c: &impl GenericClient, id: &str) -> Result<Option<Stored>, StoreError> {
     let stmt = c
         .prepare_cached(&format!(
-            "SELECT {STORED_COLUMNS} FROM donations WHERE donor_id = $1 AND id = $2"
+            "SELECT {STORED_COLUMNS} FROM donations WHERE id = $1"
         ))
         .await?;
-    c.query_opt(&stmt, &[&donor.id, &id])
+    c.query_opt(&stmt, &[&id])
         .await?
         .map(|r| stored_from(&r, id))
         .transpose()
 }
 
-/// What is stored for each of `ids` (one query): id -> (fingerprint, answer).
+/// What is stored for each of `ids` (one query), by id.
 async fn stored_results(
     c: &impl GenericClient,
-    donor: &DevUser,
     ids: &[&str],
-) -> Result<HashMap<String, (String, ItemResult)>, StoreError> {
+) -> Result<HashMap<String, Stored>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let stmt = c
         .prepare_cached(&format!(
-            "SELECT {STORED_COLUMNS}, id FROM donations WHERE donor_id = $1 AND id = ANY($2)"
+            "SELECT {STORED_COLUMNS}, id FROM donations WHERE id = ANY($1)"
         ))
         .await?;
-    c.query(&stmt, &[&donor.id, &ids])
+    c.query(&stmt, &[&ids])
         .await?
         .iter()
         .map(|r| {
-            let id = r.text(5)?;
+            let id = r.text(6)?;
             let stored = stored_from(r, &id)?;
             Ok((id, stored))
         })
         .collect()
+}
+
+/// Writes a fundraiser's mutable columns; the feed hears of it at commit.
+async fn update_fundraiser(
+    tx: &Transaction<'_>,
+    id: &str,
+    next: &Fundraiser,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE fundraisers SET title = $2, story = $3, category = $4, goal_minor = $5, state = $6,
+             duration_days = $7, ends_at_ms = $8, removal_reason = $9, updated_at_ms = $10,
+             change_seq = NULL
+         WHERE id = $1",
+        &[
+            &id,
+            &next.title,
+            &next.story,
+            &name(&next.category)?,
+            &next.goal.minor_units,
+            &name(&next.state)?,
+            &i64::from(next.duration_days),
+            &next.ends_at_ms,
+            &next.removal_reason,
+            &now_ms,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The edit of fundraiser `id` waiting for review (or declined), if any.
+async fn pending_edit_in(
+    c: &impl GenericClient,
+    id: &str,
+) -> Result<Option<PendingEdit>, StoreError> {
+    c.query_opt(
+        "SELECT title, story, submitted_at_ms, declined_reason FROM fundraiser_edits WHERE fundraiser_id = $1",
+        &[&id],
+    )
+    .await?
+    .map(|r| {
+        Ok(PendingEdit {
+            title: r.text(0)?,
+            story: r.text(1)?,
+            submitted_at_ms: r.int(2)?,
+            declined_reason: r.opt_text(3)?,
+        })
+    })
+    .transpose()
 }
 
 /// Inserts the new items `new` (indexes into `items`, with their refusals), in that order,
@@ -897,20 +1051,26 @@ async fn insert_new(
     for (k, refusal) in new {
         let (item, fingerprint) = &items[*k];
         text[0].push(Some(item.id.clone()));
+        if let Some(code) = refusal {
+            // Refused before any payment step: id, donor, code and time, nothing else.
+            text[1].push(Some(String::new()));
+            text[2].push(Some(String::new()));
+            text[3].push(None);
+            text[4].push(Some("anonymous".to_owned()));
+            text[5].push(Some(REFUSED.to_owned()));
+            text[6].push(Some("refused".to_owned()));
+            text[7].push(Some(code.clone()));
+            amounts.push(0);
+            hidden.push(false);
+            continue;
+        }
         text[1].push(Some(item.fundraiser_id.clone()));
         text[2].push(Some(item.amount.currency.clone()));
         text[3].push(item.message.clone());
         text[4].push(Some(name(&item.visibility)?));
         text[5].push(Some(fingerprint.clone()));
-        text[6].push(Some(
-            if refusal.is_some() {
-                "rejected"
-            } else {
-                "pending"
-            }
-            .to_owned(),
-        ));
-        text[7].push(refusal.clone());
+        text[6].push(Some("pending".to_owned()));
+        text[7].push(None);
         amounts.push(item.amount.minor_units);
         hidden.push(item.hide_amount);
     }
@@ -924,7 +1084,7 @@ async fn insert_new(
                  $8::bool[], $9::text[], $10::text[], $11::text[])
                  AS u(id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount,
                      fingerprint, outcome, code)
-             ON CONFLICT (donor_id, id) DO NOTHING RETURNING id",
+             ON CONFLICT (id) DO NOTHING RETURNING id",
         )
         .await?;
     tx.query(

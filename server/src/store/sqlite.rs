@@ -12,12 +12,14 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 
 use super::{
-    answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, key_reused, name,
-    new_fundraiser_id, own_from, refused_item, shown_to_donor, stored_from, to_json, void_result,
-    BankPage, Charge, Cols, FeedPage, NewFundraiser, Recorded, StoreError, Validate, ENTRY_COLUMNS,
-    FUNDRAISER_COLUMNS, OWN_COLUMNS, STORED_COLUMNS,
+    answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, id_in_use,
+    key_reused, name, new_fundraiser_id, own_from, refused_item, reviewed, shown_to_donor,
+    stored_from, to_json, void_result, BankPage, Charge, ChargeRequest, Cols, FeedPage,
+    NewFundraiser, Recorded, StoreError, Stored, Validate, ENTRY_COLUMNS, FUNDRAISER_COLUMNS,
+    OWN_COLUMNS, REFUSED, STORED_COLUMNS,
 };
-use crate::auth::DevUser;
+use crate::users::DevUser;
+use fundkit::wire::{PendingEdit, ReviewDecision};
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -99,7 +101,206 @@ fn migrations() -> Migrations<'static> {
                  charged_at_ms INTEGER NOT NULL
              );",
         ),
+        // v4: a donation id names one donation whoever sends it, in its canonical spelling
+        // (the key was (donor, id): another donor's reuse of a public id inherited its
+        // outcome). Refused items keep no content; the provider's ledger records what each
+        // charge was for; edits of a running fundraiser's text wait for review. The rows
+        // are copied by `migrate_donations_v4` (docs/server-storage.md says what happens to
+        // existing rows).
+        M::up_with_hook(
+            "DROP INDEX donations_by_fundraiser;
+             DROP INDEX donations_by_change;
+             DROP INDEX donations_by_donor_change;
+             DROP INDEX donations_by_challenge;
+             DROP INDEX donations_awaiting_action;
+             DROP INDEX donations_by_fundraiser_change;
+             ALTER TABLE donations RENAME TO donations_v3;
+             CREATE TABLE donations (
+                 id                 TEXT PRIMARY KEY,
+                 donor_id           TEXT NOT NULL,
+                 fundraiser_id      TEXT NOT NULL,
+                 amount_minor       INTEGER NOT NULL,
+                 currency           TEXT NOT NULL,
+                 message            TEXT,
+                 visibility         TEXT NOT NULL,
+                 hide_amount        INTEGER NOT NULL,
+                 fingerprint        TEXT NOT NULL,
+                 outcome            TEXT NOT NULL,
+                 code               TEXT,
+                 action_url         TEXT,
+                 received_at_ms     INTEGER NOT NULL,
+                 change_seq         INTEGER,
+                 challenge          TEXT,
+                 action_deadline_ms INTEGER
+             );
+             CREATE INDEX donations_by_fundraiser ON donations(fundraiser_id, outcome, received_at_ms);
+             CREATE UNIQUE INDEX donations_by_change ON donations(change_seq);
+             CREATE INDEX donations_by_donor_change ON donations(donor_id, change_seq);
+             CREATE UNIQUE INDEX donations_by_challenge ON donations(challenge);
+             CREATE INDEX donations_awaiting_action ON donations(action_deadline_ms)
+                 WHERE outcome = 'needs_action';
+             CREATE INDEX donations_by_fundraiser_change ON donations(fundraiser_id, change_seq);
+             -- Rows whose id another donor had used first: kept for audit, never served.
+             CREATE TABLE donation_id_conflicts (
+                 id             TEXT NOT NULL,
+                 original_id    TEXT NOT NULL,
+                 donor_id       TEXT NOT NULL,
+                 fundraiser_id  TEXT NOT NULL,
+                 amount_minor   INTEGER NOT NULL,
+                 currency       TEXT NOT NULL,
+                 outcome        TEXT NOT NULL,
+                 code           TEXT,
+                 received_at_ms INTEGER NOT NULL
+             );
+             ALTER TABLE psp_charges ADD COLUMN fundraiser_id TEXT;
+             ALTER TABLE psp_charges ADD COLUMN amount_minor INTEGER;
+             ALTER TABLE psp_charges ADD COLUMN currency TEXT;
+             CREATE INDEX psp_charges_by_fundraiser ON psp_charges(fundraiser_id, outcome);
+             CREATE TABLE fundraiser_edits (
+                 fundraiser_id   TEXT PRIMARY KEY REFERENCES fundraisers(id),
+                 title           TEXT NOT NULL,
+                 story           TEXT NOT NULL,
+                 submitted_at_ms INTEGER NOT NULL,
+                 declined_reason TEXT
+             );",
+            migrate_donations_v4,
+        ),
     ])
+}
+
+/// v4's copy of the donations (see `migrations`), oldest first:
+/// - ids in their canonical spelling; a row whose id is not a UUID (only ever a refusal)
+///   is dropped;
+/// - the first row of each canonical id stays; later ones (another donor's reuse, or a
+///   respelling) move to `donation_id_conflicts`;
+/// - refusals made before any payment step keep only id, donor, code and time;
+/// - fundraisers' totals are counted again from the rows that stay (a reuse could have
+///   been counted without a charge), announced on the feed where they change;
+/// - ledger entries learn the fundraiser and amount of the donation they charged.
+fn migrate_donations_v4(tx: &rusqlite::Transaction) -> rusqlite_migration::HookResult {
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        i64,
+        String,
+        Option<String>,
+        String,
+        bool,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+    )> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, donor_id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount,
+                 fingerprint, outcome, code, action_url, received_at_ms, change_seq, challenge, action_deadline_ms
+             FROM donations_v3 ORDER BY received_at_ms, change_seq, rowid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+                r.get(12)?,
+                r.get(13)?,
+                r.get(14)?,
+                r.get(15)?,
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut kept = std::collections::HashSet::new();
+    for (
+        id,
+        donor,
+        fr,
+        amount,
+        currency,
+        message,
+        vis,
+        hide,
+        fp,
+        outcome,
+        code,
+        url,
+        at,
+        seq,
+        ch,
+        deadline,
+    ) in rows
+    {
+        let Some(canon) = fundkit::rules::canonical_donation_id(&id) else {
+            continue;
+        };
+        if !kept.insert(canon.clone()) {
+            tx.execute(
+                "INSERT INTO donation_id_conflicts (id, original_id, donor_id, fundraiser_id, amount_minor,
+                     currency, outcome, code, received_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![canon, id, donor, fr, amount, currency, outcome, code, at],
+            )?;
+            continue;
+        }
+        if super::refused_before_payment(&outcome, code.as_deref()) {
+            tx.execute(
+                &format!(
+                    "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message, visibility,
+                         hide_amount, fingerprint, outcome, code, received_at_ms, change_seq)
+                     VALUES (?1, ?2, '', 0, '', NULL, 'anonymous', 0, '{REFUSED}', 'refused', ?3, ?4, ?5)"
+                ),
+                params![canon, donor, code, at, seq],
+            )?;
+        } else {
+            tx.execute(
+                "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message, visibility,
+                     hide_amount, fingerprint, outcome, code, action_url, received_at_ms, change_seq, challenge,
+                     action_deadline_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                params![canon, donor, fr, amount, currency, message, vis, hide, fp, outcome, code, url, at, seq, ch, deadline],
+            )?;
+        }
+    }
+    tx.execute_batch(
+        "DROP TABLE donations_v3;
+         UPDATE psp_charges SET
+             fundraiser_id = (SELECT d.fundraiser_id FROM donations d WHERE d.id = psp_charges.idem_key),
+             amount_minor = (SELECT d.amount_minor FROM donations d WHERE d.id = psp_charges.idem_key),
+             currency = (SELECT d.currency FROM donations d WHERE d.id = psp_charges.idem_key);",
+    )?;
+    let changed: Vec<(String, i64, i64)> = {
+        let mut stmt = tx.prepare(
+            "SELECT f.id, COALESCE(SUM(d.amount_minor), 0), COUNT(d.id) FROM fundraisers f
+             LEFT JOIN donations d ON d.fundraiser_id = f.id AND d.outcome = 'accepted'
+             GROUP BY f.id HAVING COALESCE(SUM(d.amount_minor), 0) <> f.confirmed_minor
+                 OR COUNT(d.id) <> f.donation_count
+             ORDER BY f.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, total, count) in changed {
+        tx.execute(
+            &format!(
+                "UPDATE fundraisers SET confirmed_minor = ?2, donation_count = ?3,
+                     change_seq = {NEXT_FUNDRAISER_CHANGE} WHERE id = ?1"
+            ),
+            params![id, total, count],
+        )?;
+    }
+    Ok(())
 }
 
 pub struct SqliteStore {
@@ -252,40 +453,44 @@ impl SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(items.len());
         for (item, fingerprint) in items {
-            if let Some((fp, stored)) = stored_result(&tx, donor, &item.id)? {
-                out.push(answer_for_stored(item, fingerprint, &fp, stored));
+            if let Some(stored) = stored_result(&tx, &item.id)? {
+                out.push(answer_for_stored(item, fingerprint, donor, stored));
                 continue;
             }
             let fundraiser = fundraiser_in(&tx, &item.fundraiser_id)?;
-            let refusal = validate(item, fundraiser.as_ref());
-            let outcome = if refusal.is_some() {
-                "rejected"
-            } else {
-                "pending"
-            };
-            tx.prepare_cached(&format!(
-                "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
-                     hide_amount, fingerprint, outcome, code, received_at_ms, change_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, {NEXT_DONATION_CHANGE})"
-            ))?
-            .execute(params![
-                donor.id,
-                item.id,
-                item.fundraiser_id,
-                item.amount.minor_units,
-                item.amount.currency,
-                item.message,
-                name(&item.visibility)?,
-                item.hide_amount,
-                fingerprint,
-                outcome,
-                refusal,
-                now_ms,
-            ])?;
-            out.push(match refusal {
-                Some(code) => refused_item(item, code, now_ms),
-                None => Recorded::ToCharge,
-            });
+            match validate(item, fundraiser.as_ref()) {
+                // Refused before any payment step: id, donor, code and time, nothing else.
+                Some(code) => {
+                    tx.prepare_cached(&format!(
+                        "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message,
+                             visibility, hide_amount, fingerprint, outcome, code, received_at_ms, change_seq)
+                         VALUES (?1, ?2, '', 0, '', NULL, 'anonymous', 0, '{REFUSED}', 'refused', ?3, ?4,
+                             {NEXT_DONATION_CHANGE})"
+                    ))?
+                    .execute(params![item.id, donor.id, code, now_ms])?;
+                    out.push(refused_item(item, code, now_ms));
+                }
+                None => {
+                    tx.prepare_cached(&format!(
+                        "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message,
+                             visibility, hide_amount, fingerprint, outcome, received_at_ms, change_seq)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, {NEXT_DONATION_CHANGE})"
+                    ))?
+                    .execute(params![
+                        item.id,
+                        donor.id,
+                        item.fundraiser_id,
+                        item.amount.minor_units,
+                        item.amount.currency,
+                        item.message,
+                        name(&item.visibility)?,
+                        item.hide_amount,
+                        fingerprint,
+                        now_ms,
+                    ])?;
+                    out.push(Recorded::ToCharge);
+                }
+            }
         }
         tx.commit()?;
         Ok(out)
@@ -293,7 +498,7 @@ impl SqliteStore {
 
     pub(super) fn psp_charge(
         &self,
-        requests: &[(String, String)],
+        requests: &[ChargeRequest],
         now_ms: i64,
     ) -> Result<Vec<Charge>, StoreError> {
         // One short transaction for the whole request's charges (the simulated provider's
@@ -301,20 +506,42 @@ impl SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Vec::with_capacity(requests.len());
-        for (idem_key, token) in requests {
-            if let Some(c) = ledger_entry(&tx, idem_key)? {
+        for r in requests {
+            if let Some(c) = ledger_entry(&tx, &r.key)? {
                 out.push(c);
                 continue;
             }
-            let c = crate::payments::charge(token);
+            let c = crate::payments::charge(&r.token);
             tx.prepare_cached(
-                "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms, fundraiser_id,
+                     amount_minor, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
-            .execute(params![idem_key, name(&c.outcome)?, c.code, c.challenge, now_ms])?;
+            .execute(params![
+                r.key,
+                name(&c.outcome)?,
+                c.code,
+                c.challenge,
+                now_ms,
+                r.fundraiser_id,
+                r.amount_minor,
+                r.currency
+            ])?;
             out.push(c);
         }
         tx.commit()?;
         Ok(out)
+    }
+
+    pub(super) fn ledger_mismatches(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT f.id, f.confirmed_minor,
+                 (SELECT COALESCE(SUM(p.amount_minor), 0) FROM psp_charges p
+                  WHERE p.fundraiser_id = f.id AND p.outcome = 'accepted') AS charged
+             FROM fundraisers f WHERE f.confirmed_minor <> charged ORDER BY f.id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub(super) fn psp_charges_for(&self, idem_key: &str) -> Result<u32, StoreError> {
@@ -353,12 +580,13 @@ impl SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(ids.len());
         for id in ids {
-            match stored_result(&tx, donor, id)? {
+            match stored_result(&tx, id)? {
+                Some(stored) if stored.donor_id != donor.id => results.push(id_in_use(id)),
                 // `pending`: recorded, not settled. The provider's answer settles it; with
                 // none, the attempt is cancelled at the provider (a void entry under its
                 // key, so that a charge still in flight answers void and takes nothing) and
                 // settled as void.
-                Some((_, stored)) if stored.outcome == ItemOutcome::Unknown => {
+                Some(stored) if stored.result.outcome == ItemOutcome::Unknown => {
                     let c = match ledger_entry(&tx, id)? {
                         Some(c) => c,
                         None => {
@@ -372,15 +600,15 @@ impl SqliteStore {
                     };
                     results.push(settle_in(&tx, donor, id, &c, now_ms, bank)?);
                 }
-                Some((_, stored)) => results.push(stored),
+                Some(stored) => results.push(stored.result),
                 None => {
                     tx.prepare_cached(&format!(
-                        "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
+                        "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message, visibility,
                              hide_amount, fingerprint, outcome, code, received_at_ms, change_seq)
                          VALUES (?1, ?2, '', 0, '', NULL, 'anonymous', 0, 'void', 'void', 'never_received', ?3,
                              {NEXT_DONATION_CHANGE})"
                     ))?
-                    .execute(params![donor.id, id, now_ms])?;
+                    .execute(params![id, donor.id, now_ms])?;
                     results.push(void_result(id, now_ms));
                 }
             }
@@ -397,14 +625,14 @@ impl SqliteStore {
     ) -> Result<ItemOutcome, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row: Option<(String, String, String, String, i64)> = tx
+        let row: Option<(String, String, String, i64)> = tx
             .query_row(
-                "SELECT donor_id, id, outcome, fundraiser_id, amount_minor FROM donations WHERE challenge = ?1",
+                "SELECT id, outcome, fundraiser_id, amount_minor FROM donations WHERE challenge = ?1",
                 params![challenge],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((donor_id, id, outcome, fundraiser_id, amount)) = row else {
+        let Some((id, outcome, fundraiser_id, amount)) = row else {
             return Err(StoreError::NotFound("bank step"));
         };
         let want = match bank_outcome(&outcome, complete)? {
@@ -414,10 +642,15 @@ impl SqliteStore {
         let code = (!complete).then_some("authentication_failed");
         tx.execute(
             &format!(
-                "UPDATE donations SET outcome = ?3, code = ?4, received_at_ms = ?5,
-                     change_seq = {NEXT_DONATION_CHANGE} WHERE donor_id = ?1 AND id = ?2"
+                "UPDATE donations SET outcome = ?2, code = ?3, received_at_ms = ?4,
+                     change_seq = {NEXT_DONATION_CHANGE} WHERE id = ?1"
             ),
-            params![donor_id, id, name(&want)?, code, now_ms],
+            params![id, name(&want)?, code, now_ms],
+        )?;
+        // The provider captures the authorised charge, or lets it go.
+        tx.execute(
+            "UPDATE psp_charges SET outcome = ?2, code = ?3 WHERE idem_key = ?1",
+            params![id, name(&want)?, code],
         )?;
         if complete {
             count_towards_fundraiser(&tx, &fundraiser_id, amount, now_ms)?;
@@ -429,21 +662,25 @@ impl SqliteStore {
     pub(super) fn abandon_overdue_steps(&self, now_ms: i64) -> Result<usize, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let overdue: Vec<(String, String)> = {
+        let overdue: Vec<String> = {
             let mut stmt = tx.prepare_cached(
-                "SELECT donor_id, id FROM donations INDEXED BY donations_awaiting_action
+                "SELECT id FROM donations INDEXED BY donations_awaiting_action
                  WHERE outcome = 'needs_action' AND action_deadline_ms <= ?1",
             )?;
-            let rows = stmt.query_map(params![now_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map(params![now_ms], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        for (donor_id, id) in &overdue {
+        for id in &overdue {
             tx.execute(
                 &format!(
                     "UPDATE donations SET outcome = 'rejected', code = 'action_abandoned',
-                         change_seq = {NEXT_DONATION_CHANGE} WHERE donor_id = ?1 AND id = ?2"
+                         change_seq = {NEXT_DONATION_CHANGE} WHERE id = ?1"
                 ),
-                params![donor_id, id],
+                params![id],
+            )?;
+            tx.execute(
+                "UPDATE psp_charges SET outcome = 'rejected', code = 'action_abandoned' WHERE idem_key = ?1",
+                params![id],
             )?;
         }
         tx.commit()?;
@@ -466,17 +703,74 @@ impl SqliteStore {
         Ok(due.len())
     }
 
-    pub(super) fn review_queue(&self) -> Result<Vec<Fundraiser>, StoreError> {
+    pub(super) fn review_queue(
+        &self,
+    ) -> Result<Vec<(Fundraiser, Option<PendingEdit>)>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {FUNDRAISER_COLUMNS} FROM fundraisers WHERE state = 'in_review' ORDER BY created_at_ms LIMIT 500"
+            "SELECT {FUNDRAISER_COLUMNS} FROM fundraisers f WHERE state = 'in_review'
+                 OR (state = 'active' AND EXISTS (SELECT 1 FROM fundraiser_edits e
+                     WHERE e.fundraiser_id = f.id AND e.declined_reason IS NULL))
+             ORDER BY created_at_ms LIMIT 500"
         ))?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            out.push(fundraiser_from(row)?);
+            let f = fundraiser_from(row)?;
+            let edit = pending_edit_in(&conn, &f.id)?;
+            out.push((f, edit));
         }
         Ok(out)
+    }
+
+    pub(super) fn review(
+        &self,
+        id: &str,
+        decision: ReviewDecision,
+        reason: Option<String>,
+        now_ms: i64,
+    ) -> Result<Fundraiser, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = fundraiser_in(&tx, id)?.ok_or(StoreError::NotFound("fundraiser"))?;
+        let pending = pending_edit_in(&tx, id)?;
+        let (next, edit) = reviewed(&current, pending, decision, reason, now_ms)?;
+        update_fundraiser(&tx, id, &next, now_ms)?;
+        match edit {
+            None => tx.execute(
+                "DELETE FROM fundraiser_edits WHERE fundraiser_id = ?1",
+                params![id],
+            )?,
+            Some(e) => tx.execute(
+                "UPDATE fundraiser_edits SET declined_reason = ?2 WHERE fundraiser_id = ?1",
+                params![id, e.declined_reason],
+            )?,
+        };
+        let stored = fundraiser_in(&tx, id)?
+            .ok_or_else(|| StoreError::internal("reviewed fundraiser missing"))?;
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    pub(super) fn propose_edit(
+        &self,
+        id: &str,
+        title: &str,
+        story: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO fundraiser_edits (fundraiser_id, title, story, submitted_at_ms, declined_reason)
+             VALUES (?1, ?2, ?3, ?4, NULL)
+             ON CONFLICT (fundraiser_id) DO UPDATE SET title = excluded.title, story = excluded.story,
+                 submitted_at_ms = excluded.submitted_at_ms, declined_reason = NULL",
+            params![id, title, story, now_ms],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn pending_edit(&self, id: &str) -> Result<Option<PendingEdit>, StoreError> {
+        pending_edit_in(&self.conn(), id)
     }
 
     pub(super) fn change_fundraiser<E: From<StoreError>>(
@@ -491,26 +785,7 @@ impl SqliteStore {
             .map_err(StoreError::from)?;
         let current = fundraiser_in(&tx, id)?.ok_or(StoreError::NotFound("fundraiser"))?;
         let next = change(&current)?;
-        tx.prepare_cached(&format!(
-            "UPDATE fundraisers SET title = ?2, story = ?3, category = ?4, goal_minor = ?5, state = ?6,
-                 duration_days = ?7, ends_at_ms = ?8, removal_reason = ?9, updated_at_ms = ?10,
-                 change_seq = {NEXT_FUNDRAISER_CHANGE}
-             WHERE id = ?1"
-        ))
-        .map_err(StoreError::from)?
-        .execute(params![
-            id,
-            next.title,
-            next.story,
-            name(&next.category)?,
-            next.goal.minor_units,
-            name(&next.state)?,
-            next.duration_days,
-            next.ends_at_ms,
-            next.removal_reason,
-            now_ms,
-        ])
-        .map_err(StoreError::from)?;
+        update_fundraiser(&tx, id, &next, now_ms)?;
         let stored = fundraiser_in(&tx, id)?
             .ok_or_else(|| StoreError::internal("changed fundraiser missing"))?;
         tx.commit().map_err(StoreError::from)?;
@@ -564,7 +839,7 @@ impl SqliteStore {
     pub(super) fn own_donations(&self, donor: &DevUser) -> Result<Vec<OwnDonation>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {OWN_COLUMNS} FROM donations WHERE donor_id = ?1 AND outcome NOT IN ('void', 'pending')
+            "SELECT {OWN_COLUMNS} FROM donations WHERE donor_id = ?1 AND outcome NOT IN ('void', 'pending', 'refused')
              ORDER BY received_at_ms DESC, id DESC LIMIT 500"
         ))?;
         let mut rows = stmt.query(params![donor.id])?;
@@ -627,7 +902,7 @@ fn settle_in(
         .prepare_cached(&format!(
             "UPDATE donations SET outcome = ?3, code = ?4, action_url = ?5, challenge = ?6,
                  action_deadline_ms = ?7, change_seq = {NEXT_DONATION_CHANGE}
-             WHERE donor_id = ?1 AND id = ?2 AND outcome = 'pending'"
+             WHERE id = ?2 AND donor_id = ?1 AND outcome = 'pending'"
         ))?
         .execute(params![
             donor.id,
@@ -640,14 +915,18 @@ fn settle_in(
         ])?;
     if changed == 1 && c.outcome == ItemOutcome::Accepted {
         let (fundraiser_id, amount): (String, i64) = tx.query_row(
-            "SELECT fundraiser_id, amount_minor FROM donations WHERE donor_id = ?1 AND id = ?2",
-            params![donor.id, id],
+            "SELECT fundraiser_id, amount_minor FROM donations WHERE id = ?1",
+            params![id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         count_towards_fundraiser(tx, &fundraiser_id, amount, now_ms)?;
     }
-    let (_, mut result) = stored_result(tx, donor, id)?
-        .ok_or_else(|| StoreError::internal("settled donation missing"))?;
+    let stored =
+        stored_result(tx, id)?.ok_or_else(|| StoreError::internal("settled donation missing"))?;
+    if stored.donor_id != donor.id {
+        return Ok(id_in_use(id));
+    }
+    let mut result = stored.result;
     result.duplicate = changed == 0;
     Ok(result)
 }
@@ -674,17 +953,58 @@ fn feed_page<T>(
     Ok((out, last, false))
 }
 
-/// The answer already given for (donor, id), with the fingerprint it was given for.
-fn stored_result(
-    conn: &Connection,
-    donor: &DevUser,
-    id: &str,
-) -> Result<Option<(String, ItemResult)>, StoreError> {
+/// What is stored under donation id `id` (whoever's it is).
+fn stored_result(conn: &Connection, id: &str) -> Result<Option<Stored>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {STORED_COLUMNS} FROM donations WHERE donor_id = ?1 AND id = ?2"
+        "SELECT {STORED_COLUMNS} FROM donations WHERE id = ?1"
     ))?;
-    let mut rows = stmt.query(params![donor.id, id])?;
+    let mut rows = stmt.query(params![id])?;
     rows.next()?.map(|r| stored_from(r, id)).transpose()
+}
+
+/// Writes a fundraiser's mutable columns and announces it on the feed.
+fn update_fundraiser(
+    tx: &Connection,
+    id: &str,
+    next: &Fundraiser,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(&format!(
+        "UPDATE fundraisers SET title = ?2, story = ?3, category = ?4, goal_minor = ?5, state = ?6,
+             duration_days = ?7, ends_at_ms = ?8, removal_reason = ?9, updated_at_ms = ?10,
+             change_seq = {NEXT_FUNDRAISER_CHANGE}
+         WHERE id = ?1"
+    ))?
+    .execute(params![
+        id,
+        next.title,
+        next.story,
+        name(&next.category)?,
+        next.goal.minor_units,
+        name(&next.state)?,
+        next.duration_days,
+        next.ends_at_ms,
+        next.removal_reason,
+        now_ms,
+    ])?;
+    Ok(())
+}
+
+/// The edit of fundraiser `id` waiting for review (or declined), if any.
+fn pending_edit_in(conn: &Connection, id: &str) -> Result<Option<PendingEdit>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT title, story, submitted_at_ms, declined_reason FROM fundraiser_edits WHERE fundraiser_id = ?1",
+        )?
+        .query_row(params![id], |r| {
+            Ok(PendingEdit {
+                title: r.get(0)?,
+                story: r.get(1)?,
+                submitted_at_ms: r.get(2)?,
+                declined_reason: r.get(3)?,
+            })
+        })
+        .optional()?)
 }
 
 /// Adds a charged donation to its fundraiser's total and count, and to the changes feed.
