@@ -308,13 +308,13 @@ async fn serve(
     header_read_timeout: Duration,
     mut shutdown: tokio::sync::oneshot::Receiver<()>,
 ) {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::Service;
 
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    // hyper's own HTTP/1 server: hyper-util's auto builder would first wait for bytes to
+    // tell HTTP/1 from HTTP/2, with no timeout, so a silent connection stayed open.
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -338,8 +338,7 @@ async fn serve(
                     .insert(axum::extract::ConnectInfo(peer));
                 router.clone().call(req)
             });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn.into_owned());
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %peer, "connection ended");

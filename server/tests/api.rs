@@ -1,155 +1,12 @@
 //! The reference server over real HTTP on 127.0.0.1:0: protocol, idempotency, privacy,
 //! limits and hostile input. Every bad input gets an exact status and JSON code.
 
-use fundkit_server::{start, Database, RunningServer, ServerOptions, ROUTES};
-use reqwest::{Client, Method, StatusCode};
+mod support;
+
+use fundkit_server::{Database, ServerOptions, ROUTES};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-struct Api {
-    server: RunningServer,
-    http: Client,
-}
-
-impl Api {
-    async fn start() -> Api {
-        Api::with(ServerOptions {
-            auto_approve: true,
-            database: Database::for_test(),
-            ..ServerOptions::default()
-        })
-        .await
-    }
-
-    async fn with(options: ServerOptions) -> Api {
-        Api {
-            server: start(options).await.unwrap(),
-            http: Client::new(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server.url())
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        read(req.send().await.unwrap()).await
-    }
-
-    async fn raw(
-        &self,
-        path: &str,
-        token: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        read(resp).await
-    }
-
-    async fn create(&self, token: &str, key: &str, draft: Value) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .post(self.url("/v1/fundraisers"))
-            .bearer_auth(token)
-            .header("Idempotency-Key", key)
-            .json(&draft)
-            .send()
-            .await
-            .unwrap();
-        read(resp).await
-    }
-
-    async fn fundraiser(&self) -> String {
-        let (status, f) = self.create("dev-organiser", "k1", draft("US", "USD")).await;
-        assert_eq!(status, StatusCode::CREATED, "{f}");
-        f["id"].as_str().unwrap().to_owned()
-    }
-
-    async fn batch(&self, token: &str, items: Vec<Value>) -> (StatusCode, Value) {
-        self.call(
-            Method::POST,
-            "/v1/donations/batch",
-            token,
-            Some(json!({ "donations": items })),
-        )
-        .await
-    }
-
-    async fn total(&self, id: &str) -> (i64, u64) {
-        let (_, f) = self
-            .call(
-                Method::GET,
-                &format!("/v1/fundraisers/{id}"),
-                "dev-donor-1",
-                None,
-            )
-            .await;
-        (
-            f["confirmed_total"]["minor_units"].as_i64().unwrap(),
-            f["donation_count"].as_u64().unwrap(),
-        )
-    }
-}
-
-async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let text = resp.text().await.unwrap();
-    assert!(
-        ct.starts_with("application/json"),
-        "{status} answered {ct:?}: {text}"
-    );
-    (status, serde_json::from_str(&text).unwrap())
-}
-
-fn draft(country: &str, currency: &str) -> Value {
-    json!({
-        "kind": {"type": "personal_cause", "beneficiary": "myself"},
-        "category": "medical",
-        "title": "Help Sam walk again",
-        "story": "Physio after the accident.",
-        "goal": {"minor_units": 500_000, "currency": currency},
-        "country": country
-    })
-}
-
-fn item(id: &str, fundraiser: &str, cents: i64, token: &str) -> Value {
-    json!({
-        "id": id, "fundraiser_id": fundraiser, "amount": {"minor_units": cents, "currency": "USD"},
-        "message": "Get well", "visibility": "public", "hide_amount": false, "payment_token": token
-    })
-}
-
-fn uuid(n: u32) -> String {
-    format!("0190aaaa-0000-7000-8000-{n:012}")
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<none>")
-}
+use support::*;
 
 #[tokio::test]
 async fn openapi_documents_exactly_the_served_routes() {
@@ -363,7 +220,10 @@ async fn every_payment_outcome_duplicates_and_conflicts() {
         assert_eq!(a["received_at_ms"], b["received_at_ms"]);
     }
     assert_eq!(
-        (&again["results"][6]["code"], &again["results"][6]["duplicate"]),
+        (
+            &again["results"][6]["code"],
+            &again["results"][6]["duplicate"]
+        ),
         (&json!("invalid_id"), &json!(false))
     );
     assert_eq!(api.total(&f).await, (1_000, 1));
@@ -400,7 +260,11 @@ async fn every_payment_outcome_duplicates_and_conflicts() {
     let (_, theirs) = api
         .call(Method::GET, "/v1/me/donations", "dev-donor-2", None)
         .await;
-    assert_eq!(theirs.as_array().unwrap().len(), 0, "donor 2 has no donation");
+    assert_eq!(
+        theirs.as_array().unwrap().len(),
+        0,
+        "donor 2 has no donation"
+    );
     assert_eq!(api.total(&f).await, (1_000, 1));
     let stats = api.server.stats();
     assert_eq!((stats.accepted, stats.duplicates), (1, 6));

@@ -178,98 +178,61 @@ fn migrations() -> Migrations<'static> {
 ///   been counted without a charge), announced on the feed where they change;
 /// - ledger entries learn the fundraiser and amount of the donation they charged.
 fn migrate_donations_v4(tx: &rusqlite::Transaction) -> rusqlite_migration::HookResult {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        i64,
-        String,
-        Option<String>,
-        String,
-        bool,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        i64,
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-    )> = {
+    /// A v3 row: its values by column, in `donations_v3` order.
+    struct V3Row(Vec<rusqlite::types::Value>);
+    let text = |v: &rusqlite::types::Value| match v {
+        rusqlite::types::Value::Text(t) => Some(t.clone()),
+        _ => None,
+    };
+    let rows: Vec<V3Row> = {
         let mut stmt = tx.prepare(
             "SELECT id, donor_id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount,
                  fingerprint, outcome, code, action_url, received_at_ms, change_seq, challenge, action_deadline_ms
              FROM donations_v3 ORDER BY received_at_ms, change_seq, rowid",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-                r.get(13)?,
-                r.get(14)?,
-                r.get(15)?,
-            ))
+            (0..16)
+                .map(|i| r.get(i))
+                .collect::<rusqlite::Result<_>>()
+                .map(V3Row)
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut kept = std::collections::HashSet::new();
-    for (
-        id,
-        donor,
-        fr,
-        amount,
-        currency,
-        message,
-        vis,
-        hide,
-        fp,
-        outcome,
-        code,
-        url,
-        at,
-        seq,
-        ch,
-        deadline,
-    ) in rows
-    {
+    for V3Row(v) in rows {
+        let id = text(&v[0]).unwrap_or_default();
         let Some(canon) = fundkit::rules::canonical_donation_id(&id) else {
             continue;
         };
+        // (donor_id, fundraiser_id, amount_minor, currency, outcome, code, received_at_ms)
+        let (donor, outcome, code, at) = (&v[1], &v[9], &v[10], &v[12]);
         if !kept.insert(canon.clone()) {
             tx.execute(
                 "INSERT INTO donation_id_conflicts (id, original_id, donor_id, fundraiser_id, amount_minor,
                      currency, outcome, code, received_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![canon, id, donor, fr, amount, currency, outcome, code, at],
+                params![canon, id, donor, v[2], v[3], v[4], outcome, code, at],
             )?;
             continue;
         }
-        if super::refused_before_payment(&outcome, code.as_deref()) {
+        let outcome_text = text(outcome).unwrap_or_default();
+        if super::refused_before_payment(&outcome_text, text(code).as_deref()) {
             tx.execute(
                 &format!(
                     "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message, visibility,
                          hide_amount, fingerprint, outcome, code, received_at_ms, change_seq)
                      VALUES (?1, ?2, '', 0, '', NULL, 'anonymous', 0, '{REFUSED}', 'refused', ?3, ?4, ?5)"
                 ),
-                params![canon, donor, code, at, seq],
+                params![canon, donor, code, at, v[13]],
             )?;
         } else {
+            let mut values = v;
+            values[0] = rusqlite::types::Value::Text(canon);
             tx.execute(
                 "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message, visibility,
                      hide_amount, fingerprint, outcome, code, action_url, received_at_ms, change_seq, challenge,
                      action_deadline_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                params![canon, donor, fr, amount, currency, message, vis, hide, fp, outcome, code, url, at, seq, ch, deadline],
+                rusqlite::params_from_iter(values),
             )?;
         }
     }
