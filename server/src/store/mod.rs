@@ -1032,3 +1032,134 @@ mod tests {
         }
     }
 }
+
+/// A database of a released schema, seeded with what the v4 migration (PostgreSQL V2)
+/// must repair, and the checks that it did. Shared by both backends' upgrade tests.
+#[cfg(test)]
+pub(crate) mod upgrade_fixture {
+    /// Rows in the oldest shape (`with_seq`: the schema has `change_seq`), as SQL. A
+    /// fundraiser whose total counts a reused id another donor sent (2,000 never charged),
+    /// a respelled id, an id that is no UUID, a refusal holding a card number, a decline.
+    pub fn seed_sql(with_seq: bool, boolean: fn(bool) -> &'static str) -> String {
+        let f = boolean(false);
+        let seq = |n: u32| {
+            if with_seq {
+                format!(", {n}")
+            } else {
+                String::new()
+            }
+        };
+        let seq_col = if with_seq { ", change_seq" } else { "" };
+        let rows = [
+            (
+                "usr_donor_1",
+                "0190aaaa-0000-7000-8000-000000000001",
+                "accepted",
+                "NULL",
+                1_000,
+                "'Get well'",
+                1,
+            ),
+            (
+                "usr_donor_2",
+                "0190aaaa-0000-7000-8000-000000000001",
+                "accepted",
+                "NULL",
+                2_000,
+                "NULL",
+                2,
+            ),
+            (
+                "usr_donor_1",
+                "0190AAAA-0000-7000-8000-000000000002",
+                "rejected",
+                "'declined'",
+                500,
+                "'hi'",
+                3,
+            ),
+            (
+                "usr_donor_1",
+                "not-a-uuid",
+                "rejected",
+                "'invalid_id'",
+                500,
+                "NULL",
+                4,
+            ),
+            (
+                "usr_donor_1",
+                "{0190aaaa-0000-7000-8000-000000000003}",
+                "rejected",
+                "'card_number'",
+                500,
+                "'card 4111 1111 1111 1111'",
+                5,
+            ),
+        ];
+        let mut sql = format!(
+            "INSERT INTO fundraisers (id, organiser_id, organiser_name, kind, category, title, story, goal_minor,
+                 currency, country, state, confirmed_minor, donation_count, duration_days, created_at_ms, ends_at_ms,
+                 updated_at_ms, change_seq)
+             VALUES ('fr_1', 'usr_organiser', 'Olivia', '{{\"type\":\"business_project\"}}', 'medical', 't', 's',
+                 500000, 'USD', 'US', 'active', 3000, 2, 30, 0, 9999999999999, 0, 1);\n"
+        );
+        for (donor, id, outcome, code, amount, message, n) in rows {
+            sql += &format!(
+                "INSERT INTO donations (donor_id, id, fundraiser_id, amount_minor, currency, message, visibility,
+                     hide_amount, fingerprint, outcome, code, received_at_ms{seq_col})
+                 VALUES ('{donor}', '{id}', 'fr_1', {amount}, 'USD', {message}, 'public', {f}, 'fp{n}',
+                     '{outcome}', {code}, {n}{});\n",
+                seq(n)
+            );
+        }
+        sql
+    }
+
+    /// The ledger's entry for the one real charge (schemas that have a ledger).
+    pub const LEDGER_SQL: &str =
+        "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms)
+         VALUES ('0190aaaa-0000-7000-8000-000000000001', 'accepted', NULL, NULL, 1);";
+
+    /// Every row as (id, donor, outcome, amount, message), by id.
+    pub type Rows = Vec<(String, String, String, i64, Option<String>)>;
+
+    pub fn check(rows: Rows, conflicts: Vec<(String, String)>, total: (i64, i64)) {
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    "0190aaaa-0000-7000-8000-000000000001".into(),
+                    "usr_donor_1".into(),
+                    "accepted".into(),
+                    1_000,
+                    Some("Get well".into())
+                ),
+                (
+                    "0190aaaa-0000-7000-8000-000000000002".into(),
+                    "usr_donor_1".into(),
+                    "rejected".into(),
+                    500,
+                    Some("hi".into())
+                ),
+                (
+                    "0190aaaa-0000-7000-8000-000000000003".into(),
+                    "usr_donor_1".into(),
+                    "refused".into(),
+                    0,
+                    None
+                ),
+            ],
+            "canonical ids, the first of each kept, refusals without content, no junk id"
+        );
+        assert_eq!(
+            conflicts,
+            vec![(
+                "0190aaaa-0000-7000-8000-000000000001".into(),
+                "usr_donor_2".into()
+            )],
+            "the reuse kept for audit"
+        );
+        assert_eq!(total, (1_000, 1), "the total counts what stays");
+    }
+}

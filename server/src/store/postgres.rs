@@ -1163,3 +1163,67 @@ async fn fundraiser_in(c: &impl GenericClient, id: &str) -> Result<Option<Fundra
         .map(|r| fundraiser_from(&r))
         .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::upgrade_fixture;
+    use super::*;
+
+    /// V2 upgrades a database of the released schema (V1) as docs/server-storage.md says
+    /// (runs with `FUNDKIT_TEST_POSTGRES`, as scripts/test.sh's postgres stage does).
+    #[tokio::test]
+    async fn v2_upgrades_a_database_of_the_released_schema() {
+        let Ok(url) = std::env::var("FUNDKIT_TEST_POSTGRES") else {
+            println!("no FUNDKIT_TEST_POSTGRES: the PostgreSQL upgrade runs in the postgres stage");
+            return;
+        };
+        let schema = format!("t_{:016x}", rand::random::<u64>());
+        let mut config: tokio_postgres::Config = url.parse().unwrap();
+        config.options(format!("-c search_path={schema}"));
+        let (mut client, conn) = config.connect(NoTls).await.unwrap();
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        migrations::runner()
+            .set_target(refinery::Target::Version(1))
+            .run_async(&mut client)
+            .await
+            .unwrap();
+        let seed = upgrade_fixture::seed_sql(true, |b| if b { "TRUE" } else { "FALSE" });
+        client.batch_execute(&seed).await.unwrap();
+        client
+            .batch_execute(upgrade_fixture::LEDGER_SQL)
+            .await
+            .unwrap();
+        let store = PgStore::open(&url, Some(&schema)).await.unwrap();
+        let c = store.client().await.unwrap();
+        let rows = c
+            .query(
+                "SELECT id, donor_id, outcome, amount_minor, message FROM donations ORDER BY id",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect();
+        let conflicts = c
+            .query("SELECT id, donor_id FROM donation_id_conflicts", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let total = c
+            .query_one(
+                "SELECT confirmed_minor, donation_count FROM fundraisers WHERE id = 'fr_1'",
+                &[],
+            )
+            .await
+            .unwrap();
+        upgrade_fixture::check(rows, conflicts, (total.get(0), total.get(1)));
+        assert_eq!(store.ledger_mismatches().await.unwrap(), vec![]);
+    }
+}

@@ -993,3 +993,53 @@ fn fundraiser_in(conn: &Connection, id: &str) -> Result<Option<Fundraiser>, Stor
     let mut rows = stmt.query(params![id])?;
     rows.next()?.map(fundraiser_from).transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::upgrade_fixture;
+    use super::*;
+
+    /// v4 upgrades a database of every released schema (v1, v2, v3) as
+    /// docs/server-storage.md says.
+    #[test]
+    fn v4_upgrades_a_database_of_every_released_schema() {
+        for version in 1..=3 {
+            let mut conn = Connection::open_in_memory().unwrap();
+            migrations().to_version(&mut conn, version).unwrap();
+            let seed = upgrade_fixture::seed_sql(version >= 2, |b| if b { "1" } else { "0" });
+            conn.execute_batch(&seed).unwrap();
+            if version >= 3 {
+                conn.execute_batch(upgrade_fixture::LEDGER_SQL).unwrap();
+            }
+            migrations().to_latest(&mut conn).unwrap();
+            let rows = conn
+                .prepare("SELECT id, donor_id, outcome, amount_minor, message FROM donations ORDER BY id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let conflicts = conn
+                .prepare("SELECT id, donor_id FROM donation_id_conflicts")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let total = conn
+                .query_row(
+                    "SELECT confirmed_minor, donation_count FROM fundraisers WHERE id = 'fr_1'",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            upgrade_fixture::check(rows, conflicts, total);
+            let store = SqliteStore {
+                conn: Mutex::new(conn),
+            };
+            if version >= 3 {
+                assert_eq!(store.ledger_mismatches().unwrap(), vec![], "v{version}");
+            }
+        }
+    }
+}
