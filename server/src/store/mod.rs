@@ -1097,11 +1097,11 @@ pub(crate) mod upgrade_fixture {
                 5,
             ),
         ];
-        let mut sql = format!(
+        let mut sql = String::from(
             "INSERT INTO fundraisers (id, organiser_id, organiser_name, kind, category, title, story, goal_minor,
                  currency, country, state, confirmed_minor, donation_count, duration_days, created_at_ms, ends_at_ms,
                  updated_at_ms, change_seq)
-             VALUES ('fr_1', 'usr_organiser', 'Olivia', '{{\"type\":\"business_project\"}}', 'medical', 't', 's',
+             VALUES ('fr_1', 'usr_organiser', 'Olivia', '{\"type\":\"business_project\"}', 'medical', 't', 's',
                  500000, 'USD', 'US', 'active', 3000, 2, 30, 0, 9999999999999, 0, 1);\n"
         );
         for (donor, id, outcome, code, amount, message, n) in rows {
