@@ -878,7 +878,9 @@ fn refusal_for(
     donor: &UserContext,
     now_ms: i64,
 ) -> Option<String> {
-    let Some(fundraiser) = fundraiser else {
+    // One in review is not public: to a donation it does not exist yet (an answer of its
+    // own would tell strangers that the id is real).
+    let Some(fundraiser) = fundraiser.filter(|f| f.state != FundraiserState::InReview) else {
         return Some("fundraiser_not_found".into());
     };
     // Ended (by its organiser, or its time is up even if the sweeper has not run yet):

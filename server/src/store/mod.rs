@@ -863,22 +863,24 @@ fn charge_from(r: &impl Cols) -> Result<Charge, StoreError> {
     })
 }
 
-/// The outcome a bank step asks for, or the answer when the step already ended: the same
-/// ending twice answers the same; another one is refused.
+/// The outcome (and code) a bank step leads to, or the answer when the step already ended:
+/// the same ending twice answers the same; another one is refused. A step completed for a
+/// fundraiser removed meanwhile charges nothing: the donation is refused.
 fn bank_outcome(
     current: &str,
     complete: bool,
-) -> Result<Result<ItemOutcome, ItemOutcome>, StoreError> {
-    let want = if complete {
-        ItemOutcome::Accepted
-    } else {
-        ItemOutcome::Rejected
+    fundraiser_state: &str,
+) -> Result<Result<(ItemOutcome, Option<&'static str>), ItemOutcome>, StoreError> {
+    let want = match (complete, fundraiser_state) {
+        (true, "removed") => (ItemOutcome::Rejected, Some("fundraiser_removed")),
+        (true, _) => (ItemOutcome::Accepted, None),
+        (false, _) => (ItemOutcome::Rejected, Some("authentication_failed")),
     };
     let now = parse_outcome(current)?;
     if now == ItemOutcome::NeedsAction {
         return Ok(Ok(want));
     }
-    if now == want {
+    if now == want.0 {
         return Ok(Err(now));
     }
     Err(StoreError::refused(

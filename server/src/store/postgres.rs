@@ -571,17 +571,19 @@ impl PgStore {
         let tx = client.transaction().await?;
         let row = tx
             .query_opt(
-                "SELECT id, outcome, fundraiser_id, amount_minor FROM donations
-                 WHERE challenge = $1 FOR UPDATE",
+                "SELECT d.id, d.outcome, d.fundraiser_id, d.amount_minor, f.state FROM donations d
+                 JOIN fundraisers f ON f.id = d.fundraiser_id
+                 WHERE d.challenge = $1 FOR UPDATE OF d FOR SHARE OF f",
                 &[&challenge],
             )
             .await?
             .ok_or(StoreError::NotFound("bank step"))?;
-        let want = match bank_outcome(&row.text(1)?, complete)? {
-            Ok(want) => want,
-            Err(already) => return Ok(already),
-        };
-        let code = (!complete).then_some("authentication_failed");
+        let state: Option<String> = row.opt_text(4)?;
+        let (want, code) =
+            match bank_outcome(&row.text(1)?, complete, state.as_deref().unwrap_or(""))? {
+                Ok(want) => want,
+                Err(already) => return Ok(already),
+            };
         let id = row.text(0)?;
         tx.execute(
             "UPDATE donations SET outcome = $2, code = $3, received_at_ms = $4, change_seq = NULL
@@ -595,7 +597,7 @@ impl PgStore {
             &[&id, &name(&want)?, &code],
         )
         .await?;
-        if complete {
+        if want == ItemOutcome::Accepted {
             let mut totals = Totals::default();
             totals.add(row.text(2)?, row.int(3)?);
             totals.apply(&tx, now_ms).await?;

@@ -588,21 +588,21 @@ impl SqliteStore {
     ) -> Result<ItemOutcome, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row: Option<(String, String, String, i64)> = tx
+        let row: Option<(String, String, String, i64, Option<String>)> = tx
             .query_row(
-                "SELECT id, outcome, fundraiser_id, amount_minor FROM donations WHERE challenge = ?1",
+                "SELECT d.id, d.outcome, d.fundraiser_id, d.amount_minor, f.state FROM donations d
+                 LEFT JOIN fundraisers f ON f.id = d.fundraiser_id WHERE d.challenge = ?1",
                 params![challenge],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((id, outcome, fundraiser_id, amount)) = row else {
+        let Some((id, outcome, fundraiser_id, amount, state)) = row else {
             return Err(StoreError::NotFound("bank step"));
         };
-        let want = match bank_outcome(&outcome, complete)? {
+        let (want, code) = match bank_outcome(&outcome, complete, state.as_deref().unwrap_or(""))? {
             Ok(want) => want,
             Err(already) => return Ok(already),
         };
-        let code = (!complete).then_some("authentication_failed");
         tx.execute(
             &format!(
                 "UPDATE donations SET outcome = ?2, code = ?3, received_at_ms = ?4,
@@ -615,7 +615,7 @@ impl SqliteStore {
             "UPDATE psp_charges SET outcome = ?2, code = ?3 WHERE idem_key = ?1",
             params![id, name(&want)?, code],
         )?;
-        if complete {
+        if want == ItemOutcome::Accepted {
             count_towards_fundraiser(&tx, &fundraiser_id, amount, now_ms)?;
         }
         tx.commit()?;
