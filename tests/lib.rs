@@ -1,6 +1,7 @@
 //! End-to-end harness: the real reference server on loopback, FundKit clients on real
 //! SQLite files, and a fault-injecting HTTP proxy between them. No mocks.
 
+pub mod adversary;
 pub mod feed;
 pub mod proxy;
 

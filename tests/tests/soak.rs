@@ -4,7 +4,10 @@
 //! (413/400), one poison donation hides among healthy ones, donors double-tap, and device
 //! clocks jump forward and back. At the end every donation any client acknowledged is on
 //! the server exactly once, or in a final client state that explains why (lost 0,
-//! duplicated 0), none is left pending (stuck 0), and client and server totals agree.
+//! duplicated 0), none is left pending (stuck 0), and client and server totals agree. A
+//! hostile device (`adversary`) plays alongside: it replays, respells and reconciles other
+//! donors' ids and floods refused items; at the end every fundraiser's total is what the
+//! payment provider's ledger charged for it (money created 0).
 //!
 //! Seeded: `FUNDKIT_SEED=N` replays a run. CI runs a bounded version; a long run:
 //! `FUNDKIT_SOAK_SECS=600 cargo test -p fundkit-e2e --release --test soak -- --nocapture`.
@@ -70,6 +73,9 @@ async fn soak_loses_nothing_and_doubles_nothing() {
     let mut acknowledged: BTreeMap<String, (usize, i64, &str)> = BTreeMap::new();
     let (mut rounds, mut restarts, mut teardowns, mut passes) = (0u32, 0u32, 0u32, 0u32);
     let mut double_taps = 0u32;
+    let mut adversary = fundkit_e2e::adversary::Adversary::new();
+    // (id, device) of honest donations that asked for the bank's step.
+    let mut waiting_on_bank: Vec<(String, usize)> = Vec::new();
     let start = Instant::now();
     while start.elapsed() < budget {
         rounds += 1;
@@ -94,6 +100,9 @@ async fn soak_loses_nothing_and_doubles_nothing() {
                     assert_eq!(again.id, d.id);
                     double_taps += 1;
                 }
+                if token == "tok_needs_action" {
+                    waiting_on_bank.push((d.id.clone(), i));
+                }
                 acknowledged.insert(d.id, (i, cents, token));
             }
         }
@@ -106,6 +115,28 @@ async fn soak_loses_nothing_and_doubles_nothing() {
             _ => {}
         }
         device.client.set_online(true);
+        if rng.random_bool(0.3) {
+            // Ids of honest donations the server holds and waits on (leaked, say, by a
+            // shared link to the bank's page).
+            let leaked: Vec<String> = waiting_on_bank
+                .iter()
+                .rev()
+                .take(20)
+                .filter(|(id, k)| {
+                    devices[*k]
+                        .client
+                        .donation(id.clone())
+                        .ok()
+                        .flatten()
+                        .is_some_and(|d| d.state == DonationState::NeedsAction)
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            adversary
+                .round(&server.url(), &f.fundraiser.id, &leaked, &mut rng)
+                .await;
+        }
+        let device = &mut devices[i];
         match rng.random_range(0..10) {
             // Tear the client down mid-pass, as a crash would, then restart the app.
             0 => {
@@ -213,17 +244,31 @@ async fn soak_loses_nothing_and_doubles_nothing() {
         "client and server totals agree"
     );
 
+    let mismatches = server.ledger_mismatches().await;
+    assert_eq!(
+        mismatches,
+        vec![],
+        "money created: a total differs from what was charged"
+    );
     let faults = proxy.counters.by_kind.lock().unwrap().clone();
     println!(
         "soak: seed {seed}, {:.0?}, {} devices, {rounds} rounds, {passes} passes, {} donations acknowledged \
          ({} confirmed), requests {}, faults {:?}, server restarts {restarts}, client teardowns {teardowns}, \
-         double taps {double_taps}, ends {ended:?}, lost: 0, duplicated: {lost_or_doubled}, stuck: {stuck}",
+         double taps {double_taps}, ends {ended:?}, lost: 0, duplicated: {lost_or_doubled}, stuck: {stuck}, \
+         hostile requests: {} ({} hijack items, {} refused items), money created: 0",
         start.elapsed(),
         devices.len(),
         acknowledged.len(),
         confirmed.0,
         proxy.counters.requests.load(std::sync::atomic::Ordering::SeqCst),
         faults,
+        adversary.requests,
+        adversary.hijacks,
+        adversary.refused,
+    );
+    assert!(
+        adversary.hijacks > 0,
+        "the adversary must have tried something"
     );
     assert!(acknowledged.len() > 10, "the soak must exercise something");
 }
