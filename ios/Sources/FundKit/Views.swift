@@ -110,6 +110,23 @@ public struct PendingDonationsList: View {
     }
 }
 
+public struct BankStepView: View {
+    let model: BankStepViewModel
+
+    public init(model: BankStepViewModel) { self.model = model }
+
+    public var body: some View {
+        VStack(spacing: 12) {
+            Text(model.message)
+            if model.canStart {
+                Button(model.text.string(model.attempts == 0 ? "button.continue_to_bank" : "button.retry")) {
+                    Task { await model.start() }
+                }
+            }
+        }.padding()
+    }
+}
+
 public struct OrganiserDashboard: View {
     let model: OrganiserDashboardViewModel
 
