@@ -7,6 +7,8 @@
 //   language mode; FundKit re-exports it.
 // - FundKit: the idiomatic layer, the view models and the String Catalog: Swift 6 language
 //   mode (complete strict concurrency checking) and warnings are errors.
+// - FundKitSample: the sample app (SwiftUI on Apple platforms; on Linux only its logic, in
+//   FundKit, is built and tested).
 import PackageDescription
 
 #if os(Linux)
@@ -39,6 +41,7 @@ let package = Package(
     platforms: [.iOS(.v17), .macOS(.v14)],
     products: [
         .library(name: "FundKit", targets: ["FundKit"]),
+        .executable(name: "FundKitSample", targets: ["FundKitSample"]),
     ],
     targets: platformTargets + [
         ffi,
@@ -46,6 +49,8 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "FundKit", dependencies: ["FundKitBindings"] + platformDependencies, path: "Sources/FundKit",
                 exclude: ["README.md"], resources: resources, swiftSettings: strict),
+        .executableTarget(name: "FundKitSample", dependencies: ["FundKit"], path: "Sources/FundKitSample",
+                          swiftSettings: strict),
         .testTarget(name: "FundKitTests", dependencies: ["FundKit"], path: "Tests/FundKitTests",
                     swiftSettings: strict),
     ],
