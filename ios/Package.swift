@@ -17,7 +17,7 @@ import PackageDescription
 let ffi = Target.systemLibrary(name: "FundKitFFI", path: "Sources/FundKitFFI")
 // Foundation on Linux does not compile String Catalogs: the catalog is copied as JSON and read
 // by FundKit's own lookup (Localization.swift).
-let resources: [Resource] = [.copy("Resources/Localizable.xcstrings")]
+let resources: [Resource] = [.copy("Resources/Localizable.xcstrings"), .copy("Resources/PrivacyInfo.xcprivacy")]
 // Debian's swiftlang 6.0.3 libswiftObservation.so needs a symbol its libswiftCore.so hides:
 // FundKitLinuxShims defines it (see its threading_fatal.c).
 let platformTargets: [Target] = [.target(name: "FundKitLinuxShims", path: "Sources/FundKitLinuxShims")]
@@ -26,7 +26,7 @@ let platformDependencies: [Target.Dependency] = ["FundKitLinuxShims"]
 // libfundkit.a + FundKitFFI.h + module.modulemap per platform slice (ios/build-xcframework.sh).
 let ffi = Target.binaryTarget(name: "FundKitFFI", path: "FundKit.xcframework")
 // Xcode compiles the catalog into .strings/.stringsdict per language and reads the manifest.
-let resources: [Resource] = [.process("Resources/Localizable.xcstrings")]
+let resources: [Resource] = [.process("Resources/Localizable.xcstrings"), .copy("Resources/PrivacyInfo.xcprivacy")]
 let platformTargets: [Target] = []
 let platformDependencies: [Target.Dependency] = []
 #endif

@@ -112,4 +112,15 @@ final class SessionTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: config.databasePath))
         XCTAssertEqual(DatabaseFiles.protectionClass, "completeUntilFirstUserAuthentication")
     }
+
+    func testThePrivacyManifestDeclaresTheRequiredReasons() throws {
+        let url = try XCTUnwrap(FundKitResources.bundle.url(forResource: "PrivacyInfo", withExtension: "xcprivacy"))
+        let plist = try XCTUnwrap(PropertyListSerialization.propertyList(from: Data(contentsOf: url), format: nil) as? [String: Any])
+        XCTAssertEqual(plist["NSPrivacyTracking"] as? Bool, false)
+        let apis = try XCTUnwrap(plist["NSPrivacyAccessedAPITypes"] as? [[String: Any]])
+        let reasons = Dictionary(uniqueKeysWithValues: apis.map { ($0["NSPrivacyAccessedAPIType"] as? String ?? "", $0["NSPrivacyAccessedAPITypeReasons"] as? [String] ?? []) })
+        XCTAssertEqual(reasons["NSPrivacyAccessedAPICategoryFileTimestamp"], ["C617.1"])
+        XCTAssertEqual(reasons["NSPrivacyAccessedAPICategorySystemBootTime"], ["35F9.1"])
+        XCTAssertEqual(reasons["NSPrivacyAccessedAPICategoryDiskSpace"], ["E174.1"])
+    }
 }
