@@ -110,6 +110,14 @@ swift() {
   [ "$(id -u)" = 0 ] || { echo "test.sh: the swift stage needs root (it runs Swift in a chroot); run the other stages with FUNDKIT_STAGES" >&2; exit 2; }
   local jail
   jail="$(bash scripts/swift-toolchain.sh)" || { echo "test.sh: swift stage, step 'toolchain' failed (scripts/swift-toolchain.sh said why above)" >&2; exit 1; }
+  # ios/build-xcframework.sh builds a slice for every platform Package.swift declares, at the
+  # same minimum versions (a Mac developer's `swift build` depends on it; CI cannot run it).
+  local ios_min mac_min
+  ios_min=$(sed -n 's/.*\.iOS(\.v\([0-9]*\)).*/\1/p' ios/Package.swift)
+  mac_min=$(sed -n 's/.*\.macOS(\.v\([0-9]*\)).*/\1/p' ios/Package.swift)
+  { [ -z "$ios_min" ] || { grep -q "IPHONEOS_DEPLOYMENT_TARGET=$ios_min.0" ios/build-xcframework.sh && grep -q 'aarch64-apple-ios ' ios/build-xcframework.sh; }; } &&
+    { [ -z "$mac_min" ] || { grep -q "MACOSX_DEPLOYMENT_TARGET=$mac_min.0" ios/build-xcframework.sh && grep -q 'aarch64-apple-darwin' ios/build-xcframework.sh; }; } ||
+    { echo "test.sh: swift stage, step 'xcframework' failed: ios/build-xcframework.sh does not build every platform of ios/Package.swift at its minimum version" >&2; exit 1; }
   # The generated inputs (never committed): the Swift API, the C header, and a Linux module
   # map that links the host-built libfundkit (the generated one names Darwin).
   [ -f target/bindings/swift/FundKit.swift ] || { echo "test.sh: swift stage, step 'inputs' failed: no target/bindings/swift (run the bindings stage first)" >&2; exit 1; }
