@@ -145,12 +145,16 @@ public final class FundKitSession: Sendable {
 
     /// Money as the user reads it (`$25.00`), formatted by the core. Never shows minor units
     /// as major: if the core cannot format it, the amount is scaled by its currency's exponent
-    /// (`25.00 USD`); if even the currency is unknown, a placeholder is shown, not a number.
-    public func formatAmount(_ money: Money) -> String { Self.formatAmount(money) { [client] in try client.formatAmount(money: $0) } }
+    /// (`25.00 USD`); if even the currency is unknown, "Amount unavailable" is shown, not a number.
+    public func formatAmount(_ money: Money) -> String {
+        Self.formatAmount(money, unknown: Localizer(locale: locale).string("amount.unknown")) { [client] in
+            try client.formatAmount(money: $0)
+        }
+    }
 
-    static func formatAmount(_ money: Money, format: (Money) throws -> String) -> String {
+    static func formatAmount(_ money: Money, unknown: String, format: (Money) throws -> String) -> String {
         if let text = try? format(money) { return text }
-        guard let exponent = try? currencyExponent(currency: money.currency) else { return "—" }
+        guard let exponent = try? currencyExponent(currency: money.currency) else { return unknown }
         let major = Decimal(money.minorUnits) / pow(Decimal(10), Int(exponent))
         var rounded = Decimal()
         var value = major
