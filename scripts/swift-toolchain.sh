@@ -45,7 +45,7 @@ safe_remove() {
   local left
   left="$(mounts_under)"
   if [ -n "$left" ]; then
-    say "refusing to delete $dir: these are still mounted under it (rm -rf would delete through them):"
+    say "step '$step' failed: refusing to delete $dir: these are still mounted under it (rm -rf would delete through them):"
     printf '  %s\n' $left >&2
     say "unmount them (umount PATH) once nothing uses them, then run again"
     said=1

@@ -108,6 +108,8 @@ swift() {
   stage "Swift: the package compiled (Swift 6 language mode, warnings are errors) and its XCTests run on Linux (trixie chroot, swiftlang 6) against the real libfundkit and reference server"
   # Needs root (a chroot); the toolchain is set up once and cached outside the clone.
   [ "$(id -u)" = 0 ] || { echo "test.sh: the swift stage needs root (it runs Swift in a chroot); run the other stages with FUNDKIT_STAGES" >&2; exit 2; }
+  bash scripts/swift-toolchain-selftest.sh ||
+    { echo "test.sh: swift stage, step 'toolchain-selftest' failed (scripts/swift-toolchain-selftest.sh said why above)" >&2; exit 1; }
   local jail
   jail="$(bash scripts/swift-toolchain.sh)" || { echo "test.sh: swift stage, step 'toolchain' failed (scripts/swift-toolchain.sh said why above)" >&2; exit 1; }
   # ios/build-xcframework.sh builds a slice for every platform Package.swift declares, at the
