@@ -16,6 +16,18 @@ final class CreateFundraiserViewModelTests: XCTestCase {
         XCTAssertEqual(gate(organiser, .createFundraiser), .open)
     }
 
+    func testStateChangesAreObservableForSwiftUI() async throws { try await Self._testStateChangesAreObservableForSwiftUI() }
+    @MainActor private static func _testStateChangesAreObservableForSwiftUI() async throws {
+        let server = try ReferenceServer()
+        let organiser = try await open(server, "dev-organiser-ie", country: "IE")
+        defer { organiser.close() }
+        let create = CreateFundraiserViewModel(session: organiser, country: "IE")
+        let changed = Overlap()
+        withObservationTracking { _ = create.state } onChange: { changed.enter() }
+        create.edit { $0.title = "Irish relief" }
+        XCTAssertEqual(changed.maximum, 1, "a view reading `state` is told it changed")
+    }
+
     func testEveryIssueIsShownByFieldInWords() async throws { try await Self._testEveryIssueIsShownByFieldInWords() }
     @MainActor private static func _testEveryIssueIsShownByFieldInWords() async throws {
         let server = try ReferenceServer()
