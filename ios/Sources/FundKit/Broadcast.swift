@@ -47,6 +47,21 @@ final class Broadcast<Element: Sendable>: @unchecked Sendable {
         return stream
     }
 
+    /// What is sent from now on, after `trigger`, which is always yielded: for streams that
+    /// re-read the database on every element, where an extra read is harmless but a missed
+    /// first read is not. The subscription exists before `trigger` is yielded.
+    func subscribe(startingWith trigger: Element) -> AsyncStream<Element> {
+        let (stream, continuation) = AsyncStream<Element>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        let id: Int = locked {
+            next += 1
+            continuations[next] = continuation
+            return next
+        }
+        continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
+        continuation.yield(trigger)
+        return stream
+    }
+
     private func unsubscribe(_ id: Int) {
         _ = locked { continuations.removeValue(forKey: id) }
     }

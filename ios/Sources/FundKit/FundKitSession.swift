@@ -104,12 +104,12 @@ public final class FundKitSession: Sendable {
     /// The pending list, re-read whenever a donation changes. Subscribes before its first
     /// read, so a change in between is never lost.
     public func pendingDonations() -> AsyncStream<[Donation]> {
-        reread(hub.donations.subscribe { [] }) { [client] _ in try? client.pendingDonations() }
+        reread(hub.donations.subscribe(startingWith: [])) { [client] _ in try? client.pendingDonations() }
     }
 
     /// One fundraiser as a screen shows it, re-read when it or a donation changes.
     public func fundraiser(id: String) -> AsyncStream<FundraiserView?> {
-        reread(hub.fundraisers.subscribe { [] }) { [client] changed in
+        reread(hub.fundraisers.subscribe(startingWith: [])) { [client] changed in
             changed.isEmpty || changed.contains { $0.fundraiser.id == id } ? .some(try? client.fundraiser(id: id)) : nil
         }
     }

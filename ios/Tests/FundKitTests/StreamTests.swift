@@ -23,6 +23,18 @@ final class StreamTests: XCTestCase {
         XCTAssertEqual(seen, [2, 3])
     }
 
+    func testAReReadStreamStartsWithItsTriggerEvenAfterASend() async {
+        let b = Broadcast<Int>()
+        let stream = b.subscribe(startingWith: 0)
+        b.send(5)
+        var seen: [Int] = []
+        for await value in stream {
+            seen.append(value)
+            if seen.count == 2 { break }
+        }
+        XCTAssertEqual(seen, [0, 5])
+    }
+
     func testFinishEndsEveryStream() async {
         let b = Broadcast<Int>()
         let one = b.subscribe()
