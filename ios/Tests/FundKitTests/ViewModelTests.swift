@@ -277,6 +277,19 @@ final class PendingDonationsViewModelTests: XCTestCase {
         XCTAssertNil(pending.state.syncError)
     }
 
+    func testAListThatGoesAwayUnsubscribes() async throws { try await Self._testAListThatGoesAwayUnsubscribes() }
+    @MainActor private static func _testAListThatGoesAwayUnsubscribes() async throws {
+        let server = try ReferenceServer()
+        let donor = try await open(server, "dev-donor-1")
+        defer { donor.close() }
+        var pending: PendingDonationsViewModel? = PendingDonationsViewModel(session: donor)
+        XCTAssertNotNil(pending)
+        try await eventually("subscribed") { donor.hub.donations.subscriberCount == 1 && donor.hub.states.subscriberCount == 1 }
+        pending = nil
+        XCTAssertNil(pending)
+        try await eventually("unsubscribed") { donor.hub.donations.subscriberCount == 0 && donor.hub.states.subscriberCount == 0 }
+    }
+
     func testSpanishSessionsShowSpanishTexts() async throws { try await Self._testSpanishSessionsShowSpanishTexts() }
     @MainActor private static func _testSpanishSessionsShowSpanishTexts() async throws {
         let server = try ReferenceServer()
