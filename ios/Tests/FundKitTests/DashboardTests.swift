@@ -37,6 +37,7 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(model.state.donations.first?.name, "Anonymous")
         XCTAssertEqual(model.state.donations.first?.message, "Hang in there")
         XCTAssertEqual(model.state.progress, 1_500.0 / 500_000.0, accuracy: 1e-9)
+        assertScreenReadable(model.state)
     }
 
     func testTheActionsAreTheCoresFacts() async throws { try await Self._testTheActionsAreTheCoresFacts() }

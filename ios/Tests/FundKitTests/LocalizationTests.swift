@@ -70,6 +70,14 @@ final class LocalizationTests: XCTestCase {
         XCTAssertEqual(userVisibleViolations("€12.00 pending"), [])
     }
 
+    func testAScreenStateHoldingARawCaseIsCaught() {
+        var state = PendingListState()
+        state.syncErrorText = String(describing: SyncProblem.signedOut(detail: "no token"))
+        let texts = screenTexts(state)
+        XCTAssertEqual(texts.count, 1)
+        XCTAssertFalse(userVisibleViolations(texts[0]).isEmpty)
+    }
+
     func testEveryIssueCodeReadsAsASentenceInBothLanguages() {
         for code in Self.issueCodes {
             assertUserVisible(en.issue(code))

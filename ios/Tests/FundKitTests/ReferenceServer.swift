@@ -138,3 +138,27 @@ func assertUserVisible(_ text: String?, file: StaticString = #filePath, line: UI
     XCTAssertFalse(text.isEmpty, "empty text", file: file, line: line)
     XCTAssertEqual(userVisibleViolations(text), [], "not for people: \(text)", file: file, line: line)
 }
+
+/// Every text a screen state holds (its String fields, through structs, arrays and
+/// optionals), except identifiers and machine codes kept for logic.
+func screenTexts(_ value: Any, label: String? = nil) -> [String] {
+    let notForPeople: Set<String> = ["id", "reason", "created", "donationId", "fundraiserId"]
+    if let label, notForPeople.contains(label) { return [] }
+    if let text = value as? String { return text.isEmpty ? [] : [text] }
+    let mirror = Mirror(reflecting: value)
+    switch mirror.displayStyle {
+    case .struct?, .tuple?:
+        return mirror.children.flatMap { screenTexts($0.value, label: $0.label) }
+    case .collection?, .optional?:
+        return mirror.children.flatMap { screenTexts($0.value, label: label) }
+    default:
+        return []
+    }
+}
+
+/// Fails if any text of a screen state is not for people (a type name, a raw case, a key).
+func assertScreenReadable(_ state: Any, file: StaticString = #filePath, line: UInt = #line) {
+    let texts = screenTexts(state)
+    XCTAssertFalse(texts.isEmpty, "the screen shows no text", file: file, line: line)
+    for text in texts { assertUserVisible(text, file: file, line: line) }
+}

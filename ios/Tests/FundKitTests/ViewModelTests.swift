@@ -111,6 +111,7 @@ final class FundraiserViewModelTests: XCTestCase {
         _ = await donor.donate(donation(f, 1_200))
         try await eventually("pending label") { page.state.pendingLabel != nil }
         XCTAssertEqual(page.state.pendingLabel, "€12.00 pending")
+        assertScreenReadable(page.state)
     }
 
     func testDonateOpensASheetForThisFundraiser() async throws { try await Self._testDonateOpensASheetForThisFundraiser() }
@@ -191,6 +192,7 @@ final class DonateViewModelTests: XCTestCase {
         await sheet.confirm(paymentToken: "tok_ok")
         XCTAssertEqual(sheet.state.resultText, sheet.text.string("donate.queued.offline"))
         assertUserVisible(sheet.state.resultText)
+        assertScreenReadable(sheet.state)
     }
 
     func testOverTheOfflineCapIsExplainedInWords() async throws { try await Self._testOverTheOfflineCapIsExplainedInWords() }
@@ -228,6 +230,7 @@ final class PendingDonationsViewModelTests: XCTestCase {
         XCTAssertEqual(pending.state.rows.first?.amountLabel, "$25.00")
         XCTAssertEqual(pending.state.summary, "1 donation waiting to be sent")
         assertUserVisible(pending.state.rows.first?.stateLabel)
+        assertScreenReadable(pending.state)
     }
 
     func testASyncEmptiesTheList() async throws { try await Self._testASyncEmptiesTheList() }
@@ -261,6 +264,7 @@ final class PendingDonationsViewModelTests: XCTestCase {
         _ = try? await signedOut.syncNow()
         try await eventually("sync error") { pending.state.syncFailed }
         guard case .signedOut? = pending.state.syncError else { return XCTFail("not signed out") }
+        assertScreenReadable(pending.state)
         assertUserVisible(pending.state.syncErrorText)
     }
 
