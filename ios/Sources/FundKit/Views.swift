@@ -79,7 +79,7 @@ public struct DonateSheet: View {
 
     public var body: some View {
         Form {
-            TextField(model.text.string("field.amount"), text: Binding(get: { model.state.amountText }, set: model.amountChanged))
+            TextField(model.text.string("field.amount"), text: Binding(get: { model.state.amountText }, set: { model.amountChanged($0) }))
             Text(model.state.amountLabel ?? model.state.amountError ?? "").font(.caption)
             TextField(model.text.string("field.message"), text: Binding(get: { model.state.message }, set: { v in model.edit { $0.message = v } }))
             if let issues = model.issueText("message") { Text(issues).font(.caption).foregroundStyle(.red) }
@@ -137,7 +137,7 @@ public struct OrganiserDashboard: View {
             Text(model.state.title).font(.title2)
             if model.state.canEdit {
                 HStack {
-                    TextField(model.text.string("field.title"), text: Binding(get: { model.state.titleDraft }, set: model.titleChanged))
+                    TextField(model.text.string("field.title"), text: Binding(get: { model.state.titleDraft }, set: { model.titleChanged($0) }))
                     Button(model.text.string("button.save_title")) { Task { await model.saveTitle() } }.disabled(model.state.busy)
                 }
                 if let issues = model.issueText("title") { Text(issues).font(.caption).foregroundStyle(.red) }

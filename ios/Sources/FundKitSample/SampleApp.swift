@@ -65,7 +65,8 @@ struct FundKitSampleApp: App {
         }
     }
 
-    static func scheduleRefresh() {
+    // nonisolated: called from the background task (not on the main actor) as well.
+    nonisolated static func scheduleRefresh() {
         let request = BGAppRefreshTaskRequest(identifier: BackgroundRefresh.taskIdentifier)
         request.earliestBeginDate = BackgroundRefresh.earliestBeginDate()
         try? BGTaskScheduler.shared.submit(request)
