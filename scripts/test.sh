@@ -105,32 +105,55 @@ kotlin() {
 }
 
 swift() {
-  stage "Swift: the package compiled and its XCTests run on Linux (trixie chroot, swiftlang 6) against the real libfundkit and reference server"
+  stage "Swift: the package compiled (Swift 6 language mode, warnings are errors) and its XCTests run on Linux (trixie chroot, swiftlang 6) against the real libfundkit and reference server"
   # Needs root (a chroot); the toolchain is set up once and cached outside the clone.
   [ "$(id -u)" = 0 ] || { echo "test.sh: the swift stage needs root (it runs Swift in a chroot); run the other stages with FUNDKIT_STAGES" >&2; exit 2; }
+  bash scripts/swift-toolchain-selftest.sh ||
+    { echo "test.sh: swift stage, step 'toolchain-selftest' failed (scripts/swift-toolchain-selftest.sh said why above)" >&2; exit 1; }
   local jail
-  jail="$(bash scripts/swift-toolchain.sh)"
+  jail="$(bash scripts/swift-toolchain.sh)" || { echo "test.sh: swift stage, step 'toolchain' failed (scripts/swift-toolchain.sh said why above)" >&2; exit 1; }
+  # ios/build-xcframework.sh builds a slice for every platform Package.swift declares, at the
+  # same minimum versions (a Mac developer's `swift build` depends on it; CI cannot run it).
+  local ios_min mac_min
+  ios_min=$(sed -n 's/.*\.iOS(\.v\([0-9]*\)).*/\1/p' ios/Package.swift)
+  mac_min=$(sed -n 's/.*\.macOS(\.v\([0-9]*\)).*/\1/p' ios/Package.swift)
+  { [ -z "$ios_min" ] || { grep -q "IPHONEOS_DEPLOYMENT_TARGET=$ios_min.0" ios/build-xcframework.sh && grep -q 'aarch64-apple-ios ' ios/build-xcframework.sh; }; } &&
+    { [ -z "$mac_min" ] || { grep -q "MACOSX_DEPLOYMENT_TARGET=$mac_min.0" ios/build-xcframework.sh && grep -q 'aarch64-apple-darwin' ios/build-xcframework.sh; }; } ||
+    { echo "test.sh: swift stage, step 'xcframework' failed: ios/build-xcframework.sh does not build every platform of ios/Package.swift at its minimum version" >&2; exit 1; }
   # The generated inputs (never committed): the Swift API, the C header, and a Linux module
   # map that links the host-built libfundkit (the generated one names Darwin).
-  mkdir -p ios/Sources/FundKit/Generated ios/Sources/FundKitFFI
-  cp target/bindings/swift/FundKit.swift ios/Sources/FundKit/Generated/FundKit.swift
+  [ -f target/bindings/swift/FundKit.swift ] || { echo "test.sh: swift stage, step 'inputs' failed: no target/bindings/swift (run the bindings stage first)" >&2; exit 1; }
+  mkdir -p ios/Sources/FundKitBindings ios/Sources/FundKitFFI
+  cp target/bindings/swift/FundKit.swift ios/Sources/FundKitBindings/FundKit.swift
   cp target/bindings/swift/FundKitFFI.h ios/Sources/FundKitFFI/FundKitFFI.h
   printf 'module FundKitFFI {\n    header "FundKitFFI.h"\n    link "fundkit"\n    export *\n}\n' \
     >ios/Sources/FundKitFFI/module.modulemap
-  # The repository at the same path inside, /proc and /dev; unmounted on every exit path.
-  mkdir -p "$jail$root" "$jail/proc" "$jail/dev"
-  swift_unmount() { for m in "$jail$root" "$jail/proc" "$jail/dev"; do umount -l "$m" 2>/dev/null || true; done; }
-  trap 'swift_unmount; pg_down' EXIT
-  mountpoint -q "$jail$root" || mount --bind "$root" "$jail$root"
-  mountpoint -q "$jail/proc" || mount --bind /proc "$jail/proc"
-  mountpoint -q "$jail/dev" || mount --bind /dev "$jail/dev"
+  # The repository at the same path inside, /proc and /dev, mounted in a private mount
+  # namespace: they vanish with it, even when this run is killed, so nothing stays mounted
+  # under the cached chroot (scripts/swift-toolchain.sh refuses to delete through a mount).
   local log="$root/target/swift-tests.log" lib="$root/target/debug"
-  chroot "$jail" env PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp FUNDKIT_LIB_DIR="$lib" \
-    bash -c "cd '$root/ios' && swift test --scratch-path '$root/target/swift' -Xlinker -L'$lib' -Xlinker -rpath -Xlinker '$lib'" \
-    >"$log" 2>&1 || { tail -80 "$log"; swift_unmount; exit 1; }
-  swift_unmount
-  trap pg_down EXIT
+  mkdir -p "$jail$root" "$jail/proc" "$jail/dev" "$root/target"
+  unshare --mount --propagation private bash -c '
+    set -e
+    mount --bind "$2" "$1$2"
+    mount --bind /proc "$1/proc"
+    mount --bind /dev "$1/dev"
+    chroot "$1" env PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp FUNDKIT_LIB_DIR="$3" \
+      bash -c "cd \"$2/ios\" && swift test --scratch-path \"$2/target/swift\" -Xlinker -L\"$3\" -Xlinker -rpath -Xlinker \"$3\""
+  ' _ "$jail" "$root" "$lib" >"$log" 2>&1 || {
+    tail -80 "$log"
+    if grep -q "error: compile command failed\|error: emit-module command failed\|: error: " "$log"; then
+      echo "test.sh: swift stage, step 'compile' failed (full log: $log)" >&2
+    else
+      echo "test.sh: swift stage, step 'test' failed (full log: $log)" >&2
+    fi
+    exit 1
+  }
   grep -E "^Test Suite 'All tests'|Executed [0-9]+ tests" "$log" | tail -2
+  if grep -qE "with [0-9]+ tests? skipped" "$log"; then
+    echo "test.sh: swift stage, step 'test' failed: tests were skipped (full log: $log)" >&2
+    exit 1
+  fi
   swift_passed=$(sed -n 's/.*Executed \([0-9]*\) tests, with 0 failures.*/\1/p' "$log" | tail -1)
   echo "swift: ${swift_passed:-0} tests passed, 0 failed"
 }

@@ -32,13 +32,13 @@ public enum FundKitLogging {
     }
 }
 
-final class ClosureReporter: ErrorReporter, @unchecked Sendable {
+final class ClosureReporter: ErrorReporter, Sendable {
     private let report: @Sendable (String, String) -> Void
     init(_ report: @escaping @Sendable (String, String) -> Void) { self.report = report }
     func reportError(kind: String, detail: String) { report(kind, detail) }
 }
 
-final class StandardErrorSink: LogSink, @unchecked Sendable {
+final class StandardErrorSink: LogSink, Sendable {
     func log(record: LogRecord) {
         FileHandle.standardError.write(Data("[\(record.level)] \(record.target): \(record.message)\n".utf8))
     }
@@ -46,7 +46,7 @@ final class StandardErrorSink: LogSink, @unchecked Sendable {
 
 #if canImport(os)
 @available(iOS 14.0, macOS 11.0, *)
-final class OSLogSink: LogSink, @unchecked Sendable {
+final class OSLogSink: LogSink, Sendable {
     func log(record: LogRecord) {
         let logger = Logger(subsystem: "dev.fundkit", category: record.target)
         // The core never puts secrets in a line, so it is public in the unified log.

@@ -1,8 +1,10 @@
 // The idiomatic Swift layer over the generated bindings, the counterpart of Kotlin's
-// dev.fundkit.ktx.FundKit: async functions that never block the caller's actor (SQLite runs
-// on a detached task), AsyncStreams fed by the core's one listener (a stream subscribes
-// before it reads, and ending it removes the subscription), and outcomes that read well in
-// `switch`. Every rule stays in Rust.
+// dev.fundkit.ktx.FundKit: async functions that never block the caller's actor nor Swift's
+// cooperative pool (the core's blocking calls run on the session's serial queue, see
+// CoreQueue), AsyncStreams fed by the core's one listener (a stream subscribes before it
+// reads, and ending it removes the subscription), and outcomes that read well in `switch`.
+// Every rule stays in Rust.
+@_exported import FundKitBindings
 import Foundation
 
 /// Gives FundKit a bearer token for the signed-in user; `forceRefresh` is true once after
@@ -20,6 +22,8 @@ public enum DonateOutcome: Equatable, Sendable {
     case overOfflineLimit(OfflineCap)
     /// The device is out of storage: nothing was saved.
     case outOfSpace
+    /// The calling task was cancelled before the donation was written: nothing was saved.
+    case cancelled
     /// Anything else (a bug): show a generic error and keep the form.
     case failed(FundkitError)
 }
@@ -35,30 +39,48 @@ public enum OrganiserOutcome: Equatable, Sendable {
 }
 
 /// The app's handle on FundKit. Open it once per signed-in user; `close()` on sign-out.
-public final class FundKitSession: @unchecked Sendable {
-    // @unchecked: the client is thread-safe (the core serialises its own state) and the
-    // hub guards its subscribers with a lock.
+///
+/// **Threads and cancellation.** The core's blocking calls (SQLite, with fsync on every
+/// commit) run one at a time on the session's own serial `DispatchQueue`, never on Swift's
+/// cooperative pool. Cancelling the task that awaits one *before it starts* on the queue
+/// throws `CancellationError` (`donate` returns `.cancelled`) and nothing is read or written;
+/// once started it runs to the end and its result is returned (a write is never half-done).
+/// Network calls (`syncNow`, the organiser's actions, `refreshFundraiser`) run on the core's
+/// own runtime: cancelling the Swift task does not stop them; their outcome still reaches the
+/// streams.
+public final class FundKitSession: Sendable {
     public let client: FundkitClient
-    private let hub = ListenerHub()
+    /// The language of the session's texts (`ClientConfig.locale`, e.g. `en-US`, `es-US`).
+    public let locale: String
+    let hub = ListenerHub()
+    let io: CoreQueue
 
-    private init(client: FundkitClient) {
+    private init(client: FundkitClient, locale: String, io: CoreQueue) {
         self.client = client
+        self.locale = locale
+        self.io = io
         client.setListener(listener: hub)
     }
 
-    /// Opens the local database (migrations, crash recovery) off the caller's actor.
+    /// Opens the local database (migrations, crash recovery) on the session's queue. On Apple
+    /// platforms the database's folder gets the data-protection class
+    /// completeUntilFirstUserAuthentication and is excluded from backups (DatabaseFiles).
     public static func open(config: ClientConfig, tokens: @escaping TokenSource, clock: Clock? = nil) async throws -> FundKitSession {
-        try await Task.detached(priority: .userInitiated) {
+        let io = CoreQueue()
+        let client = try await io.run {
+            try DatabaseFiles.prepare(databasePath: config.databasePath)
             let auth = TokenAuth(tokens)
             let client = try clock.map { try FundkitClient.withClock(config: config, auth: auth, clock: $0) }
                 ?? FundkitClient(config: config, auth: auth)
-            return FundKitSession(client: client)
-        }.value
+            try DatabaseFiles.protect(databasePath: config.databasePath)
+            return client
+        }
+        return FundKitSession(client: client, locale: config.locale, io: io)
     }
 
     /// A fresh donation id: make one when the donation sheet opens and send it with every
     /// confirm of that sheet, so a double tap makes one donation.
-    public static func newDonationId() -> String { FundKit.newDonationId() }
+    public static func newDonationId() -> String { FundKitBindings.newDonationId() }
 
     public func close() {
         client.setListener(listener: nil)
@@ -73,78 +95,114 @@ public final class FundKitSession: @unchecked Sendable {
     /// Fundraisers whose data or displayed total changed, from now on.
     public func fundraiserChanges() -> AsyncStream<[FundraiserView]> { hub.fundraisers.subscribe() }
 
-    /// The sync state, starting with the current one.
+    /// The sync state: subscribes, then reads the current one, so the latest state is never
+    /// lost (a change between the two is delivered, and never followed by an older read).
     public func syncStates() -> AsyncStream<SyncState> {
-        hub.states.subscribe(first: client.syncState())
+        hub.states.subscribe { [client] in client.syncState() }
     }
 
     /// The pending list, re-read whenever a donation changes. Subscribes before its first
     /// read, so a change in between is never lost.
     public func pendingDonations() -> AsyncStream<[Donation]> {
-        reread(hub.donations.subscribe(first: [])) { [client] _ in try? client.pendingDonations() }
+        reread(hub.donations.subscribe(startingWith: [])) { [client] _ in try? client.pendingDonations() }
     }
 
     /// One fundraiser as a screen shows it, re-read when it or a donation changes.
     public func fundraiser(id: String) -> AsyncStream<FundraiserView?> {
-        reread(hub.fundraisers.subscribe(first: [])) { [client] changed in
+        reread(hub.fundraisers.subscribe(startingWith: [])) { [client] changed in
             changed.isEmpty || changed.contains { $0.fundraiser.id == id } ? .some(try? client.fundraiser(id: id)) : nil
         }
     }
 
-    /// Maps every element of `source` with a blocking read done off the caller's actor;
-    /// `read` returns nil to skip an element.
+    /// Maps every element of `source` with a blocking read done on the session's queue;
+    /// `read` returns nil to skip an element. Ending the result ends the subscription.
     private func reread<In: Sendable, Out: Sendable>(_ source: AsyncStream<In>, _ read: @escaping @Sendable (In) -> Out?) -> AsyncStream<Out> {
-        AsyncStream { continuation in
-            let task = Task.detached {
-                for await element in source {
-                    if let out = read(element) { continuation.yield(out) }
-                }
-                continuation.finish()
+        let (stream, continuation) = AsyncStream<Out>.makeStream()
+        let io = self.io
+        let task = Task {
+            for await element in source {
+                let out: Out?
+                do { out = try await io.run { read(element) } } catch { break }  // cancelled
+                if let out { continuation.yield(out) }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.finish()
         }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
-    // MARK: - Reads and writes (blocking in the core: run detached)
+    // MARK: - Pure or in-memory (fast: called directly)
 
     public func availability(_ action: Action) -> Availability { client.availability(action: action) }
     public func setOnline(_ online: Bool) { client.setOnline(online: online) }
+    public func syncState() -> SyncState { client.syncState() }
     public func parseAmount(_ input: String, currency: String) throws -> Money { try client.parseAmount(input: input, currency: currency) }
-    public func formatAmount(_ money: Money) -> String { (try? client.formatAmount(money: money)) ?? "\(money.minorUnits) \(money.currency)" }
     public func validateDraft(_ draft: FundraiserDraft) -> [ValidationIssue] { client.validateDraft(draft: draft) }
+    /// The core's facts for the organiser's buttons (days left, may edit/extend/end).
+    public func organiserActions(_ fundraiser: Fundraiser, nowMs: Int64) -> OrganiserActions {
+        FundKitBindings.organiserActions(fundraiser: fundraiser, nowMs: nowMs, limits: defaultLimits())
+    }
 
-    /// Queues a donation; returns once it is committed to disk.
-    public func donate(_ request: DonationRequest) async -> DonateOutcome {
-        await detached { [client] in
-            do {
-                return .queued(try client.donate(request: request))
-            } catch let error as FundkitError {
-                switch error {
-                case .Validation(let issues): return .invalid(issues)
-                case .Unavailable(let reason): return .unavailable(reason)
-                case .OfflineLimit(let cap): return .overOfflineLimit(cap)
-                case .StorageFull: return .outOfSpace
-                default: return .failed(error)
-                }
-            } catch {
-                return .failed(.Internal(detail: "\(error)"))
-            }
+    /// Money as the user reads it (`$25.00`), formatted by the core. Never shows minor units
+    /// as major: if the core cannot format it, the amount is scaled by its currency's exponent
+    /// (`25.00 USD`); if even the currency is unknown, "Amount unavailable" is shown, not a number.
+    public func formatAmount(_ money: Money) -> String {
+        Self.formatAmount(money, unknown: Localizer(locale: locale).string("amount.unknown")) { [client] in
+            try client.formatAmount(money: $0)
         }
     }
 
-    public func cancelDonation(id: String) async throws -> Donation { try await detached { [client] in try client.cancelDonation(id: id) } }
-    public func pending() async throws -> [Donation] { try await detached { [client] in try client.pendingDonations() } }
+    static func formatAmount(_ money: Money, unknown: String, format: (Money) throws -> String) -> String {
+        if let text = try? format(money) { return text }
+        guard let exponent = try? currencyExponent(currency: money.currency) else { return unknown }
+        let major = Decimal(money.minorUnits) / pow(Decimal(10), Int(exponent))
+        var rounded = Decimal()
+        var value = major
+        NSDecimalRound(&rounded, &value, Int(exponent), .plain)
+        let number = NSDecimalNumber(decimal: rounded)
+        let formatter = NumberFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.minimumFractionDigits = Int(exponent)
+        formatter.maximumFractionDigits = Int(exponent)
+        formatter.minimumIntegerDigits = 1
+        return "\(formatter.string(from: number) ?? number.stringValue) \(money.currency)"
+    }
+
+    // MARK: - Reads and writes (blocking in the core: on the session's serial queue)
+
+    /// Queues a donation; returns once it is committed to disk.
+    public func donate(_ request: DonationRequest) async -> DonateOutcome {
+        do {
+            return .queued(try await io.run { [client] in try client.donate(request: request) })
+        } catch is CancellationError {
+            return .cancelled
+        } catch let error as FundkitError {
+            switch error {
+            case .Validation(let issues): return .invalid(issues)
+            case .Unavailable(let reason): return .unavailable(reason)
+            case .OfflineLimit(let cap): return .overOfflineLimit(cap)
+            case .StorageFull: return .outOfSpace
+            default: return .failed(error)
+            }
+        } catch {
+            return .failed(.Internal(detail: String(describing: type(of: error))))
+        }
+    }
+
+    public func donation(id: String) async throws -> Donation? { try await io.run { [client] in try client.donation(id: id) } }
+    public func cancelDonation(id: String) async throws -> Donation { try await io.run { [client] in try client.cancelDonation(id: id) } }
+    public func pending() async throws -> [Donation] { try await io.run { [client] in try client.pendingDonations() } }
     public func past(beforeSeq: Int64? = nil, limit: UInt32 = 50) async throws -> [Donation] {
-        try await detached { [client] in try client.pastDonations(beforeSeq: beforeSeq, limit: limit) }
+        try await io.run { [client] in try client.pastDonations(beforeSeq: beforeSeq, limit: limit) }
     }
     public func fundraisers(limit: UInt32 = 50, offset: UInt32 = 0) async throws -> [FundraiserView] {
-        try await detached { [client] in try client.fundraisers(limit: limit, offset: offset) }
+        try await io.run { [client] in try client.fundraisers(limit: limit, offset: offset) }
     }
-    public func myFundraisers() async throws -> [FundraiserView] { try await detached { [client] in try client.myFundraisers() } }
+    public func myFundraisers() async throws -> [FundraiserView] { try await io.run { [client] in try client.myFundraisers() } }
     public func organiserDonations(fundraiserId: String, limit: UInt32 = 50, offset: UInt32 = 0) async throws -> OrganiserDonations {
-        try await detached { [client] in try client.organiserDonations(fundraiserId: fundraiserId, limit: limit, offset: offset) }
+        try await io.run { [client] in try client.organiserDonations(fundraiserId: fundraiserId, limit: limit, offset: offset) }
     }
-    public func wipeLocalData() async throws { try await detached { [client] in try client.wipeLocalData() } }
+    public func wipeLocalData() async throws { try await io.run { [client] in try client.wipeLocalData() } }
 
     // MARK: - Network (async in the core, on its own runtime)
 
@@ -166,32 +224,21 @@ public final class FundKitSession: @unchecked Sendable {
             default: return .failed(error)
             }
         } catch {
-            return .failed(.Internal(detail: "\(error)"))
+            return .failed(.Internal(detail: String(describing: type(of: error))))
         }
-    }
-
-    private func detached<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await Task.detached(priority: .userInitiated, operation: work).value
-    }
-
-    private func detached<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await Task.detached(priority: .userInitiated, operation: work).value
     }
 }
 
-// FundkitError's cases carry only Sendable values (strings, numbers, Sendable records and
-// enums); the generator does not say so yet.
-extension FundkitError: @unchecked Sendable {}
-
 /// The core's auth callback, from a Swift closure.
-final class TokenAuth: AuthProvider, @unchecked Sendable {
+final class TokenAuth: AuthProvider, Sendable {
     private let tokens: TokenSource
     init(_ tokens: @escaping TokenSource) { self.tokens = tokens }
     func accessToken(forceRefresh: Bool) -> String? { tokens(forceRefresh) }
 }
 
-/// The one listener the core holds, fanned out to every open stream.
-final class ListenerHub: FundkitListener, @unchecked Sendable {
+/// The one listener the core holds (called on the core's notifier thread, in order), fanned
+/// out to every open stream.
+final class ListenerHub: FundkitListener, Sendable {
     let donations = Broadcast<[Donation]>()
     let fundraisers = Broadcast<[FundraiserView]>()
     let states = Broadcast<SyncState>()
@@ -204,55 +251,5 @@ final class ListenerHub: FundkitListener, @unchecked Sendable {
         donations.finish()
         fundraisers.finish()
         states.finish()
-    }
-}
-
-/// Many AsyncStreams fed from one source. Ending a stream (its consumer cancelled, or the
-/// loop left) removes its subscription.
-final class Broadcast<Element: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var continuations: [Int: AsyncStream<Element>.Continuation] = [:]
-
-    var subscriberCount: Int { locked { continuations.count } }
-
-    // NSLock.withLock needs iOS 16; the package supports iOS 15.
-    private func locked<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
-    }
-
-    /// A stream of what is sent from now on; `first` is yielded first when given. The
-    /// subscription exists before `first` is yielded: nothing sent in between is lost.
-    func subscribe(first: Element? = nil) -> AsyncStream<Element> {
-        AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
-            let id: Int = locked {
-                next += 1
-                continuations[next] = continuation
-                return next
-            }
-            continuation.onTermination = { [weak self] _ in
-                self?.unsubscribe(id)
-            }
-            if let first { continuation.yield(first) }
-        }
-    }
-
-    private func unsubscribe(_ id: Int) {
-        _ = locked { continuations.removeValue(forKey: id) }
-    }
-
-    func send(_ element: Element) {
-        let targets = locked { Array(continuations.values) }
-        for c in targets { c.yield(element) }
-    }
-
-    func finish() {
-        let targets: [AsyncStream<Element>.Continuation] = locked {
-            defer { continuations.removeAll() }
-            return Array(continuations.values)
-        }
-        for c in targets { c.finish() }
     }
 }

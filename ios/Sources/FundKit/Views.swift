@@ -1,23 +1,8 @@
-// SwiftUI screens over the view models: they draw state and forward taps. Apple platforms
-// only (SwiftUI does not exist on Linux): compiled by Xcode, not by the Linux CI.
+// SwiftUI screens over the @Observable view models: they draw state and forward taps. Every
+// text comes from the view models (localized by the String Catalog). Apple platforms only
+// (SwiftUI does not exist on Linux): compiled by Xcode, not by the Linux CI.
 #if canImport(SwiftUI)
 import SwiftUI
-
-/// Bridges a view model's state stream to SwiftUI.
-@MainActor
-final class Observed<State: Sendable>: ObservableObject {
-    @Published private(set) var value: State
-    private var task: Task<Void, Never>?
-
-    init(_ stream: StateStream<State>) {
-        value = stream.value
-        task = Task { [weak self] in
-            for await next in stream.states() { self?.value = next }
-        }
-    }
-
-    deinit { task?.cancel() }
-}
 
 public struct AvailabilityGate<Content: View>: View {
     let session: FundKitSession
@@ -33,117 +18,147 @@ public struct AvailabilityGate<Content: View>: View {
     public var body: some View {
         switch gate(session, action) {
         case .open: content()
-        case .closed(let reason): Text("Not available here yet (\(String(describing: reason))).")
+        case .closed(let reason): Text(Localizer(locale: session.locale).unavailable(reason))
         }
     }
 }
 
 public struct CreateFundraiserScreen: View {
     let model: CreateFundraiserViewModel
-    @StateObject private var state: Observed<CreateFormState>
 
-    public init(model: CreateFundraiserViewModel) {
-        self.model = model
-        _state = StateObject(wrappedValue: Observed(model.state))
-    }
+    public init(model: CreateFundraiserViewModel) { self.model = model }
 
     public var body: some View {
         Form {
-            field("Title", state.value.title, state.value.issues["title"]) { v in model.edit { $0.title = v } }
-            field("Story", state.value.story, state.value.issues["story"]) { v in model.edit { $0.story = v } }
-            field("Goal", state.value.goalText, state.value.issues["goal"]) { v in model.edit { $0.goalText = v } }
-            if let error = state.value.error { Text(error).foregroundStyle(.red) }
-            Button("Start fundraiser") { Task { await model.submit() } }.disabled(state.value.submitting)
+            field("field.title", model.state.title, "title") { v in model.edit { $0.title = v } }
+            field("field.story", model.state.story, "story") { v in model.edit { $0.story = v } }
+            field("field.goal", model.state.goalText, "goal") { v in model.edit { $0.goalText = v } }
+            if let error = model.state.error { Text(error).foregroundStyle(.red) }
+            Button(model.text.string("button.start_fundraiser")) { Task { await model.submit() } }.disabled(model.state.submitting)
         }
     }
 
-    private func field(_ label: String, _ value: String, _ issues: [IssueCode]?, _ onChange: @escaping (String) -> Void) -> some View {
+    private func field(_ label: String, _ value: String, _ name: String, _ onChange: @escaping (String) -> Void) -> some View {
         VStack(alignment: .leading) {
-            TextField(label, text: Binding(get: { value }, set: onChange))
-            if let issues { Text(issues.map { "\($0)" }.joined(separator: ", ")).font(.caption).foregroundStyle(.red) }
+            TextField(model.text.string(label), text: Binding(get: { value }, set: onChange))
+            if let issues = model.issueText(name) { Text(issues).font(.caption).foregroundStyle(.red) }
         }
     }
 }
 
 public struct FundraiserScreen: View {
-    @StateObject private var state: Observed<FundraiserScreenState>
+    let model: FundraiserViewModel
+    @State private var sheet: DonateViewModel?
 
-    public init(model: FundraiserViewModel) { _state = StateObject(wrappedValue: Observed(model.state)) }
+    public init(model: FundraiserViewModel) { self.model = model }
 
     public var body: some View {
         VStack(alignment: .leading, spacing: 8) {
-            Text(state.value.title).font(.title2)
-            ProgressView(value: state.value.progress)
-            Text("\(state.value.raisedLabel) of \(state.value.goalLabel)")
-            if let pending = state.value.pendingLabel { Text(pending).foregroundStyle(.secondary) }
-        }.padding()
+            if let banner = model.state.offlineBanner { Text(banner).font(.footnote).padding(8).background(.yellow.opacity(0.3)) }
+            Text(model.state.title).font(.title2)
+            ProgressView(value: model.state.progress)
+            Text(model.text.raised(model.state.raisedLabel, of: model.state.goalLabel))
+            if let pending = model.state.pendingLabel { Text(pending).foregroundStyle(.secondary) }
+            if model.state.canDonate {
+                Button(model.text.string("button.donate")) { sheet = model.donate() }.buttonStyle(.borderedProminent)
+            } else if let why = model.state.donateUnavailable {
+                Text(why).foregroundStyle(.secondary)
+            }
+        }
+        .padding()
+        .sheet(isPresented: Binding(get: { sheet != nil }, set: { if !$0 { sheet = nil } })) {
+            if let sheet { DonateSheet(model: sheet) }
+        }
     }
 }
 
 public struct DonateSheet: View {
     let model: DonateViewModel
-    @StateObject private var state: Observed<DonateSheetState>
 
-    public init(model: DonateViewModel) {
-        self.model = model
-        _state = StateObject(wrappedValue: Observed(model.state))
-    }
+    public init(model: DonateViewModel) { self.model = model }
 
     public var body: some View {
         Form {
-            TextField("Amount", text: Binding(get: { state.value.amountText }, set: model.amountChanged))
-            Text(state.value.amountLabel ?? state.value.amountError ?? "").font(.caption)
-            TextField("Message", text: Binding(get: { state.value.message }, set: { v in model.edit { $0.message = v } }))
+            TextField(model.text.string("field.amount"), text: Binding(get: { model.state.amountText }, set: { model.amountChanged($0) }))
+            Text(model.state.amountLabel ?? model.state.amountError ?? "").font(.caption)
+            TextField(model.text.string("field.message"), text: Binding(get: { model.state.message }, set: { v in model.edit { $0.message = v } }))
+            if let issues = model.issueText("message") { Text(issues).font(.caption).foregroundStyle(.red) }
             // Disabled while a confirm is in flight and once queued: no double donation.
-            Button("Confirm") { Task { await model.confirm(paymentToken: "tok_ok") } }.disabled(!state.value.canConfirm)
-            switch state.value.result {
-            case .overOfflineLimit(let cap): Text("Offline limit reached (\(String(describing: cap))).")
-            case .outOfSpace: Text("Your phone is out of storage. Free some space and try again.")
-            case .invalid(let issues): Text(issues.map(\.message).joined(separator: "\n"))
-            case .failed: Text("Something went wrong. Your donation was not taken.")
-            default: EmptyView()
-            }
+            Button(model.text.string("button.confirm")) { Task { await model.confirm(paymentToken: "tok_ok") } }.disabled(!model.state.canConfirm)
+            if let result = model.state.resultText { Text(result) }
         }
     }
 }
 
 public struct PendingDonationsList: View {
-    @StateObject private var state: Observed<PendingListState>
+    let model: PendingDonationsViewModel
 
-    public init(model: PendingDonationsViewModel) { _state = StateObject(wrappedValue: Observed(model.state)) }
+    public init(model: PendingDonationsViewModel) { self.model = model }
 
     public var body: some View {
         List {
-            if state.value.waitingForNetwork { Text("Waiting for network") }
-            ForEach(state.value.rows, id: \.id) { row in
-                HStack { Text(row.amountLabel); Spacer(); Text(String(describing: row.state)) }
+            if model.state.waitingForNetwork { Text(model.text.string("pending.waiting_for_network")) }
+            if let error = model.state.syncErrorText { Text(error).foregroundStyle(.red) }
+            if let summary = model.state.summary { Text(summary).font(.headline) }
+            ForEach(model.state.rows, id: \.id) { row in
+                VStack(alignment: .leading) {
+                    HStack { Text(row.amountLabel); Spacer(); Text(row.stateLabel) }
+                    if let reason = row.reasonText { Text(reason).font(.caption).foregroundStyle(.secondary) }
+                }
             }
         }
     }
 }
 
+public struct BankStepView: View {
+    let model: BankStepViewModel
+
+    public init(model: BankStepViewModel) { self.model = model }
+
+    public var body: some View {
+        VStack(spacing: 12) {
+            Text(model.message)
+            if model.canStart {
+                Button(model.text.string(model.attempts == 0 ? "button.continue_to_bank" : "button.retry")) {
+                    Task { await model.start() }
+                }
+            }
+        }.padding()
+    }
+}
+
 public struct OrganiserDashboard: View {
     let model: OrganiserDashboardViewModel
-    @StateObject private var state: Observed<OrganiserDashboardState>
 
-    public init(model: OrganiserDashboardViewModel) {
-        self.model = model
-        _state = StateObject(wrappedValue: Observed(model.state))
-    }
+    public init(model: OrganiserDashboardViewModel) { self.model = model }
 
     public var body: some View {
         List {
-            Text(state.value.title).font(.title2)
-            Text("\(state.value.raisedLabel) raised of \(state.value.goalLabel) · \(state.value.donorCount) donors")
-            if state.value.state == .active { Text("\(state.value.daysLeft) days left") }
-            if let reason = state.value.removalReason { Text("Removed: \(reason)").foregroundStyle(.red) }
-            if state.value.issues["duration_days"] != nil { Text("You can extend to 90 days in all.") }
-            HStack {
-                Button("Extend 30 days") { Task { await model.extend() } }.disabled(!state.value.canExtend)
-                Button("End now") { Task { await model.end() } }.disabled(!state.value.canEnd)
+            Text(model.state.title).font(.title2)
+            if model.state.canEdit {
+                HStack {
+                    TextField(model.text.string("field.title"), text: Binding(get: { model.state.titleDraft }, set: { model.titleChanged($0) }))
+                    Button(model.text.string("button.save_title")) { Task { await model.saveTitle() } }.disabled(model.state.busy)
+                }
+                if let issues = model.issueText("title") { Text(issues).font(.caption).foregroundStyle(.red) }
             }
-            ForEach(state.value.donations, id: \.id) { row in
-                HStack { Text(row.name); Spacer(); Text(row.amountLabel) }
+            Text(model.state.stateLabel)
+            ProgressView(value: model.state.progress)
+            Text(model.text.raised(model.state.raisedLabel, of: model.state.goalLabel))
+            Text(model.state.donorsLabel)
+            if let days = model.state.daysLeftLabel { Text(days) }
+            if let reason = model.state.removalReason { Text(model.text.string("dashboard.removed %@", .text(reason))).foregroundStyle(.red) }
+            if model.state.issues["duration_days"] != nil { Text(model.text.string("dashboard.extend_limit")) }
+            if let error = model.state.error { Text(error).foregroundStyle(.red) }
+            HStack {
+                Button(model.text.string("button.extend %lld", .count(30))) { Task { await model.extend() } }.disabled(!model.state.canExtend || model.state.busy)
+                Button(model.text.string("button.end")) { Task { await model.end() } }.disabled(!model.state.canEnd || model.state.busy)
+            }
+            ForEach(model.state.donations, id: \.id) { row in
+                VStack(alignment: .leading) {
+                    HStack { Text(row.name); Spacer(); Text(row.amountLabel) }
+                    if let message = row.message { Text(message).font(.caption) }
+                }
             }
         }
     }

@@ -5,25 +5,20 @@ import XCTest
 
 final class LoggingTests: XCTestCase {
     final class Collect: LogSink, @unchecked Sendable {
+        // @unchecked, proved: `records` is read and written only while `lock` is held.
         private let lock = NSLock()
         private var records: [LogRecord] = []
         func log(record: LogRecord) { lock.lock(); records.append(record); lock.unlock() }
         var all: [LogRecord] { lock.lock(); defer { lock.unlock() }; return records }
     }
 
-    func testRecordsAndReportsReachTheHostWithoutSecrets() async throws {
+    func testLogRecordsReachTheHostWithoutSecrets() async throws {
         let sink = Collect()
-        let reports = Collect()
         FundKitLogging.install(level: .trace, sink: sink)
-        FundKitLogging.reportErrors { kind, detail in
-            reports.log(record: LogRecord(level: .error, target: kind, message: detail))
-        }
         defer { FundKitLogging.uninstall() }
         let server = try ReferenceServer()
-        let organiser = try await FundKitSession.open(config: testConfig(server.url), tokens: { _ in "dev-organiser" })
-        guard case .done(let f) = await organiser.createFundraiser(draft("Logging check")) else { return XCTFail("not created") }
-        organiser.close()
-        let donor = try await FundKitSession.open(config: testConfig(server.url), tokens: { _ in "dev-donor-1" })
+        let f = try await fundraiser(on: server)
+        let donor = try await open(server, "dev-donor-1")
         defer { donor.close() }
         _ = try await donor.refreshFundraiser(id: f.fundraiser.id)
         _ = await donor.donate(DonationRequest(fundraiserId: f.fundraiser.id, amount: Money(minorUnits: 12_345, currency: "USD"),
@@ -34,12 +29,21 @@ final class LoggingTests: XCTestCase {
         for secret in ["12345", "123.45", "tok_ok", "SECRET-MESSAGE-SWIFT", "dev-donor-1"] {
             XCTAssertFalse(sink.all.contains { $0.message.contains(secret) }, "\(secret) leaked")
         }
-        // An internal error (a database file that is not one) reaches the crash reporter.
+    }
+
+    func testAStorageFailureReachesTheErrorReporter() async throws {
+        let reports = Collect()
+        FundKitLogging.reportErrors { kind, detail in
+            reports.log(record: LogRecord(level: .error, target: kind, message: detail))
+        }
+        defer { FundKitLogging.uninstall() }
+        let server = try ReferenceServer()
+        // A database file that is not one.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("garbage-\(UUID().uuidString).db")
         try Data(repeating: 0x5A, count: 8192).write(to: path)
-        let config = ClientConfig(databasePath: path.path, serverUrl: server.url,
-                                  user: UserContext(country: "US", platform: .android, ageYears: 30),
-                                  locale: "en-US", online: true, backgroundSync: false)
+        var config = testConfig(server.url)
+        config = ClientConfig(databasePath: path.path, serverUrl: config.serverUrl, user: config.user, locale: config.locale,
+                              online: true, backgroundSync: false)
         do {
             _ = try await FundKitSession.open(config: config, tokens: { _ in "dev-donor-1" })
             XCTFail("opened a garbage file")

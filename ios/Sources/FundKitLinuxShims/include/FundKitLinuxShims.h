@@ -1,0 +1,2 @@
+// Linux only: see threading_fatal.c. Nothing to call from Swift.
+#pragma once
