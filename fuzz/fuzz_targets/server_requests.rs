@@ -1,9 +1,10 @@
 //! Whatever a client sends: the server's request decoders return an error or a value that
-//! survives a round trip, and the server's own checks (the shared rules) never panic on it.
+//! survives a round trip, the server's own checks (the shared rules) never panic on it, and
+//! a donation id has one canonical spelling.
 #![no_main]
 
 use fundkit::model::{FundraiserDraft, FundraiserEdit};
-use fundkit::rules::{validate_donation, validate_draft, Limits};
+use fundkit::rules::{canonical_donation_id, validate_donation, validate_draft, Limits};
 use fundkit::wire::{BankStepRequest, DonationBatch, ExtendRequest, ReconcileRequest, ReviewRequest};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
@@ -21,6 +22,12 @@ fuzz_target!(|bytes: &[u8]| {
     if let Some(batch) = round_trip::<DonationBatch>(bytes) {
         for item in &batch.donations {
             let _ = validate_donation(&item.as_request(), "USD", &limits);
+            // Every spelling of an id has one canonical form, which is its own.
+            if let Some(id) = canonical_donation_id(&item.id) {
+                assert_eq!(id.len(), 36);
+                assert_eq!(canonical_donation_id(&id).as_deref(), Some(id.as_str()));
+                assert_eq!(canonical_donation_id(&id.to_uppercase()).as_deref(), Some(id.as_str()));
+            }
         }
     }
     if let Some(draft) = round_trip::<FundraiserDraft>(bytes) {
