@@ -207,17 +207,22 @@ pub async fn review(
     token: String,
     approve: Option<String>,
     remove: Option<String>,
+    decline_edit: Option<String>,
     reason: Option<String>,
 ) -> Result {
     let http = reqwest::Client::new();
     let base = server.trim_end_matches('/');
-    let decision = match (&approve, &remove) {
-        (Some(id), _) => Some((id, serde_json::json!({ "decision": "approve" }))),
-        (None, Some(id)) => Some((
+    let decision = match (&approve, &remove, &decline_edit) {
+        (Some(id), _, _) => Some((id, serde_json::json!({ "decision": "approve" }))),
+        (None, Some(id), _) => Some((
             id,
             serde_json::json!({ "decision": "remove", "reason": reason }),
         )),
-        (None, None) => None,
+        (None, None, Some(id)) => Some((
+            id,
+            serde_json::json!({ "decision": "decline_edit", "reason": reason }),
+        )),
+        (None, None, None) => None,
     };
     let response = match decision {
         Some((id, body)) => {
@@ -249,6 +254,12 @@ pub async fn review(
                     f["title"].as_str().unwrap_or("?"),
                     f["organiser_name"].as_str().unwrap_or("?")
                 );
+                if let Some(edit) = f["pending_edit"].as_object() {
+                    println!(
+                        "      edit waiting: title {:?}",
+                        edit.get("title").and_then(|t| t.as_str()).unwrap_or("?")
+                    );
+                }
             }
         }
         None => println!(

@@ -84,12 +84,15 @@ enum Command {
         /// The reviewer's bearer token.
         #[arg(long, default_value = "dev-reviewer")]
         token: String,
-        /// Approve this fundraiser.
-        #[arg(long, conflicts_with = "remove")]
+        /// Approve this fundraiser (new), or the edit of its text waiting for review.
+        #[arg(long, conflicts_with_all = ["remove", "decline_edit"])]
         approve: Option<String>,
         /// Remove this fundraiser (with --reason, which its organiser is told).
-        #[arg(long, requires = "reason")]
+        #[arg(long, requires = "reason", conflicts_with = "decline_edit")]
         remove: Option<String>,
+        /// Decline the edit of this fundraiser's text waiting for review (with --reason).
+        #[arg(long, requires = "reason")]
+        decline_edit: Option<String>,
         #[arg(long)]
         reason: Option<String>,
     },
@@ -175,8 +178,9 @@ async fn main() -> ExitCode {
             token,
             approve,
             remove,
+            decline_edit,
             reason,
-        } => commands::review(server, token, approve, remove, reason).await,
+        } => commands::review(server, token, approve, remove, decline_edit, reason).await,
         Command::Create {
             client,
             title,
