@@ -3,6 +3,7 @@
 
 pub mod feed;
 pub mod proxy;
+pub mod stub;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
