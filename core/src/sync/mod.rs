@@ -16,6 +16,9 @@
 //! 5. pull: the fundraiser changes feed into the cache, then the donor's own donations
 //!    feed (bank steps completed or abandoned, donations made on other devices).
 //!
+//! An answer that contradicts itself about a donation is no answer for it: the server
+//! settles it with `reconcile`.
+//!
 //! Store work runs on blocking threads, never on the runtime's one worker thread.
 //! Passes are triggered by `sync_now`, the network coming back (`set_online(true)`), a
 //! donation made online, client start-up, and the backoff timer.
@@ -24,7 +27,7 @@ pub(crate) mod api;
 pub(crate) mod backoff;
 pub(crate) mod http;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -234,15 +237,19 @@ async fn drain(
         let unsent = |next: &[Outgoing]| next.iter().map(|o| o.donation.id.clone()).collect();
         match answer {
             Ok(result) => {
-                let (events, unanswered) = answers_to_events(&ids, result, report);
-                if unanswered.is_empty() {
-                    answered = events;
+                let answers = answers_to_events(&ids, result, report);
+                if answers.unanswered.is_empty() && answers.contradicted.is_empty() {
+                    answered = answers.events;
                     batch = next;
                     continue;
                 }
-                settle(shared, events, "server_answer").await?;
                 release(shared, unsent(&next)).await?;
-                return Ok(Some(left_out(shared, unanswered, report).await?));
+                let failure =
+                    apply_answers(shared, Some(engine), answers, "server_answer", report).await?;
+                if failure.is_some() {
+                    return Ok(failure);
+                }
+                batch = store_step(shared, Vec::new(), limits(after_seq)).await?;
             }
             Err(e) => {
                 release(shared, unsent(&next)).await?;
@@ -307,7 +314,10 @@ async fn push_refused(
     while let Some(mut part) = stack.pop() {
         let ids: Vec<String> = part.iter().map(|o| o.donation.id.clone()).collect();
         let failure = match post_batch(engine, &part).await {
-            Ok(result) => settle_answers(shared, &ids, result, "server_answer", report).await?,
+            Ok(result) => {
+                let answers = answers_to_events(&ids, result, report);
+                apply_answers(shared, Some(engine), answers, "server_answer", report).await?
+            }
             Err(e) => match refuses_content(&e) {
                 Some(_) if part.len() == 1 => wedged(shared, engine, part, &e, report).await?,
                 Some(_) => {
@@ -409,7 +419,10 @@ async fn ask_server(
                     item.code = Some(code.clone());
                 }
             }
-            settle_answers(shared, &ids, result, cause, report).await
+            // A contradictory answer to a reconciliation is no answer: back in line, and
+            // the next pass asks again (never a loop within the pass).
+            let answers = answers_to_events(&ids, result, report);
+            apply_answers(shared, None, answers, cause, report).await
         }
         Err(e) => {
             report.requeued += requeue(shared, ids).await?;
@@ -451,52 +464,106 @@ async fn settle(
     Ok(changed.len() as u32)
 }
 
+/// A request's answers, sorted out: events for the donations answered, the ids left
+/// unanswered (or answered with an outcome this build does not know), and the ids the
+/// answer contradicts itself about.
+struct Answers {
+    events: Vec<(String, Event)>,
+    unanswered: Vec<String>,
+    contradicted: Vec<String>,
+}
+
 /// Applies the server's per-item answers to the donations of one request. Answers for ids
-/// not in the request are ignored, a repeated answer counts once. If the answer leaves a
-/// donation out (a partial or odd answer), the answered ones are settled, the rest go back
-/// in line, and the pass ends as a transient failure: never a tight loop.
-async fn settle_answers(
+/// not in the request are ignored, a repeated answer counts once. A donation the answer
+/// contradicts itself about (two different outcomes for one id) is no answer: with
+/// `reconcile_with`, the server is asked once more for the outcome it holds
+/// (`reconcile`), otherwise it goes back in line. If the answer leaves a donation out (a
+/// partial or odd answer), the answered ones are settled, the rest go back in line, and
+/// the pass ends as a transient failure: never a tight loop.
+async fn apply_answers(
     shared: &Arc<Shared>,
-    ids: &[String],
-    result: BatchResult,
+    reconcile_with: Option<&Engine>,
+    answers: Answers,
     cause: &'static str,
     report: &mut SyncReport,
 ) -> Result<Option<Error>, FundkitError> {
-    let (events, unanswered) = answers_to_events(ids, result, report);
+    let Answers {
+        events,
+        mut unanswered,
+        contradicted,
+    } = answers;
     settle(shared, events, cause).await?;
+    if !contradicted.is_empty() {
+        tracing::warn!(
+            count = contradicted.len(),
+            "the server's answer contradicts itself; asking it to reconcile"
+        );
+        match reconcile_with {
+            Some(engine) => {
+                // Boxed: `ask_server` applies its own answers with this function.
+                let failure = Box::pin(ask_server(
+                    shared,
+                    engine,
+                    contradicted,
+                    None,
+                    "reconciled",
+                    report,
+                ))
+                .await?;
+                if let Some(e) = failure {
+                    report.requeued += requeue(shared, unanswered).await?;
+                    return Ok(Some(e));
+                }
+            }
+            None => unanswered.extend(contradicted),
+        }
+    }
     if unanswered.is_empty() {
         return Ok(None);
     }
     Ok(Some(left_out(shared, unanswered, report).await?))
 }
 
-/// The events for the answered donations of one request, and the ids left unanswered.
-/// Answers for ids not in the request are ignored, a repeated answer counts once.
-fn answers_to_events(
-    ids: &[String],
-    result: BatchResult,
-    report: &mut SyncReport,
-) -> (Vec<(String, Event)>, Vec<String>) {
-    let mut answers: HashMap<&str, &ItemResult> = HashMap::with_capacity(result.results.len());
+/// Sorts out the answers of one request (see `Answers`). Answers for ids not in the
+/// request are ignored, a repeated answer counts once; two different outcomes for one id
+/// make it contradicted, whichever came first.
+fn answers_to_events(ids: &[String], result: BatchResult, report: &mut SyncReport) -> Answers {
+    // id -> its one answer, or None once the answer contradicts itself about it.
+    let mut answers: HashMap<&str, Option<&ItemResult>> =
+        HashMap::with_capacity(result.results.len());
     for item in &result.results {
-        answers.entry(item.id.as_str()).or_insert(item);
-    }
-    let mut events = Vec::with_capacity(ids.len());
-    let mut unanswered = Vec::new();
-    for id in ids {
-        match answers
-            .get(id.as_str())
-            .and_then(|item| event_for(item, report))
-        {
-            Some(event) => events.push((id.clone(), event)),
-            None => unanswered.push(id.clone()),
+        match answers.entry(item.id.as_str()) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Some(item));
+            }
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                if e.get().is_some_and(|first| first.outcome != item.outcome) {
+                    e.insert(None);
+                }
+            }
         }
     }
-    let stray = result.results.len().saturating_sub(events.len());
+    let mut out = Answers {
+        events: Vec::with_capacity(ids.len()),
+        unanswered: Vec::new(),
+        contradicted: Vec::new(),
+    };
+    for id in ids {
+        match answers.get(id.as_str()) {
+            Some(Some(item)) => match event_for(item, report) {
+                Some(event) => out.events.push((id.clone(), event)),
+                None => out.unanswered.push(id.clone()),
+            },
+            Some(None) => out.contradicted.push(id.clone()),
+            None => out.unanswered.push(id.clone()),
+        }
+    }
+    let sent: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let stray = answers.keys().filter(|id| !sent.contains(*id)).count();
     if stray > 0 {
         tracing::warn!(stray, "answers for donations not in the request ignored");
     }
-    (events, unanswered)
+    out
 }
 
 /// Donations an answer left out go back in line, and the pass ends as a transient failure.
@@ -754,5 +821,54 @@ pub(crate) async fn worker(shared: Arc<Shared>, engine: Arc<Engine>) {
         if let Err(e) = run_pass(&shared, &engine).await {
             tracing::warn!(error = %e, "background pass failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, outcome: ItemOutcome) -> ItemResult {
+        ItemResult {
+            id: id.into(),
+            outcome,
+            duplicate: false,
+            code: None,
+            action_url: None,
+            received_at_ms: Some(1),
+        }
+    }
+
+    /// Two different outcomes for one id in one answer (rejected, then accepted) are no
+    /// answer, whichever comes first: before, the first silently won.
+    #[test]
+    fn a_contradictory_answer_is_no_answer() {
+        let ids: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        let result = BatchResult {
+            results: vec![
+                item("a", ItemOutcome::Rejected),
+                item("b", ItemOutcome::Accepted),
+                item("a", ItemOutcome::Accepted),
+                item("b", ItemOutcome::Accepted),
+                item("c", ItemOutcome::Accepted),
+                item("c", ItemOutcome::NeedsAction),
+                item("c", ItemOutcome::Accepted),
+                item("zz", ItemOutcome::Accepted),
+            ],
+        };
+        let mut report = SyncReport::default();
+        let answers = answers_to_events(&ids, result, &mut report);
+        assert_eq!(
+            answers
+                .events
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>(),
+            ["b"],
+            "a repeated identical answer counts once"
+        );
+        assert_eq!(answers.contradicted, ["a", "c"]);
+        assert_eq!(answers.unanswered, ["d"]);
+        assert_eq!((report.confirmed, report.rejected), (1, 0));
     }
 }
