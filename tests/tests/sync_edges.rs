@@ -1,9 +1,11 @@
 //! The sync engine against servers that misbehave in ways the reference server never
-//! does (issue 24): a redirect, an answer that contradicts itself. Each server is a stub
-//! (`fundkit_e2e::stub`).
+//! does (issue 24): a redirect, an answer that contradicts itself, a feed without end, a
+//! value from a newer server. Each server is a stub (`fundkit_e2e::stub`).
+
+use std::time::Duration;
 
 use fundkit::{DonationState, SyncProblem};
-use fundkit_e2e::stub::{accept_all, basics, Request, Response, Stub};
+use fundkit_e2e::stub::{accept_all, basics, fundraiser_json, Request, Response, Stub};
 use fundkit_e2e::Device;
 use serde_json::json;
 
@@ -118,4 +120,188 @@ async fn a_contradictory_answer_is_reconciled_not_taken_at_its_first_word() {
         .map(|(_, _, cause, _)| cause)
         .collect();
     assert_eq!(causes, ["donate", "sync_pass", "reconciled"]);
+}
+
+/// A feed that answers `has_more` for ever (new cursors every page, or cursors that go
+/// round in a circle) no longer keeps the pass, the pass lock and the queue busy for as
+/// long as the server answers: the pass ends with a typed problem, the other feeds are
+/// still pulled, and the next pass can run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_feed_ends_the_pass_with_a_typed_problem() {
+    let api = Stub::start(|req| {
+        let since = req.param("since").unwrap_or_default();
+        match req.path.as_str() {
+            // New cursors every page.
+            "/v1/fundraisers/changes" => {
+                let n: u64 = since.trim_start_matches('n').parse().unwrap_or(0);
+                Response::json(
+                    json!({"fundraisers": [], "next_cursor": format!("n{}", n + 1),
+                                      "has_more": true}),
+                )
+            }
+            // a -> b -> a -> ...
+            "/v1/me/donations/changes" => {
+                let next = if since == "a" { "b" } else { "a" };
+                Response::json(json!({"donations": [], "next_cursor": next, "has_more": true}))
+            }
+            "/v1/donations/batch" => accept_all(req),
+            _ => or_not_found(req),
+        }
+    })
+    .await;
+    let (donor, f) = donor_on(&api).await;
+    let d = donor.donate(&f, 1_000, "tok_ok");
+    let pass = tokio::time::timeout(Duration::from_secs(30), donor.client.sync_now());
+    let report = pass.await.expect("the pass ends").unwrap();
+    assert!(
+        matches!(&report.error, Some(SyncProblem::FeedUnfinished { feed, .. }) if feed == "fundraisers"),
+        "{:?}",
+        report.error
+    );
+    // The push went through before the feeds.
+    assert_eq!(report.confirmed, 1);
+    assert_eq!(
+        donor.client.donation(d.id).unwrap().unwrap().state,
+        DonationState::Confirmed
+    );
+    let pages = api.hits("/v1/fundraisers/changes");
+    assert!((2..=100).contains(&pages), "{pages} pages in one pass");
+    // The cycling feed was still pulled, and stopped when a cursor came back: "", a, b.
+    assert_eq!(api.hits("/v1/me/donations/changes"), 3);
+    let state = donor.client.sync_state();
+    assert_eq!(state.last_error, report.error);
+    assert_eq!(state.consecutive_failures, 1);
+    assert!(state.next_attempt_at_ms.is_some(), "retried later");
+
+    // The lock is free: another pass runs, resumes the long feed where it stopped, and
+    // ends too.
+    let again = tokio::time::timeout(Duration::from_secs(30), donor.client.sync_now());
+    let report = again.await.expect("the next pass ends").unwrap();
+    assert!(matches!(
+        report.error,
+        Some(SyncProblem::FeedUnfinished { .. })
+    ));
+    let resumed = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/fundraisers/changes")
+        .nth(pages)
+        .and_then(|r| r.param("since"));
+    assert_eq!(resumed, Some(format!("n{pages}")));
+}
+
+/// One entry with a value this build does not know (a donation `refunded`, a new
+/// fundraiser category, a donors entry of a new shape) is skipped with a log line; the
+/// rest of the page is applied, the feed goes on, and the pass succeeds. Before, each
+/// failed every pass with bad_response and blocked its feed for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_from_a_newer_server_in_one_entry_blocks_no_feed() {
+    let api = Stub::start(|req| {
+        let since = req.param("since").unwrap_or_default();
+        let first = since.is_empty();
+        let own = |id: &str, state: &str| {
+            json!({"id": id, "fundraiser_id": "fr_stub",
+                   "amount": {"minor_units": 700, "currency": "USD"}, "message": null,
+                   "visibility": "public", "hide_amount": false, "state": state,
+                   "code": null, "received_at_ms": 5})
+        };
+        match req.path.as_str() {
+            "/v1/fundraisers/changes" => {
+                let mut newer = fundraiser_json("fr_newer", false);
+                newer["category"] = json!("climate");
+                let list = if first {
+                    json!([
+                        fundraiser_json("fr_own", true),
+                        newer,
+                        fundraiser_json("fr_other", false)
+                    ])
+                } else {
+                    json!([])
+                };
+                Response::json(json!({"fundraisers": list, "next_cursor": "c1", "has_more": false}))
+            }
+            "/v1/me/donations/changes" => {
+                let list = if first {
+                    json!([
+                        own("0190bbbb-0000-7000-8000-000000000001", "refunded"),
+                        own("0190bbbb-0000-7000-8000-000000000002", "confirmed"),
+                    ])
+                } else {
+                    json!([])
+                };
+                Response::json(json!({"donations": list, "next_cursor": "o1", "has_more": false}))
+            }
+            "/v1/fundraisers/fr_own/donors" => {
+                let list = if first {
+                    json!([
+                        {"id": "rd_newer", "donor_name": "Ada", "amount": "hidden_by_policy",
+                         "message": null, "received_at_ms": 5},
+                        {"id": "rd_1", "donor_name": "Grace",
+                         "amount": {"minor_units": 900, "currency": "USD"},
+                         "message": "hi", "received_at_ms": 6},
+                    ])
+                } else {
+                    json!([])
+                };
+                Response::json(
+                    json!({"donations": list, "next_cursor": "r1", "has_more": false,
+                                      "donor_count": 2}),
+                )
+            }
+            _ => or_not_found(req),
+        }
+    })
+    .await;
+    let (donor, _) = donor_on(&api).await;
+    let report = donor.client.sync_now().await.unwrap();
+    assert_eq!(report.error, None);
+
+    // Fundraisers feed: the two readable ones are cached, the newer one skipped.
+    let c = &donor.client;
+    assert!(c.fundraiser("fr_own".into()).unwrap().is_some());
+    assert!(c.fundraiser("fr_other".into()).unwrap().is_some());
+    assert!(c.fundraiser("fr_newer".into()).unwrap().is_none());
+    // Own donations feed: the confirmed one made elsewhere joins the history.
+    let other = c
+        .donation("0190bbbb-0000-7000-8000-000000000002".into())
+        .unwrap()
+        .expect("the readable entry was applied");
+    assert_eq!(other.state, DonationState::Confirmed);
+    assert!(c
+        .donation("0190bbbb-0000-7000-8000-000000000001".into())
+        .unwrap()
+        .is_none());
+    assert_eq!(report.own_donations_updated, 1);
+    // Donors feed: the readable entry and the count.
+    let donors = c.organiser_donations("fr_own".into(), 10, 0).unwrap();
+    assert_eq!(
+        donors
+            .donations
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect::<Vec<_>>(),
+        ["rd_1"]
+    );
+    assert_eq!(donors.donor_count, 2);
+
+    // Every feed moved on: the next pass asks from the cursors the pages gave.
+    let before = api.requests().len();
+    let report = donor.client.sync_now().await.unwrap();
+    assert_eq!(report.error, None);
+    let asked: Vec<(String, Option<String>)> = api.requests()[before..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.path != "/v1/config")
+        .map(|r| (r.path.clone(), r.param("since")))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            ("/v1/fundraisers/changes".to_owned(), Some("c1".to_owned())),
+            ("/v1/me/donations/changes".to_owned(), Some("o1".to_owned())),
+            (
+                "/v1/fundraisers/fr_own/donors".to_owned(),
+                Some("r1".to_owned())
+            ),
+        ]
+    );
 }

@@ -14,10 +14,15 @@
 //!    server's `Retry-After`. A batch refused as a whole for its content (400, 413, 422)
 //!    is split until the culprit is alone, and only that donation ends (`wedged`);
 //! 5. pull: the fundraiser changes feed into the cache, then the donor's own donations
-//!    feed (bank steps completed or abandoned, donations made on other devices).
+//!    feed (bank steps completed or abandoned, donations made on other devices), then the
+//!    donors feed of each fundraiser the user organises. Each feed takes at most
+//!    `MAX_FEED_PAGES` pages a pass and stops on a cursor it already gave (a cycle): the
+//!    pass then ends with `SyncProblem::FeedUnfinished` and the next goes on. An entry
+//!    this build cannot read (a value from a newer server) is skipped (`pages`).
 //!
-//! An answer that contradicts itself about a donation is no answer for it: the server
-//! settles it with `reconcile`.
+//! Only the configured server is asked or believed: redirects are never followed
+//! (`http`). An answer that contradicts itself about a donation is no answer for it: the
+//! server settles it with `reconcile`.
 //!
 //! Store work runs on blocking threads, never on the runtime's one worker thread.
 //! Passes are triggered by `sync_now`, the network coming back (`set_online(true)`), a
@@ -26,6 +31,7 @@
 pub(crate) mod api;
 pub(crate) mod backoff;
 pub(crate) mod http;
+mod pages;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -40,8 +46,8 @@ use crate::shared::Shared;
 use crate::status::{SyncProblem, SyncReport};
 use crate::store::{BatchLimits, Outgoing};
 use crate::wire::{
-    BatchResult, ChangesPage, DonationBatch, DonorsPage, ItemOutcome, ItemResult, OwnDonationsPage,
-    ReconcileRequest, ServerConfig, MAX_BATCH, MAX_CHANGES_PAGE,
+    BatchResult, DonationBatch, ItemOutcome, ItemResult, ReconcileRequest, ServerConfig, MAX_BATCH,
+    MAX_CHANGES_PAGE,
 };
 use http::Http;
 
@@ -174,19 +180,35 @@ async fn pass(
         return end_early(shared, report, e).await;
     }
 
+    // A feed that does not reach its end in this pass (too many pages, a cycle) does not
+    // hold back the others; the pass reports it and the next one goes on.
+    let mut unfinished = None;
     match pull_changes(shared, engine).await {
-        Ok(n) => report.fundraisers_updated = n,
+        Ok((n, cut)) => {
+            report.fundraisers_updated = n;
+            unfinished = unfinished.or(cut);
+        }
         Err(e) => return end_early(shared, report, e).await,
     }
     match pull_own_donations(shared, engine).await {
-        Ok(n) => report.own_donations_updated = n,
+        Ok((n, cut)) => {
+            report.own_donations_updated = n;
+            unfinished = unfinished.or(cut);
+        }
         Err(e) => return end_early(shared, report, e).await,
     }
-    if let Err(e) = pull_donors(shared, engine).await {
-        return end_early(shared, report, e).await;
+    match pull_donors(shared, engine).await {
+        Ok(cut) => unfinished = unfinished.or(cut),
+        Err(e) => return end_early(shared, report, e).await,
     }
     report.remaining = blocking(shared, |s| Ok(s.store.pending_count()?)).await?;
-    Ok((report, None))
+    match unfinished {
+        None => Ok((report, None)),
+        Some(problem) => {
+            report.error = Some(problem);
+            Ok((report, Some(Failure { retry_after: None })))
+        }
+    }
 }
 
 /// Does the server refuse this request for its content (so that a smaller request may
@@ -648,55 +670,114 @@ async fn end_early(
     Ok((report, Some(Failure { retry_after })))
 }
 
-/// Follows a cursor feed to its end: `fetch` gets a page from a cursor, `apply` stores it
-/// (on a blocking thread) and returns how many rows it changed. The cursor is stored after
-/// each page, so an interrupted pull resumes where it stopped.
-async fn follow_feed<P, F, Fut>(
+/// Most pages one feed may take in one pass. A feed that still answers `has_more` after
+/// that (a broken or hostile server, or a backlog larger than this) is left for the next
+/// pass, which resumes from the last cursor stored: a pass always ends, and the pass lock
+/// and the queue are never held for as long as a server keeps answering.
+pub(crate) const MAX_FEED_PAGES: u32 = 100;
+
+/// Follows a cursor feed towards its end: `fetch` gets a page from a cursor, `apply`
+/// stores it (on a blocking thread) and returns how many rows it changed. The cursor is
+/// stored after each page, so an interrupted pull resumes where it stopped.
+///
+/// Bounded: at most `MAX_FEED_PAGES` pages, and a cursor seen before in this pass (a
+/// cycle, or `has_more` with the same cursor) stops it. Either way the pages read are
+/// kept and the feed's problem is returned (`SyncProblem::FeedUnfinished`), for the pass
+/// to report once the other feeds are pulled.
+async fn follow_feed<P, F, Fut, A>(
     shared: &Arc<Shared>,
-    cursor_key: &'static str,
+    feed: &str,
+    cursor_key: String,
     fetch: F,
-    apply: fn(&Shared, &P) -> Result<u32, FundkitError>,
+    apply: A,
     next: fn(&P) -> (&str, bool),
-) -> Result<u32, Error>
+) -> Result<(u32, Option<SyncProblem>), Error>
 where
     P: Send + Sync + 'static,
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Result<P, Error>>,
+    A: Fn(&Shared, &P) -> Result<u32, FundkitError> + Send + Sync + 'static,
 {
-    let mut cursor = blocking(shared, move |s| Ok(s.store.meta(cursor_key)?))
-        .await?
-        .unwrap_or_default();
+    let apply = Arc::new(apply);
+    let mut cursor = {
+        let key = cursor_key.clone();
+        blocking(shared, move |s| Ok(s.store.meta(&key)?))
+            .await?
+            .unwrap_or_default()
+    };
+    let mut seen = HashSet::from([cursor.clone()]);
     let mut updated = 0u32;
-    loop {
+    for _ in 0..MAX_FEED_PAGES {
         let page = Arc::new(fetch(cursor.clone()).await?);
         let (next_cursor, has_more) = {
             let (c, more) = next(&page);
             (c.to_owned(), more)
         };
-        let (p, c) = (Arc::clone(&page), next_cursor.clone());
+        let (p, c, key, apply) = (
+            Arc::clone(&page),
+            next_cursor.clone(),
+            cursor_key.clone(),
+            Arc::clone(&apply),
+        );
         updated += blocking(shared, move |s| {
             let n = apply(s, &p)?;
-            s.store.set_meta(cursor_key, &c)?;
+            s.store.set_meta(&key, &c)?;
             Ok(n)
         })
         .await?;
-        if !has_more || next_cursor == cursor {
-            return Ok(updated);
+        if !has_more {
+            return Ok((updated, None));
+        }
+        if !seen.insert(next_cursor.clone()) {
+            tracing::warn!(
+                feed,
+                "a feed's cursors went round in a circle; left for the next pass"
+            );
+            return Ok((
+                updated,
+                Some(SyncProblem::FeedUnfinished {
+                    feed: feed.to_owned(),
+                    detail: format!(
+                        "the {feed} feed answered a cursor it had already given in this pass \
+                         (a cycle); what was read is kept and the next pass tries again"
+                    ),
+                }),
+            ));
         }
         cursor = next_cursor;
     }
+    tracing::warn!(
+        feed,
+        pages = MAX_FEED_PAGES,
+        "a feed still has more after the most pages one pass takes; left for the next pass"
+    );
+    Ok((
+        updated,
+        Some(SyncProblem::FeedUnfinished {
+            feed: feed.to_owned(),
+            detail: format!(
+                "the {feed} feed still had more after {MAX_FEED_PAGES} pages; what was read \
+                 is kept and the next pass goes on from there"
+            ),
+        }),
+    ))
 }
 
-/// Follows the fundraiser changes feed to its end. Returns how many fundraisers changed.
-async fn pull_changes(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Error> {
+/// Follows the fundraiser changes feed. Returns how many fundraisers changed, and the
+/// feed's problem if it did not reach its end.
+async fn pull_changes(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+) -> Result<(u32, Option<SyncProblem>), Error> {
     let http = engine.http();
     follow_feed(
         shared,
-        CURSOR_KEY,
+        "fundraisers",
+        CURSOR_KEY.to_owned(),
         |since| {
             let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
             async move {
-                http.send::<(), ChangesPage>(
+                http.send::<(), pages::ChangesPage>(
                     Method::GET,
                     "v1/fundraisers/changes",
                     &query,
@@ -706,7 +787,7 @@ async fn pull_changes(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Erro
                 .await
             }
         },
-        |s, page: &ChangesPage| {
+        |s: &Shared, page: &pages::ChangesPage| {
             s.store.upsert_fundraisers(&page.fundraisers, s.now_ms())?;
             s.notify_fundraisers(page.fundraisers.iter().map(|f| f.id.as_str()));
             Ok(page.fundraisers.len() as u32)
@@ -719,15 +800,19 @@ async fn pull_changes(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Erro
 /// Follows the donor's own donations feed: moves `needs_action` donations to `confirmed`
 /// or `rejected` once the donor completed or abandoned the bank's step, and brings the
 /// donor's donations made on other devices into the history.
-async fn pull_own_donations(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Error> {
+async fn pull_own_donations(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+) -> Result<(u32, Option<SyncProblem>), Error> {
     let http = engine.http();
     follow_feed(
         shared,
-        OWN_CURSOR_KEY,
+        "own donations",
+        OWN_CURSOR_KEY.to_owned(),
         |since| {
             let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
             async move {
-                http.send::<(), OwnDonationsPage>(
+                http.send::<(), pages::OwnDonationsPage>(
                     Method::GET,
                     "v1/me/donations/changes",
                     &query,
@@ -737,7 +822,7 @@ async fn pull_own_donations(shared: &Arc<Shared>, engine: &Engine) -> Result<u32
                 .await
             }
         },
-        |s, page: &OwnDonationsPage| {
+        |s: &Shared, page: &pages::OwnDonationsPage| {
             let changed = s.store.apply_own_donations(&page.donations, s.now_ms())?;
             s.notify_donations(&changed);
             Ok(changed.len() as u32)
@@ -750,47 +835,43 @@ async fn pull_own_donations(shared: &Arc<Shared>, engine: &Engine) -> Result<u32
 pub(crate) const OWN_CURSOR_KEY: &str = "own_donations_cursor";
 
 /// For each fundraiser the user organises, follows its donors feed into the cache (so the
-/// organiser's dashboard works offline) and keeps the donor count.
-async fn pull_donors(shared: &Arc<Shared>, engine: &Engine) -> Result<(), Error> {
+/// organiser's dashboard works offline) and keeps the donor count. Returns the first
+/// feed's problem if one did not reach its end (the others are still pulled).
+async fn pull_donors(shared: &Arc<Shared>, engine: &Engine) -> Result<Option<SyncProblem>, Error> {
     let own = blocking(shared, |s| Ok(s.store.own_fundraiser_ids()?)).await?;
+    let mut problem = None;
     for id in own {
-        let cursor_key = format!("donors_cursor:{id}");
-        let mut cursor = {
-            let key = cursor_key.clone();
-            blocking(shared, move |s| Ok(s.store.meta(&key)?))
-                .await?
-                .unwrap_or_default()
-        };
-        loop {
-            let query = [
-                ("since", cursor.clone()),
-                ("limit", MAX_CHANGES_PAGE.to_string()),
-            ];
-            let path = format!("v1/fundraisers/{id}/donors");
-            let page: DonorsPage = engine
-                .http()
-                .send::<(), _>(Method::GET, &path, &query, None, None)
-                .await?;
-            let (fundraiser_id, key) = (id.clone(), cursor_key.clone());
-            let (next, more) = (page.next_cursor.clone(), page.has_more);
-            blocking(shared, move |s| {
+        let path = format!("v1/fundraisers/{id}/donors");
+        let fundraiser_id = id.clone();
+        let (_, cut) = follow_feed(
+            shared,
+            "donors",
+            format!("donors_cursor:{id}"),
+            |since| {
+                let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
+                let path = path.clone();
+                async move {
+                    engine
+                        .http()
+                        .send::<(), pages::DonorsPage>(Method::GET, &path, &query, None, None)
+                        .await
+                }
+            },
+            move |s: &Shared, page: &pages::DonorsPage| {
                 s.store.upsert_received(&fundraiser_id, &page.donations)?;
                 s.store.set_meta(
                     &format!("donor_count:{fundraiser_id}"),
                     &page.donor_count.to_string(),
                 )?;
-                s.store.set_meta(&key, &page.next_cursor)?;
-                Ok(())
-            })
-            .await?;
-            shared.notify_fundraisers(std::iter::once(id.as_str()));
-            if !more || next == cursor {
-                break;
-            }
-            cursor = next;
-        }
+                s.notify_fundraisers(std::iter::once(fundraiser_id.as_str()));
+                Ok(page.donations.len() as u32)
+            },
+            |page| (&page.next_cursor, page.has_more),
+        )
+        .await?;
+        problem = problem.or(cut);
     }
-    Ok(())
+    Ok(problem)
 }
 pub(crate) const CURSOR_KEY: &str = "changes_cursor";
 
