@@ -89,8 +89,24 @@ fn fixture() -> Fixture {
     }
 }
 
-fn reopen(f: &Fixture) -> Arc<FundkitClient> {
-    FundkitClient::with_clock(config(&f.path, "US"), Arc::new(NoAuth), f.clock.clone()).unwrap()
+/// An app restart: the client goes (as a kill would take it), then the file is opened
+/// again. One client owns a file at a time, so the first must be gone first.
+fn restart(f: Fixture) -> Fixture {
+    let Fixture {
+        _dir,
+        path,
+        clock,
+        client,
+    } = f;
+    drop(client);
+    let client =
+        FundkitClient::with_clock(config(&path, "US"), Arc::new(NoAuth), clock.clone()).unwrap();
+    Fixture {
+        _dir,
+        path,
+        clock,
+        client,
+    }
 }
 
 pub(crate) fn fundraiser(id: &str, currency: &str, state: FundraiserState) -> Fundraiser {
@@ -630,8 +646,8 @@ fn a_crash_mid_send_requeues_on_restart() {
         .claim_batch(100, 1 << 20, 0, T0)
         .unwrap();
     assert_eq!(claimed[0].payment_token, "tok_ok");
-    drop(f.client.clone());
-    let again = reopen(&f);
+    let f = restart(f);
+    let again = &f.client;
     let back = again.donation(d.id.clone()).unwrap().unwrap();
     assert_eq!(back.state, DonationState::Queued);
     let causes: Vec<_> = again
@@ -924,10 +940,9 @@ fn erased_tokens_do_not_outlive_a_pass_killed_before_its_end() {
         .settle(&[(d.id.clone(), accept)], "server_answer", T0)
         .unwrap();
     // Killed here: the pass never reached its end.
-    drop(f.client.clone());
-    let again = reopen(&f);
+    let f = restart(f);
     assert_eq!(
-        again.donation(d.id).unwrap().unwrap().state,
+        f.client.donation(d.id).unwrap().unwrap().state,
         DonationState::Confirmed
     );
     assert_token_gone(&f.path, "tok_ok_KILLEDPASS_42");
@@ -948,6 +963,32 @@ fn erased_tokens_do_not_linger_after_cancel_or_expiry() {
     f.clock.advance_ms(25 * 3_600_000);
     assert!(f.client.pending_donations().unwrap().is_empty());
     assert_token_gone(&f.path, "tok_ok_LINGEREXPIRE2");
+}
+
+/// One owner per database file: a second client on the same file (in this process; the
+/// CLI test covers another process) is refused with a typed error while the first lives,
+/// and may open it once the first is gone. Before, both opened, and each requeued the
+/// other's batch in flight at the start of its own pass.
+#[test]
+fn a_second_client_on_one_file_is_refused_while_the_first_lives() {
+    let f = fixture();
+    let d = f.client.donate(request(1_000)).unwrap();
+    let second =
+        FundkitClient::with_clock(config(&f.path, "US"), Arc::new(NoAuth), f.clock.clone());
+    match second {
+        Err(FundkitError::DatabaseInUse { path }) => {
+            assert_eq!(path, f.path.to_string_lossy())
+        }
+        Err(e) => panic!("expected DatabaseInUse, got {e:?}"),
+        Ok(_) => panic!("a second client opened a file the first one owns"),
+    }
+    // The first client was not disturbed.
+    assert_eq!(
+        f.client.donation(d.id.clone()).unwrap().unwrap().state,
+        DonationState::Queued
+    );
+    let f = restart(f);
+    assert_eq!(f.client.pending_donations().unwrap().len(), 1);
 }
 
 /// An app upgrade over a database made by every schema version ever released (real files

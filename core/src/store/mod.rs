@@ -8,7 +8,10 @@
 //! an erased payment token or a wiped database leaves nothing readable in the file.
 
 mod fundraiser_row;
+mod owner;
 mod schema;
+
+pub(crate) use owner::OwnerLock;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
