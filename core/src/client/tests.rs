@@ -965,6 +965,47 @@ fn erased_tokens_do_not_linger_after_cancel_or_expiry() {
     assert_token_gone(&f.path, "tok_ok_LINGEREXPIRE2");
 }
 
+/// Another connection reading the file (a backup, a debugging tool, a second process)
+/// stops the checkpoint that empties the WAL. Cancelling must not wait for that reader
+/// (it used to wait the whole 5 s busy timeout, then leave the token in the WAL until the
+/// next pass): the caller goes on at once, and the token leaves the file and the WAL as
+/// soon as the reader is gone, in the background, with no further call.
+#[test]
+fn erasure_under_a_concurrent_reader_does_not_block_and_completes_once_it_is_gone() {
+    let f = fixture();
+    let mut r = request(1_000);
+    r.payment_token = "tok_ok_READERHELD_77".into();
+    let d = f.client.donate(r).unwrap();
+    let reader = rusqlite::Connection::open(&f.path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT COUNT(*) FROM donations", [], |r| r.get(0))
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let cancelled = f.client.cancel_donation(d.id.clone()).unwrap();
+    let took = started.elapsed();
+    assert_eq!(cancelled.state, DonationState::Cancelled);
+    assert!(
+        took < std::time::Duration::from_millis(500),
+        "cancel_donation waited {took:?} for another connection's reader"
+    );
+    assert!(f.client.shared.store.erasing(), "a retry is owed");
+
+    // The reader goes; nothing else is called.
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while f.client.shared.store.erasing() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        !f.client.shared.store.erasing(),
+        "the background retry ended"
+    );
+    assert_token_gone(&f.path, "tok_ok_READERHELD_77");
+}
+
 /// One owner per database file: a second client on the same file (in this process; the
 /// CLI test covers another process) is refused with a typed error while the first lives,
 /// and may open it once the first is gone. Before, both opened, and each requeued the
