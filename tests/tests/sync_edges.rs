@@ -305,3 +305,53 @@ async fn a_value_from_a_newer_server_in_one_entry_blocks_no_feed() {
         ]
     );
 }
+
+/// The config answer too: a platform this build does not know in a rollout gate is
+/// dropped from it, and a config still unreadable (a value of a new shape) keeps the last
+/// one. Neither fails the pass; before, each failed every pass with bad_response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_from_a_newer_server_never_fails_the_pass() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    let round = Arc::new(AtomicU32::new(0));
+    let api = {
+        let round = Arc::clone(&round);
+        Stub::start(move |req| {
+            if req.path != "/v1/config" {
+                return or_not_found(req);
+            }
+            let mut config = serde_json::to_value(fundkit::wire::ServerConfig {
+                rollout: Default::default(),
+                limits: Default::default(),
+            })
+            .unwrap();
+            match round.load(Ordering::SeqCst) {
+                0 => {
+                    config["rollout"]["donate"]["platforms"] = json!(["web", "ios", "android"]);
+                    config["rollout"]["create"]["platforms"] = json!(["watch"]);
+                }
+                _ => config["rollout"]["enabled"] = json!("sometimes"),
+            }
+            Response::json(config)
+        })
+        .await
+    };
+    let device = Device::new(&api.url(), "dev-donor-1", "US");
+    let report = device.client.sync_now().await.unwrap();
+    assert_eq!(report.error, None);
+    let config = device.client.server_config();
+    assert_eq!(
+        config.rollout.donate.platforms,
+        [fundkit::Platform::Ios, fundkit::Platform::Android]
+    );
+    assert!(config.rollout.create.platforms.is_empty());
+
+    round.store(1, Ordering::SeqCst);
+    let report = device.client.sync_now().await.unwrap();
+    assert_eq!(report.error, None);
+    assert_eq!(
+        device.client.server_config(),
+        config,
+        "the last config is kept"
+    );
+}

@@ -46,7 +46,7 @@ use crate::shared::Shared;
 use crate::status::{SyncProblem, SyncReport};
 use crate::store::{BatchLimits, Outgoing};
 use crate::wire::{
-    BatchResult, DonationBatch, ItemOutcome, ItemResult, ReconcileRequest, ServerConfig, MAX_BATCH,
+    BatchResult, DonationBatch, ItemOutcome, ItemResult, ReconcileRequest, MAX_BATCH,
     MAX_CHANGES_PAGE,
 };
 use http::Http;
@@ -164,11 +164,17 @@ async fn pass(
     };
     let http = engine.http();
 
+    // Read leniently (`pages::server_config`): a value from a newer server never fails
+    // the pass; at worst the last config is kept.
     match http
-        .send::<(), ServerConfig>(Method::GET, "v1/config", &[], None, None)
+        .send::<(), serde_json::Value>(Method::GET, "v1/config", &[], None, None)
         .await
     {
-        Ok(config) => blocking(shared, move |s| s.set_server_config(config)).await?,
+        Ok(value) => {
+            if let Some(config) = pages::server_config(value) {
+                blocking(shared, move |s| s.set_server_config(config)).await?
+            }
+        }
         Err(e) => return end_early(shared, report, e).await,
     }
 

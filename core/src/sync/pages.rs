@@ -6,14 +6,16 @@
 //! feed for good. Here each entry is decoded on its own: an entry this build cannot read
 //! is skipped with a log line (never its content), and the rest of the page is applied and
 //! the cursor moves on. The batch and reconcile answers do the same per item
-//! (`ItemOutcome::Unknown` is no answer). The wire types (`crate::wire`) stay strict: the
-//! reference server writes them.
+//! (`ItemOutcome::Unknown` is no answer), and the config drops a platform it does not know
+//! from a rollout gate (or, unreadable, the last config is kept). The wire types
+//! (`crate::wire`) stay strict: the reference server writes them.
 
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 
 use crate::model::Fundraiser;
-use crate::wire::{DonationEntry, OwnDonation};
+use crate::rollout::Platform;
+use crate::wire::{DonationEntry, OwnDonation, ServerConfig};
 
 /// `GET /v1/fundraisers/changes` (`wire::ChangesPage`), entry by entry.
 #[derive(Debug, Deserialize)]
@@ -69,6 +71,36 @@ where
         }
     }
     Ok(out)
+}
+
+/// `GET /v1/config` as this build reads it. A platform this build does not know in a
+/// rollout gate (say `web`) is dropped from the gate: this device is not on it. A config
+/// still unreadable after that (a value of a new shape) is `None`: the caller keeps the
+/// config it has, with a log line, instead of failing every pass.
+pub(crate) fn server_config(mut value: serde_json::Value) -> Option<ServerConfig> {
+    for gate in ["create", "donate"] {
+        if let Some(platforms) = value
+            .get_mut("rollout")
+            .and_then(|r| r.get_mut(gate))
+            .and_then(|g| g.get_mut("platforms"))
+            .and_then(|p| p.as_array_mut())
+        {
+            platforms.retain(|p| {
+                let known = Platform::deserialize(p).is_ok();
+                if !known {
+                    tracing::warn!(gate, platform = %p, "a platform this build does not know was dropped from the rollout");
+                }
+                known
+            });
+        }
+    }
+    match ServerConfig::deserialize(value) {
+        Ok(config) => Some(config),
+        Err(e) => {
+            tracing::warn!(reason = %e, "the server's config could not be read; the last one is kept");
+            None
+        }
+    }
 }
 
 #[cfg(test)]
