@@ -4,6 +4,7 @@
 pub mod adversary;
 pub mod feed;
 pub mod proxy;
+pub mod stub;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -95,8 +96,18 @@ impl Device {
         self.dir.path().join("fundkit.db")
     }
 
-    /// Drops the client and opens the same file again (an app restart).
+    /// Drops the client and opens the same file again (an app restart). One client owns
+    /// a file at a time, so the old one goes first: a stand-in on a scratch file holds its
+    /// place in the meantime.
     pub fn restart(&mut self) {
+        let stand_in = open_client(
+            &self.dir.path().join("restarting.db"),
+            &self.url,
+            &self.token,
+            "US",
+            self.clock.clone(),
+        );
+        drop(std::mem::replace(&mut self.client, stand_in));
         self.client = open_client(
             &self.db_path(),
             &self.url,

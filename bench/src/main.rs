@@ -244,6 +244,9 @@ async fn run(sizes: Sizes, quick: bool) {
     for _ in 0..n {
         donor.donate(request(&fundraiser)).expect("donate");
     }
+    // One client owns a database file at a time: the drain child and the cold starts below
+    // open donor.db themselves.
+    drop(donor);
 
     // 2. Cold start on a fresh file.
     let cold_fresh = {

@@ -22,7 +22,7 @@ use crate::rollout::{self, Action, Availability, UserContext};
 use crate::rules::{self, Limits, ValidationIssue};
 use crate::shared::{FundkitListener, Shared, CONFIG_KEY};
 use crate::status::{SyncReport, SyncState};
-use crate::store::{Enqueued, Store};
+use crate::store::{Enqueued, OwnerLock, Store};
 use crate::sync::{self, AuthProvider, Engine};
 use crate::wire::ServerConfig;
 
@@ -58,6 +58,9 @@ pub struct FundkitClient {
     shared: Arc<Shared>,
     engine: Arc<Engine>,
     runtime: Option<tokio::runtime::Runtime>,
+    /// This client owns its database file for its whole life (`store::OwnerLock`);
+    /// released when the client is dropped, after its runtime was told to stop.
+    _owner: OwnerLock,
 }
 
 impl Drop for FundkitClient {
@@ -94,6 +97,9 @@ impl FundkitClient {
 impl FundkitClient {
     /// Opens (or creates) the local database, recovers from any crash (donations caught
     /// mid-send go back in line), expires what is due, and starts a pass if online.
+    /// One client owns a database file for its whole life: while one is open on
+    /// `database_path` (in this process or another), opening a second fails with
+    /// `DatabaseInUse`.
     #[cfg_attr(feature = "ffi", uniffi::constructor)]
     pub fn new(
         config: ClientConfig,
@@ -118,7 +124,11 @@ impl FundkitClient {
             });
         }
         let engine = Arc::new(Engine::new(&config.server_url, auth, config.user.platform)?);
-        let store = Store::open(&PathBuf::from(&config.database_path))?;
+        let path = PathBuf::from(&config.database_path);
+        // One owner per file, taken before the file is touched: a second client would
+        // requeue this one's batch in flight (docs/queue.md, "One owner per file").
+        let owner = OwnerLock::acquire(&path)?;
+        let store = Store::open(&path)?;
         let cached_config = store
             .meta(CONFIG_KEY)?
             .and_then(|json| serde_json::from_str::<ServerConfig>(&json).ok())
@@ -162,6 +172,7 @@ impl FundkitClient {
             shared,
             engine,
             runtime: Some(runtime),
+            _owner: owner,
         }))
     }
 

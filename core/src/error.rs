@@ -72,6 +72,11 @@ pub enum FundkitError {
     /// before is intact. The app can ask the user to free some space and try again.
     #[error("the device is out of storage space")]
     StorageFull,
+    /// Another FundKit client (in this process or another) has the database file at
+    /// `path` open: one client owns a file for its whole life. Drop the other client, or
+    /// use it, instead of opening a second one.
+    #[error("the database {path} is in use by another FundKit client")]
+    DatabaseInUse { path: String },
     /// The local database failed (corruption, permissions, I/O).
     #[error("storage error: {detail}")]
     Storage { detail: String },

@@ -29,6 +29,12 @@ pub enum SyncProblem {
     /// The device's storage failed (full, corrupt, permissions).
     #[error("{detail}")]
     Storage { detail: String },
+    /// A feed (`feed`: `fundraisers`, `own donations`, `donors`) did not reach its end in
+    /// this pass: it kept answering `has_more` past the most pages a pass takes, or its
+    /// cursors went round in a circle. What was read is kept; the other feeds were pulled;
+    /// the next pass goes on from the last cursor stored.
+    #[error("{detail}")]
+    FeedUnfinished { feed: String, detail: String },
     /// Anything else (a bug): reported as such.
     #[error("{detail}")]
     Internal { detail: String },

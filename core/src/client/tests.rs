@@ -89,8 +89,24 @@ fn fixture() -> Fixture {
     }
 }
 
-fn reopen(f: &Fixture) -> Arc<FundkitClient> {
-    FundkitClient::with_clock(config(&f.path, "US"), Arc::new(NoAuth), f.clock.clone()).unwrap()
+/// An app restart: the client goes (as a kill would take it), then the file is opened
+/// again. One client owns a file at a time, so the first must be gone first.
+fn restart(f: Fixture) -> Fixture {
+    let Fixture {
+        _dir,
+        path,
+        clock,
+        client,
+    } = f;
+    drop(client);
+    let client =
+        FundkitClient::with_clock(config(&path, "US"), Arc::new(NoAuth), clock.clone()).unwrap();
+    Fixture {
+        _dir,
+        path,
+        clock,
+        client,
+    }
 }
 
 pub(crate) fn fundraiser(id: &str, currency: &str, state: FundraiserState) -> Fundraiser {
@@ -630,8 +646,8 @@ fn a_crash_mid_send_requeues_on_restart() {
         .claim_batch(100, 1 << 20, 0, T0)
         .unwrap();
     assert_eq!(claimed[0].payment_token, "tok_ok");
-    drop(f.client.clone());
-    let again = reopen(&f);
+    let f = restart(f);
+    let again = &f.client;
     let back = again.donation(d.id.clone()).unwrap().unwrap();
     assert_eq!(back.state, DonationState::Queued);
     let causes: Vec<_> = again
@@ -924,10 +940,9 @@ fn erased_tokens_do_not_outlive_a_pass_killed_before_its_end() {
         .settle(&[(d.id.clone(), accept)], "server_answer", T0)
         .unwrap();
     // Killed here: the pass never reached its end.
-    drop(f.client.clone());
-    let again = reopen(&f);
+    let f = restart(f);
     assert_eq!(
-        again.donation(d.id).unwrap().unwrap().state,
+        f.client.donation(d.id).unwrap().unwrap().state,
         DonationState::Confirmed
     );
     assert_token_gone(&f.path, "tok_ok_KILLEDPASS_42");
@@ -950,6 +965,73 @@ fn erased_tokens_do_not_linger_after_cancel_or_expiry() {
     assert_token_gone(&f.path, "tok_ok_LINGEREXPIRE2");
 }
 
+/// Another connection reading the file (a backup, a debugging tool, a second process)
+/// stops the checkpoint that empties the WAL. Cancelling must not wait for that reader
+/// (it used to wait the whole 5 s busy timeout, then leave the token in the WAL until the
+/// next pass): the caller goes on at once, and the token leaves the file and the WAL as
+/// soon as the reader is gone, in the background, with no further call.
+#[test]
+fn erasure_under_a_concurrent_reader_does_not_block_and_completes_once_it_is_gone() {
+    let f = fixture();
+    let mut r = request(1_000);
+    r.payment_token = "tok_ok_READERHELD_77".into();
+    let d = f.client.donate(r).unwrap();
+    let reader = rusqlite::Connection::open(&f.path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT COUNT(*) FROM donations", [], |r| r.get(0))
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let cancelled = f.client.cancel_donation(d.id.clone()).unwrap();
+    let took = started.elapsed();
+    assert_eq!(cancelled.state, DonationState::Cancelled);
+    assert!(
+        took < std::time::Duration::from_millis(500),
+        "cancel_donation waited {took:?} for another connection's reader"
+    );
+    assert!(f.client.shared.store.erasing(), "a retry is owed");
+
+    // The reader goes; nothing else is called.
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while f.client.shared.store.erasing() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        !f.client.shared.store.erasing(),
+        "the background retry ended"
+    );
+    assert_token_gone(&f.path, "tok_ok_READERHELD_77");
+}
+
+/// One owner per database file: a second client on the same file (in this process; the
+/// CLI test covers another process) is refused with a typed error while the first lives,
+/// and may open it once the first is gone. Before, both opened, and each requeued the
+/// other's batch in flight at the start of its own pass.
+#[test]
+fn a_second_client_on_one_file_is_refused_while_the_first_lives() {
+    let f = fixture();
+    let d = f.client.donate(request(1_000)).unwrap();
+    let second =
+        FundkitClient::with_clock(config(&f.path, "US"), Arc::new(NoAuth), f.clock.clone());
+    match second {
+        Err(FundkitError::DatabaseInUse { path }) => {
+            assert_eq!(path, f.path.to_string_lossy())
+        }
+        Err(e) => panic!("expected DatabaseInUse, got {e:?}"),
+        Ok(_) => panic!("a second client opened a file the first one owns"),
+    }
+    // The first client was not disturbed.
+    assert_eq!(
+        f.client.donation(d.id.clone()).unwrap().unwrap().state,
+        DonationState::Queued
+    );
+    let f = restart(f);
+    assert_eq!(f.client.pending_donations().unwrap().len(), 1);
+}
+
 /// An app upgrade over a database made by every schema version ever released (real files
 /// from `core/tests/fixtures`, made from the exact SQL of each release, with data in them):
 /// it opens, keeps every donation, recovers the one caught mid-send, and the queue drains.
@@ -961,13 +1043,43 @@ fn an_app_upgrade_over_every_released_database_keeps_and_drains_the_queue() {
         .unwrap() as usize;
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut seen = 0;
-    for name in [
+    let released = [
         "v1.db",
         "v2.db",
         "v3-before-action-url.db",
         "v3.db",
+        "v4.db",
         "v5.db",
-    ] {
+        "v6-index-seq.db",
+        "v6-index-5.db",
+        "v6.db",
+        "v7.db",
+    ];
+    // Every fixture is opened.
+    let mut on_disk: Vec<String> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".db"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = released.iter().map(|n| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed, "a fixture not opened by this test");
+    let versions: std::collections::BTreeSet<usize> = released
+        .iter()
+        .map(|name| {
+            let conn = rusqlite::Connection::open(fixtures.join(name)).unwrap();
+            conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+                .unwrap() as usize
+        })
+        .collect();
+    // Every version before the latest (the one this build makes) has a fixture.
+    assert_eq!(
+        versions,
+        (1..latest).collect(),
+        "every released schema version has a fixture"
+    );
+    for name in released {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fundkit.db");
         std::fs::copy(fixtures.join(name), &path).unwrap();
@@ -1009,11 +1121,13 @@ fn an_app_upgrade_over_every_released_database_keeps_and_drains_the_queue() {
                 "{name}"
             );
             assert!(client.shared.store.fundraiser("fr_2").unwrap().is_none());
-            assert_eq!(
-                client.shared.store.meta(crate::sync::CURSOR_KEY).unwrap(),
-                None,
-                "{name}"
-            );
+            let cursor = client.shared.store.meta(crate::sync::CURSOR_KEY).unwrap();
+            if name == "v7.db" {
+                // Already in columns: nothing was dropped, the feed goes on.
+                assert_eq!(cursor.as_deref(), Some("c7"), "{name}");
+            } else {
+                assert_eq!(cursor, None, "{name}");
+            }
         }
         // The transition log came along (v6 moved it into the row), then the recovery.
         let log = client
@@ -1078,9 +1192,30 @@ fn an_app_upgrade_over_every_released_database_keeps_and_drains_the_queue() {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v as usize, latest, "{name} migrated to the latest version");
+        // Whatever shape of v6 made it, the pending index is the one the queries expect.
+        let indexed: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_index_info('donations_pending') ORDER BY seqno")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            indexed,
+            [
+                "seq",
+                "state",
+                "fundraiser_id",
+                "currency",
+                "amount_minor",
+                "attempts",
+                "created_at_ms"
+            ],
+            "{name}"
+        );
         seen += 1;
     }
-    assert_eq!(seen, 5);
+    assert_eq!(seen, released.len());
 }
 
 #[test]

@@ -7,8 +7,12 @@
 //! a power cut (docs/design.md §3, invariant 1). `secure_delete` overwrites deleted content, so
 //! an erased payment token or a wiped database leaves nothing readable in the file.
 
+mod eraser;
 mod fundraiser_row;
+mod owner;
 mod schema;
+
+pub(crate) use owner::OwnerLock;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -80,7 +84,12 @@ pub(crate) struct BatchLimits {
 pub(crate) struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// Empties the WAL in the background when a reader stopped a checkpoint.
+    eraser: eraser::Eraser,
 }
+
+/// How long a statement waits for another connection's lock before failing busy.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The columns `donation_row` reads, as a literal so that hot statements are built at
 /// compile time (`concat!`), not formatted on every call.
@@ -101,15 +110,17 @@ impl Store {
         let mut conn = Connection::open(path)?;
         Self::configure(&conn)?;
         schema::MIGRATIONS.to_latest(&mut conn)?;
-        checkpoint_in(&conn)?;
+        let eraser = eraser::Eraser::new(path.to_path_buf());
+        eraser.checkpoint(&conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
+            eraser,
         })
     }
 
     fn configure(conn: &Connection) -> Result<()> {
-        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         // journal_mode answers with a row; the others do not.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.execute_batch(
@@ -127,8 +138,11 @@ impl Store {
     /// FundKit checkpoints where nobody waits on it instead: when a sync pass ends (the
     /// answers it applied erased tokens batch after batch), after a cancellation or an
     /// expiry outside a pass, and at start-up (after a pass that a kill cut short).
-    pub fn checkpoint(&self) -> Result<()> {
-        checkpoint_in(&self.conn())
+    /// Never waits for another connection's reader: if one stops the checkpoint, a
+    /// background thread retries until it completes (`eraser`). Returns whether the WAL
+    /// is empty now.
+    pub fn checkpoint(&self) -> Result<bool> {
+        self.eraser.checkpoint(&self.conn())
     }
 
     pub fn path(&self) -> &Path {
@@ -240,7 +254,7 @@ impl Store {
         let (donation, erased) = apply_in(&tx, id, event, cause, now_ms)?;
         tx.commit()?;
         if erased {
-            checkpoint_in(&conn)?;
+            self.eraser.checkpoint(&conn)?;
         }
         Ok(donation)
     }
@@ -415,7 +429,7 @@ impl Store {
         }
         tx.commit()?;
         if erased_any {
-            checkpoint_in(&conn)?;
+            self.eraser.checkpoint(&conn)?;
         }
         Ok(changed)
     }
@@ -857,15 +871,6 @@ fn apply_in(
     Ok((donation, erase))
 }
 
-/// Moves the WAL's content into the main file and truncates the WAL, so that an erased
-/// token does not linger in old WAL frames (see `Store::checkpoint`). Runs after every
-/// transaction outside a pass that erased one
-/// (cancel, expiry, answers, reconciliation), never on the donate path.
-fn checkpoint_in(conn: &Connection) -> Result<()> {
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    Ok(())
-}
-
 fn donation_in(conn: &Connection, id: &str) -> Result<Option<Donation>> {
     let mut stmt = conn.prepare_cached(concat!(
         "SELECT ",
@@ -944,6 +949,11 @@ impl Store {
         };
         self.settle_then_claim(&[], "", &batch, now_ms)
             .map(|(_, claimed)| claimed)
+    }
+
+    /// Whether the background eraser still owes a checkpoint (tests).
+    pub(crate) fn erasing(&self) -> bool {
+        self.eraser.busy()
     }
 
     /// The raw connection, for tests that set up faults (a full disk).

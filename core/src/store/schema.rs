@@ -222,6 +222,17 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             )?;
             Ok(())
         }),
+        // v8: repairs v6, like v4 repaired v3. v6's `donations_pending` was edited after it
+        // shipped: a file made by the first v6 builds has it over `seq` alone (d78e837) or
+        // five columns (c3a2067), so the cap check, the expiry check and the pending totals
+        // read the table for every pending row there, for good. Rebuilt in its one shape
+        // (it holds the pending rows only: at most the count cap).
+        M::up(
+            "DROP INDEX IF EXISTS donations_pending;
+             CREATE INDEX donations_pending
+                 ON donations(seq, state, fundraiser_id, currency, amount_minor, attempts, created_at_ms)
+                 WHERE state IN ('queued', 'sending');",
+        ),
     ])
 });
 

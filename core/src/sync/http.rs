@@ -75,6 +75,11 @@ impl Http {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .https_only(base.scheme() == "https")
+            // Never follow a redirect: a batch carries payment tokens and messages, and a
+            // 307/308 would re-post it, tokens and all, to wherever `Location` points, whose
+            // answer would then be believed. Only the configured server is ever asked or
+            // believed; a 3xx is a typed failure (see `classify`), retried with backoff.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("fundkit/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FundkitError::Configuration {
@@ -215,6 +220,17 @@ pub(crate) fn classify(status: StatusCode, retry_after: Option<Duration>, body: 
             status.canonical_reason().unwrap_or("error").to_owned(),
         ),
     };
+    if status.is_redirection() {
+        // Not followed (see `Http::new`): the configured server sent us elsewhere. Nothing
+        // in the answer is believed; whatever was sent waits for the next pass.
+        return Error::Refused {
+            status: status.as_u16(),
+            code: "redirect_not_followed".into(),
+            message:
+                "the server answered with a redirect; FundKit only talks to the configured server"
+                    .into(),
+        };
+    }
     if status.is_server_error()
         || status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
@@ -317,6 +333,17 @@ mod tests {
             classify(StatusCode::BAD_REQUEST, None, b"garbage"),
             Error::Refused { status: 400, .. }
         ));
+        for redirect in [
+            StatusCode::MOVED_PERMANENTLY,
+            StatusCode::FOUND,
+            StatusCode::TEMPORARY_REDIRECT,
+            StatusCode::PERMANENT_REDIRECT,
+        ] {
+            assert!(matches!(
+                classify(redirect, None, br#"{"results":[]}"#),
+                Error::Refused { code, .. } if code == "redirect_not_followed"
+            ));
+        }
     }
 }
 

@@ -14,7 +14,15 @@
 //!    server's `Retry-After`. A batch refused as a whole for its content (400, 413, 422)
 //!    is split until the culprit is alone, and only that donation ends (`wedged`);
 //! 5. pull: the fundraiser changes feed into the cache, then the donor's own donations
-//!    feed (bank steps completed or abandoned, donations made on other devices).
+//!    feed (bank steps completed or abandoned, donations made on other devices), then the
+//!    donors feed of each fundraiser the user organises. Each feed takes at most
+//!    `MAX_FEED_PAGES` pages a pass and stops on a cursor it already gave (a cycle): the
+//!    pass then ends with `SyncProblem::FeedUnfinished` and the next goes on. An entry
+//!    this build cannot read (a value from a newer server) is skipped (`pages`).
+//!
+//! Only the configured server is asked or believed: redirects are never followed
+//! (`http`). An answer that contradicts itself about a donation is no answer for it: the
+//! server settles it with `reconcile`.
 //!
 //! Store work runs on blocking threads, never on the runtime's one worker thread.
 //! Passes are triggered by `sync_now`, the network coming back (`set_online(true)`), a
@@ -23,8 +31,9 @@
 pub(crate) mod api;
 pub(crate) mod backoff;
 pub(crate) mod http;
+mod pages;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,8 +46,8 @@ use crate::shared::Shared;
 use crate::status::{SyncProblem, SyncReport};
 use crate::store::{BatchLimits, Outgoing};
 use crate::wire::{
-    BatchResult, ChangesPage, DonationBatch, DonorsPage, ItemOutcome, ItemResult, OwnDonationsPage,
-    ReconcileRequest, ServerConfig, MAX_BATCH, MAX_CHANGES_PAGE,
+    BatchResult, DonationBatch, ItemOutcome, ItemResult, ReconcileRequest, MAX_BATCH,
+    MAX_CHANGES_PAGE,
 };
 use http::Http;
 
@@ -155,11 +164,17 @@ async fn pass(
     };
     let http = engine.http();
 
+    // Read leniently (`pages::server_config`): a value from a newer server never fails
+    // the pass; at worst the last config is kept.
     match http
-        .send::<(), ServerConfig>(Method::GET, "v1/config", &[], None, None)
+        .send::<(), serde_json::Value>(Method::GET, "v1/config", &[], None, None)
         .await
     {
-        Ok(config) => blocking(shared, move |s| s.set_server_config(config)).await?,
+        Ok(value) => {
+            if let Some(config) = pages::server_config(value) {
+                blocking(shared, move |s| s.set_server_config(config)).await?
+            }
+        }
         Err(e) => return end_early(shared, report, e).await,
     }
 
@@ -171,19 +186,35 @@ async fn pass(
         return end_early(shared, report, e).await;
     }
 
+    // A feed that does not reach its end in this pass (too many pages, a cycle) does not
+    // hold back the others; the pass reports it and the next one goes on.
+    let mut unfinished = None;
     match pull_changes(shared, engine).await {
-        Ok(n) => report.fundraisers_updated = n,
+        Ok((n, cut)) => {
+            report.fundraisers_updated = n;
+            unfinished = unfinished.or(cut);
+        }
         Err(e) => return end_early(shared, report, e).await,
     }
     match pull_own_donations(shared, engine).await {
-        Ok(n) => report.own_donations_updated = n,
+        Ok((n, cut)) => {
+            report.own_donations_updated = n;
+            unfinished = unfinished.or(cut);
+        }
         Err(e) => return end_early(shared, report, e).await,
     }
-    if let Err(e) = pull_donors(shared, engine).await {
-        return end_early(shared, report, e).await;
+    match pull_donors(shared, engine).await {
+        Ok(cut) => unfinished = unfinished.or(cut),
+        Err(e) => return end_early(shared, report, e).await,
     }
     report.remaining = blocking(shared, |s| Ok(s.store.pending_count()?)).await?;
-    Ok((report, None))
+    match unfinished {
+        None => Ok((report, None)),
+        Some(problem) => {
+            report.error = Some(problem);
+            Ok((report, Some(Failure { retry_after: None })))
+        }
+    }
 }
 
 /// Does the server refuse this request for its content (so that a smaller request may
@@ -234,15 +265,19 @@ async fn drain(
         let unsent = |next: &[Outgoing]| next.iter().map(|o| o.donation.id.clone()).collect();
         match answer {
             Ok(result) => {
-                let (events, unanswered) = answers_to_events(&ids, result, report);
-                if unanswered.is_empty() {
-                    answered = events;
+                let answers = answers_to_events(&ids, result, report);
+                if answers.unanswered.is_empty() && answers.contradicted.is_empty() {
+                    answered = answers.events;
                     batch = next;
                     continue;
                 }
-                settle(shared, events, "server_answer").await?;
                 release(shared, unsent(&next)).await?;
-                return Ok(Some(left_out(shared, unanswered, report).await?));
+                let failure =
+                    apply_answers(shared, Some(engine), answers, "server_answer", report).await?;
+                if failure.is_some() {
+                    return Ok(failure);
+                }
+                batch = store_step(shared, Vec::new(), limits(after_seq)).await?;
             }
             Err(e) => {
                 release(shared, unsent(&next)).await?;
@@ -307,7 +342,10 @@ async fn push_refused(
     while let Some(mut part) = stack.pop() {
         let ids: Vec<String> = part.iter().map(|o| o.donation.id.clone()).collect();
         let failure = match post_batch(engine, &part).await {
-            Ok(result) => settle_answers(shared, &ids, result, "server_answer", report).await?,
+            Ok(result) => {
+                let answers = answers_to_events(&ids, result, report);
+                apply_answers(shared, Some(engine), answers, "server_answer", report).await?
+            }
             Err(e) => match refuses_content(&e) {
                 Some(_) if part.len() == 1 => wedged(shared, engine, part, &e, report).await?,
                 Some(_) => {
@@ -409,7 +447,10 @@ async fn ask_server(
                     item.code = Some(code.clone());
                 }
             }
-            settle_answers(shared, &ids, result, cause, report).await
+            // A contradictory answer to a reconciliation is no answer: back in line, and
+            // the next pass asks again (never a loop within the pass).
+            let answers = answers_to_events(&ids, result, report);
+            apply_answers(shared, None, answers, cause, report).await
         }
         Err(e) => {
             report.requeued += requeue(shared, ids).await?;
@@ -451,52 +492,106 @@ async fn settle(
     Ok(changed.len() as u32)
 }
 
+/// A request's answers, sorted out: events for the donations answered, the ids left
+/// unanswered (or answered with an outcome this build does not know), and the ids the
+/// answer contradicts itself about.
+struct Answers {
+    events: Vec<(String, Event)>,
+    unanswered: Vec<String>,
+    contradicted: Vec<String>,
+}
+
 /// Applies the server's per-item answers to the donations of one request. Answers for ids
-/// not in the request are ignored, a repeated answer counts once. If the answer leaves a
-/// donation out (a partial or odd answer), the answered ones are settled, the rest go back
-/// in line, and the pass ends as a transient failure: never a tight loop.
-async fn settle_answers(
+/// not in the request are ignored, a repeated answer counts once. A donation the answer
+/// contradicts itself about (two different outcomes for one id) is no answer: with
+/// `reconcile_with`, the server is asked once more for the outcome it holds
+/// (`reconcile`), otherwise it goes back in line. If the answer leaves a donation out (a
+/// partial or odd answer), the answered ones are settled, the rest go back in line, and
+/// the pass ends as a transient failure: never a tight loop.
+async fn apply_answers(
     shared: &Arc<Shared>,
-    ids: &[String],
-    result: BatchResult,
+    reconcile_with: Option<&Engine>,
+    answers: Answers,
     cause: &'static str,
     report: &mut SyncReport,
 ) -> Result<Option<Error>, FundkitError> {
-    let (events, unanswered) = answers_to_events(ids, result, report);
+    let Answers {
+        events,
+        mut unanswered,
+        contradicted,
+    } = answers;
     settle(shared, events, cause).await?;
+    if !contradicted.is_empty() {
+        tracing::warn!(
+            count = contradicted.len(),
+            "the server's answer contradicts itself; asking it to reconcile"
+        );
+        match reconcile_with {
+            Some(engine) => {
+                // Boxed: `ask_server` applies its own answers with this function.
+                let failure = Box::pin(ask_server(
+                    shared,
+                    engine,
+                    contradicted,
+                    None,
+                    "reconciled",
+                    report,
+                ))
+                .await?;
+                if let Some(e) = failure {
+                    report.requeued += requeue(shared, unanswered).await?;
+                    return Ok(Some(e));
+                }
+            }
+            None => unanswered.extend(contradicted),
+        }
+    }
     if unanswered.is_empty() {
         return Ok(None);
     }
     Ok(Some(left_out(shared, unanswered, report).await?))
 }
 
-/// The events for the answered donations of one request, and the ids left unanswered.
-/// Answers for ids not in the request are ignored, a repeated answer counts once.
-fn answers_to_events(
-    ids: &[String],
-    result: BatchResult,
-    report: &mut SyncReport,
-) -> (Vec<(String, Event)>, Vec<String>) {
-    let mut answers: HashMap<&str, &ItemResult> = HashMap::with_capacity(result.results.len());
+/// Sorts out the answers of one request (see `Answers`). Answers for ids not in the
+/// request are ignored, a repeated answer counts once; two different outcomes for one id
+/// make it contradicted, whichever came first.
+fn answers_to_events(ids: &[String], result: BatchResult, report: &mut SyncReport) -> Answers {
+    // id -> its one answer, or None once the answer contradicts itself about it.
+    let mut answers: HashMap<&str, Option<&ItemResult>> =
+        HashMap::with_capacity(result.results.len());
     for item in &result.results {
-        answers.entry(item.id.as_str()).or_insert(item);
-    }
-    let mut events = Vec::with_capacity(ids.len());
-    let mut unanswered = Vec::new();
-    for id in ids {
-        match answers
-            .get(id.as_str())
-            .and_then(|item| event_for(item, report))
-        {
-            Some(event) => events.push((id.clone(), event)),
-            None => unanswered.push(id.clone()),
+        match answers.entry(item.id.as_str()) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Some(item));
+            }
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                if e.get().is_some_and(|first| first.outcome != item.outcome) {
+                    e.insert(None);
+                }
+            }
         }
     }
-    let stray = result.results.len().saturating_sub(events.len());
+    let mut out = Answers {
+        events: Vec::with_capacity(ids.len()),
+        unanswered: Vec::new(),
+        contradicted: Vec::new(),
+    };
+    for id in ids {
+        match answers.get(id.as_str()) {
+            Some(Some(item)) => match event_for(item, report) {
+                Some(event) => out.events.push((id.clone(), event)),
+                None => out.unanswered.push(id.clone()),
+            },
+            Some(None) => out.contradicted.push(id.clone()),
+            None => out.unanswered.push(id.clone()),
+        }
+    }
+    let sent: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    let stray = answers.keys().filter(|id| !sent.contains(*id)).count();
     if stray > 0 {
         tracing::warn!(stray, "answers for donations not in the request ignored");
     }
-    (events, unanswered)
+    out
 }
 
 /// Donations an answer left out go back in line, and the pass ends as a transient failure.
@@ -581,55 +676,114 @@ async fn end_early(
     Ok((report, Some(Failure { retry_after })))
 }
 
-/// Follows a cursor feed to its end: `fetch` gets a page from a cursor, `apply` stores it
-/// (on a blocking thread) and returns how many rows it changed. The cursor is stored after
-/// each page, so an interrupted pull resumes where it stopped.
-async fn follow_feed<P, F, Fut>(
+/// Most pages one feed may take in one pass. A feed that still answers `has_more` after
+/// that (a broken or hostile server, or a backlog larger than this) is left for the next
+/// pass, which resumes from the last cursor stored: a pass always ends, and the pass lock
+/// and the queue are never held for as long as a server keeps answering.
+pub(crate) const MAX_FEED_PAGES: u32 = 100;
+
+/// Follows a cursor feed towards its end: `fetch` gets a page from a cursor, `apply`
+/// stores it (on a blocking thread) and returns how many rows it changed. The cursor is
+/// stored after each page, so an interrupted pull resumes where it stopped.
+///
+/// Bounded: at most `MAX_FEED_PAGES` pages, and a cursor seen before in this pass (a
+/// cycle, or `has_more` with the same cursor) stops it. Either way the pages read are
+/// kept and the feed's problem is returned (`SyncProblem::FeedUnfinished`), for the pass
+/// to report once the other feeds are pulled.
+async fn follow_feed<P, F, Fut, A>(
     shared: &Arc<Shared>,
-    cursor_key: &'static str,
+    feed: &str,
+    cursor_key: String,
     fetch: F,
-    apply: fn(&Shared, &P) -> Result<u32, FundkitError>,
+    apply: A,
     next: fn(&P) -> (&str, bool),
-) -> Result<u32, Error>
+) -> Result<(u32, Option<SyncProblem>), Error>
 where
     P: Send + Sync + 'static,
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Result<P, Error>>,
+    A: Fn(&Shared, &P) -> Result<u32, FundkitError> + Send + Sync + 'static,
 {
-    let mut cursor = blocking(shared, move |s| Ok(s.store.meta(cursor_key)?))
-        .await?
-        .unwrap_or_default();
+    let apply = Arc::new(apply);
+    let mut cursor = {
+        let key = cursor_key.clone();
+        blocking(shared, move |s| Ok(s.store.meta(&key)?))
+            .await?
+            .unwrap_or_default()
+    };
+    let mut seen = HashSet::from([cursor.clone()]);
     let mut updated = 0u32;
-    loop {
+    for _ in 0..MAX_FEED_PAGES {
         let page = Arc::new(fetch(cursor.clone()).await?);
         let (next_cursor, has_more) = {
             let (c, more) = next(&page);
             (c.to_owned(), more)
         };
-        let (p, c) = (Arc::clone(&page), next_cursor.clone());
+        let (p, c, key, apply) = (
+            Arc::clone(&page),
+            next_cursor.clone(),
+            cursor_key.clone(),
+            Arc::clone(&apply),
+        );
         updated += blocking(shared, move |s| {
             let n = apply(s, &p)?;
-            s.store.set_meta(cursor_key, &c)?;
+            s.store.set_meta(&key, &c)?;
             Ok(n)
         })
         .await?;
-        if !has_more || next_cursor == cursor {
-            return Ok(updated);
+        if !has_more {
+            return Ok((updated, None));
+        }
+        if !seen.insert(next_cursor.clone()) {
+            tracing::warn!(
+                feed,
+                "a feed's cursors went round in a circle; left for the next pass"
+            );
+            return Ok((
+                updated,
+                Some(SyncProblem::FeedUnfinished {
+                    feed: feed.to_owned(),
+                    detail: format!(
+                        "the {feed} feed answered a cursor it had already given in this pass \
+                         (a cycle); what was read is kept and the next pass tries again"
+                    ),
+                }),
+            ));
         }
         cursor = next_cursor;
     }
+    tracing::warn!(
+        feed,
+        pages = MAX_FEED_PAGES,
+        "a feed still has more after the most pages one pass takes; left for the next pass"
+    );
+    Ok((
+        updated,
+        Some(SyncProblem::FeedUnfinished {
+            feed: feed.to_owned(),
+            detail: format!(
+                "the {feed} feed still had more after {MAX_FEED_PAGES} pages; what was read \
+                 is kept and the next pass goes on from there"
+            ),
+        }),
+    ))
 }
 
-/// Follows the fundraiser changes feed to its end. Returns how many fundraisers changed.
-async fn pull_changes(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Error> {
+/// Follows the fundraiser changes feed. Returns how many fundraisers changed, and the
+/// feed's problem if it did not reach its end.
+async fn pull_changes(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+) -> Result<(u32, Option<SyncProblem>), Error> {
     let http = engine.http();
     follow_feed(
         shared,
-        CURSOR_KEY,
+        "fundraisers",
+        CURSOR_KEY.to_owned(),
         |since| {
             let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
             async move {
-                http.send::<(), ChangesPage>(
+                http.send::<(), pages::ChangesPage>(
                     Method::GET,
                     "v1/fundraisers/changes",
                     &query,
@@ -639,7 +793,7 @@ async fn pull_changes(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Erro
                 .await
             }
         },
-        |s, page: &ChangesPage| {
+        |s: &Shared, page: &pages::ChangesPage| {
             s.store.upsert_fundraisers(&page.fundraisers, s.now_ms())?;
             s.notify_fundraisers(page.fundraisers.iter().map(|f| f.id.as_str()));
             Ok(page.fundraisers.len() as u32)
@@ -652,15 +806,19 @@ async fn pull_changes(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Erro
 /// Follows the donor's own donations feed: moves `needs_action` donations to `confirmed`
 /// or `rejected` once the donor completed or abandoned the bank's step, and brings the
 /// donor's donations made on other devices into the history.
-async fn pull_own_donations(shared: &Arc<Shared>, engine: &Engine) -> Result<u32, Error> {
+async fn pull_own_donations(
+    shared: &Arc<Shared>,
+    engine: &Engine,
+) -> Result<(u32, Option<SyncProblem>), Error> {
     let http = engine.http();
     follow_feed(
         shared,
-        OWN_CURSOR_KEY,
+        "own donations",
+        OWN_CURSOR_KEY.to_owned(),
         |since| {
             let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
             async move {
-                http.send::<(), OwnDonationsPage>(
+                http.send::<(), pages::OwnDonationsPage>(
                     Method::GET,
                     "v1/me/donations/changes",
                     &query,
@@ -670,7 +828,7 @@ async fn pull_own_donations(shared: &Arc<Shared>, engine: &Engine) -> Result<u32
                 .await
             }
         },
-        |s, page: &OwnDonationsPage| {
+        |s: &Shared, page: &pages::OwnDonationsPage| {
             let changed = s.store.apply_own_donations(&page.donations, s.now_ms())?;
             s.notify_donations(&changed);
             Ok(changed.len() as u32)
@@ -683,47 +841,43 @@ async fn pull_own_donations(shared: &Arc<Shared>, engine: &Engine) -> Result<u32
 pub(crate) const OWN_CURSOR_KEY: &str = "own_donations_cursor";
 
 /// For each fundraiser the user organises, follows its donors feed into the cache (so the
-/// organiser's dashboard works offline) and keeps the donor count.
-async fn pull_donors(shared: &Arc<Shared>, engine: &Engine) -> Result<(), Error> {
+/// organiser's dashboard works offline) and keeps the donor count. Returns the first
+/// feed's problem if one did not reach its end (the others are still pulled).
+async fn pull_donors(shared: &Arc<Shared>, engine: &Engine) -> Result<Option<SyncProblem>, Error> {
     let own = blocking(shared, |s| Ok(s.store.own_fundraiser_ids()?)).await?;
+    let mut problem = None;
     for id in own {
-        let cursor_key = format!("donors_cursor:{id}");
-        let mut cursor = {
-            let key = cursor_key.clone();
-            blocking(shared, move |s| Ok(s.store.meta(&key)?))
-                .await?
-                .unwrap_or_default()
-        };
-        loop {
-            let query = [
-                ("since", cursor.clone()),
-                ("limit", MAX_CHANGES_PAGE.to_string()),
-            ];
-            let path = format!("v1/fundraisers/{id}/donors");
-            let page: DonorsPage = engine
-                .http()
-                .send::<(), _>(Method::GET, &path, &query, None, None)
-                .await?;
-            let (fundraiser_id, key) = (id.clone(), cursor_key.clone());
-            let (next, more) = (page.next_cursor.clone(), page.has_more);
-            blocking(shared, move |s| {
+        let path = format!("v1/fundraisers/{id}/donors");
+        let fundraiser_id = id.clone();
+        let (_, cut) = follow_feed(
+            shared,
+            "donors",
+            format!("donors_cursor:{id}"),
+            |since| {
+                let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
+                let path = path.clone();
+                async move {
+                    engine
+                        .http()
+                        .send::<(), pages::DonorsPage>(Method::GET, &path, &query, None, None)
+                        .await
+                }
+            },
+            move |s: &Shared, page: &pages::DonorsPage| {
                 s.store.upsert_received(&fundraiser_id, &page.donations)?;
                 s.store.set_meta(
                     &format!("donor_count:{fundraiser_id}"),
                     &page.donor_count.to_string(),
                 )?;
-                s.store.set_meta(&key, &page.next_cursor)?;
-                Ok(())
-            })
-            .await?;
-            shared.notify_fundraisers(std::iter::once(id.as_str()));
-            if !more || next == cursor {
-                break;
-            }
-            cursor = next;
-        }
+                s.notify_fundraisers(std::iter::once(fundraiser_id.as_str()));
+                Ok(page.donations.len() as u32)
+            },
+            |page| (&page.next_cursor, page.has_more),
+        )
+        .await?;
+        problem = problem.or(cut);
     }
-    Ok(())
+    Ok(problem)
 }
 pub(crate) const CURSOR_KEY: &str = "changes_cursor";
 
@@ -754,5 +908,54 @@ pub(crate) async fn worker(shared: Arc<Shared>, engine: Arc<Engine>) {
         if let Err(e) = run_pass(&shared, &engine).await {
             tracing::warn!(error = %e, "background pass failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, outcome: ItemOutcome) -> ItemResult {
+        ItemResult {
+            id: id.into(),
+            outcome,
+            duplicate: false,
+            code: None,
+            action_url: None,
+            received_at_ms: Some(1),
+        }
+    }
+
+    /// Two different outcomes for one id in one answer (rejected, then accepted) are no
+    /// answer, whichever comes first: before, the first silently won.
+    #[test]
+    fn a_contradictory_answer_is_no_answer() {
+        let ids: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        let result = BatchResult {
+            results: vec![
+                item("a", ItemOutcome::Rejected),
+                item("b", ItemOutcome::Accepted),
+                item("a", ItemOutcome::Accepted),
+                item("b", ItemOutcome::Accepted),
+                item("c", ItemOutcome::Accepted),
+                item("c", ItemOutcome::NeedsAction),
+                item("c", ItemOutcome::Accepted),
+                item("zz", ItemOutcome::Accepted),
+            ],
+        };
+        let mut report = SyncReport::default();
+        let answers = answers_to_events(&ids, result, &mut report);
+        assert_eq!(
+            answers
+                .events
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>(),
+            ["b"],
+            "a repeated identical answer counts once"
+        );
+        assert_eq!(answers.contradicted, ["a", "c"]);
+        assert_eq!(answers.unanswered, ["d"]);
+        assert_eq!((report.confirmed, report.rejected), (1, 0));
     }
 }
