@@ -133,14 +133,31 @@ swift() {
   # under the cached chroot (scripts/swift-toolchain.sh refuses to delete through a mount).
   local log="$root/target/swift-tests.log" lib="$root/target/debug"
   mkdir -p "$jail$root" "$jail/proc" "$jail/dev" "$root/target"
-  unshare --mount --propagation private bash -c '
-    set -e
-    mount --bind "$2" "$1$2"
-    mount --bind /proc "$1/proc"
-    mount --bind /dev "$1/dev"
-    chroot "$1" env PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp FUNDKIT_LIB_DIR="$3" \
-      bash -c "cd \"$2/ios\" && swift test --scratch-path \"$2/target/swift\" -Xlinker -L\"$3\" -Xlinker -rpath -Xlinker \"$3\""
-  ' _ "$jail" "$root" "$lib" >"$log" 2>&1 || {
+  # A run that hangs is stopped after FUNDKIT_SWIFT_TIMEOUT seconds (default 900) and says
+  # which test it hung in; it is then run once more, and a second hang fails the stage.
+  # (GNU timeout signals its whole process group: swift-test, the test process, its servers;
+  # stdbuf makes the log line-buffered, so that it shows the test a hang is in.)
+  swift_run() {
+    timeout --kill-after=10 "${FUNDKIT_SWIFT_TIMEOUT:-900}" unshare --mount --propagation private bash -c '
+      set -e
+      mount --bind "$2" "$1$2"
+      mount --bind /proc "$1/proc"
+      mount --bind /dev "$1/dev"
+      chroot "$1" env PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp FUNDKIT_LIB_DIR="$3" \
+        bash -c "cd \"$2/ios\" && stdbuf -oL -eL swift test --scratch-path \"$2/target/swift\" -Xlinker -L\"$3\" -Xlinker -rpath -Xlinker \"$3\""
+    ' _ "$jail" "$root" "$lib" >"$log" 2>&1
+  }
+  local status=0
+  swift_run || status=$?
+  if [ "$status" = 124 ]; then
+    echo "test.sh: swift stage: the tests hung and were stopped; the last test started was:" >&2
+    grep "started at" "$log" | tail -1 >&2
+    cp "$log" "$log.hung"
+    echo "test.sh: swift stage: running the tests once more (the hung run's log: $log.hung)" >&2
+    status=0
+    swift_run || status=$?
+  fi
+  [ "$status" = 0 ] || {
     tail -80 "$log"
     if grep -q "error: compile command failed\|error: emit-module command failed\|: error: " "$log"; then
       echo "test.sh: swift stage, step 'compile' failed (full log: $log)" >&2

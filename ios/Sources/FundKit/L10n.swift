@@ -73,7 +73,8 @@ extension Localizer {
         let known = ["declined", "payment_expired", "invalid_payment_token", "authentication_required",
                      "authentication_failed", "expired_offline", "expired_unconfirmed", "never_received",
                      "cancelled_by_donor", "fundraiser_ended", "fundraiser_not_active", "fundraiser_not_found",
-                     "unavailable", "invalid_id", "invalid_donation", "idempotency_conflict"]
+                     "unavailable", "invalid_id", "invalid_donation", "idempotency_conflict", "id_in_use",
+                     "fundraiser_removed"]
         return string("reason." + (known.contains(code) ? code : "other"))
     }
 
@@ -83,6 +84,7 @@ extension Localizer {
         case .signedOut: return string("sync_problem.signed_out")
         case .serverRefused: return string("sync_problem.server_refused")
         case .storage: return string("sync_problem.storage")
+        case .feedUnfinished: return string("sync_problem.feed_unfinished")
         case .internal: return string("sync_problem.internal")
         }
     }
@@ -118,6 +120,7 @@ extension Localizer {
         case .Server: return string("error.server")
         case .Configuration: return string("error.configuration")
         case .StorageFull: return string("error.out_of_space")
+        case .DatabaseInUse: return string("error.database_in_use")
         case .Storage: return string("error.storage")
         case .Internal: return string("error.generic")
         }

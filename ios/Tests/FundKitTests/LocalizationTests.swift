@@ -16,7 +16,8 @@ final class LocalizationTests: XCTestCase {
         .Unavailable(reason: .tooYoung), .OfflineLimit(cap: .count), .NotFound(what: "donation x"),
         .DuplicateDonationId(id: "x"), .IllegalTransition(state: .confirmed, action: "cancel"), .Network(detail: "timeout"),
         .Unauthorized(detail: "no token"), .Server(status: 500, code: "internal", detail: "boom"),
-        .Configuration(detail: "http"), .StorageFull, .Storage(detail: "disk I/O"), .Internal(detail: "bug"),
+        .Configuration(detail: "http"), .StorageFull, .DatabaseInUse(path: "/x/fundkit.db"), .Storage(detail: "disk I/O"),
+        .Internal(detail: "bug"),
     ]
 
     func testEveryKeyIsInEnglishAndSpanish() throws {
@@ -99,7 +100,8 @@ final class LocalizationTests: XCTestCase {
         let caps: [OfflineCap] = [.singleAmount, .totalAmount, .count]
         let reasons: [UnavailableReason] = [.switchedOff, .countryNotLaunched, .platformNotLaunched, .tooYoung, .ageUnknown]
         let problems: [SyncProblem] = [.offline(detail: "x"), .signedOut(detail: "x"), .serverRefused(status: 403, code: "c", detail: "x"),
-                                       .storage(detail: "x"), .internal(detail: "x")]
+                                       .storage(detail: "x"), .feedUnfinished(feed: "own donations", detail: "x"),
+                                       .internal(detail: "x")]
         let fundraiserStates: [FundraiserState] = [.draft, .inReview, .active, .ended, .removed]
         for text in [en, es] {
             states.forEach { assertUserVisible(text.donationState($0)) }
@@ -107,7 +109,8 @@ final class LocalizationTests: XCTestCase {
             reasons.forEach { assertUserVisible(text.unavailable($0)) }
             problems.forEach { assertUserVisible(text.syncProblem($0)) }
             fundraiserStates.forEach { assertUserVisible(text.fundraiserState($0)) }
-            ["declined", "expired_offline", "authentication_failed", "fundraiser_ended"].forEach { assertUserVisible(text.reason($0)) }
+            ["declined", "expired_offline", "authentication_failed", "fundraiser_ended", "id_in_use", "fundraiser_removed"]
+                .forEach { assertUserVisible(text.reason($0)) }
         }
     }
 
