@@ -28,7 +28,7 @@ rust() {
   mkdir -p "$root/target"
   FUNDKIT_KILLS="${FUNDKIT_KILLS:-50}" FUNDKIT_SOAK_SECS="${FUNDKIT_SOAK_SECS:-25}" \
     cargo test --workspace --locked -- --nocapture >"$log" 2>&1 || { tail -100 "$log"; exit 1; }
-  grep -E '^(soak|kill test|scale.out[^:]*):|^test result' "$log"
+  grep -E '^(soak|kill test|scale.out[^:]*|authorization):|^test result' "$log"
   rust_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 }
 
@@ -59,7 +59,7 @@ postgres() {
   FUNDKIT_TEST_POSTGRES="$pg_url" FUNDKIT_KILLS="${FUNDKIT_KILLS:-50}" FUNDKIT_SOAK_SECS="${FUNDKIT_SOAK_SECS:-25}" \
     cargo test --locked -p fundkit-server -p fundkit-e2e -p fundkit-cli -- --nocapture >"$log" 2>&1 \
     || { tail -100 "$log"; exit 1; }
-  grep -E '^(soak|kill test|scale.out|payment crash test)' "$log"
+  grep -E '^(soak|kill test|scale.out|payment crash test|authorization)' "$log"
   postgres_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
   echo "postgres: $postgres_passed tests passed, 0 failed"
   pg_down
