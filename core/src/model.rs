@@ -137,13 +137,29 @@ impl Fundraiser {
     }
 }
 
+/// A donation as the public or the organiser sees it on a fundraiser's page
+/// (`GET /v1/fundraisers/{id}/donations`, and the organiser's donors feed). Names and
+/// amounts are already masked by the server according to the donor's choices and to who
+/// is asking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct DonationEntry {
+    pub id: String,
+    /// `None` when the donor is anonymous, or hidden from this viewer.
+    pub donor_name: Option<String>,
+    /// `None` when the amount is hidden from this viewer.
+    pub amount: Option<Money>,
+    pub message: Option<String>,
+    pub received_at_ms: i64,
+}
+
 /// The organiser's view of the donations a fundraiser received, from the local cache
 /// (fed by sync, so it works offline): names and amounts as the donors' choices allow
 /// the organiser to see them (anonymous names to nobody).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct OrganiserDonations {
-    pub donations: Vec<crate::wire::DonationEntry>,
+    pub donations: Vec<DonationEntry>,
     /// Confirmed total and number of donations, as of the last sync.
     pub total: Money,
     pub donation_count: u64,

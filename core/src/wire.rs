@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+// `DonationEntry` lives in the model (the organiser's view holds it) and is re-exported
+// here, where it has always been named: the model does not depend on the wire layer.
+pub use crate::model::DonationEntry;
 use crate::model::{DonationState, Fundraiser, Visibility};
 use crate::money::Money;
 use crate::rollout::RolloutConfig;
@@ -185,22 +188,6 @@ pub enum BankStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BankStepRequest {
     pub result: BankStep,
-}
-
-/// A donation as the public or the organiser sees it on a fundraiser's page
-/// (`GET /v1/fundraisers/{id}/donations`, and the organiser's donors feed). Names and
-/// amounts are already masked by the server according to the donor's choices and to who
-/// is asking.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
-pub struct DonationEntry {
-    pub id: String,
-    /// `None` when the donor is anonymous, or hidden from this viewer.
-    pub donor_name: Option<String>,
-    /// `None` when the amount is hidden from this viewer.
-    pub amount: Option<Money>,
-    pub message: Option<String>,
-    pub received_at_ms: i64,
 }
 
 /// A donation as its own donor sees it (`GET /v1/me/donations`), with private fields.
