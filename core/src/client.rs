@@ -579,6 +579,7 @@ fn invalid_id(field: &str) -> FundkitError {
             field: field.into(),
             code: rules::IssueCode::InvalidId,
             message: format!("not a valid {field}"),
+            args: Vec::new(),
         }],
     }
 }

@@ -20,7 +20,7 @@ pub use money::{Money, MoneyError};
 pub use rollout::{
     Action, Availability, Gate, Platform, RolloutConfig, UnavailableReason, UserContext,
 };
-pub use rules::{IssueCode, Limits, OrganiserActions, ValidationIssue};
+pub use rules::{IssueArg, IssueCode, Limits, OrganiserActions, ValidationIssue};
 
 #[cfg(feature = "client")]
 pub mod client;

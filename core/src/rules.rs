@@ -15,8 +15,37 @@ pub struct ValidationIssue {
     /// The field's name as the app's form knows it: `title`, `story`, `goal`, `amount`…
     pub field: String,
     pub code: IssueCode,
-    /// A sentence in English for logs and developer builds; apps localise from `code`.
+    /// A sentence in English for logs and developer builds; apps localise from `code` and
+    /// `args`.
     pub message: String,
+    /// The facts an app needs to say what is wrong in its own words: the limit, the
+    /// currency, the country, the days (docs/design.md "Validation"). Absent from older
+    /// servers' answers (empty), and from issues that have nothing more to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ffi", uniffi(default = []))]
+    pub args: Vec<IssueArg>,
+}
+
+/// One fact about a validation issue, typed so that an app formats it itself (an amount
+/// with `format_money`, a count with its own plural rules).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum IssueArg {
+    /// The least amount allowed (`BelowMinimum`; `BelowRaised`: what has been raised).
+    Minimum { amount: Money },
+    /// The most allowed (`AboveMaximum`).
+    Maximum { amount: Money },
+    /// The most user-perceived characters the field takes (`TooLong`).
+    MaxChars { count: u32 },
+    /// The currency the field must be in (`CurrencyMismatch`, `WrongCurrencyForCountry`).
+    Currency { code: String },
+    /// The country whose currency that is (`WrongCurrencyForCountry`).
+    Country { code: String },
+    /// Fundraisers are extended by multiples of this many days (`InvalidDuration`).
+    StepDays { days: u32 },
+    /// The longest a fundraiser runs, in days (`InvalidDuration`).
+    MaxDays { days: u32 },
 }
 
 /// Machine codes of validation issues: stable, for the app to map to its own strings.
@@ -170,10 +199,18 @@ pub fn validate_draft(draft: &FundraiserDraft, limits: &Limits) -> Vec<Validatio
         .filter(|expected| *expected != d.goal.currency)
     {
         // The range is not checked in a currency the fundraiser cannot use.
-        issues.push(issue(
+        issues.push(issue_with(
             "goal",
             IssueCode::WrongCurrencyForCountry,
             &format!("a fundraiser in {} raises money in {expected}", d.country),
+            vec![
+                IssueArg::Currency {
+                    code: expected.to_owned(),
+                },
+                IssueArg::Country {
+                    code: d.country.clone(),
+                },
+            ],
         ));
     } else {
         // With an unknown country the goal is still checked in its own currency, so that
@@ -272,13 +309,16 @@ pub fn validate_donation(
         .currency
         .eq_ignore_ascii_case(fundraiser_currency.trim())
     {
-        issues.push(issue(
+        issues.push(issue_with(
             "amount",
             IssueCode::CurrencyMismatch,
             &format!(
                 "this fundraiser takes donations in {}",
                 fundraiser_currency.trim()
             ),
+            vec![IssueArg::Currency {
+                code: fundraiser_currency.trim().to_ascii_uppercase(),
+            }],
         ));
     } else {
         check_range(
@@ -324,23 +364,27 @@ pub fn validate_extension(
     let step = limits.extension_step_days;
     let mut issues = Vec::new();
     if extra_days == 0 || step == 0 || extra_days % step != 0 {
-        issues.push(issue(
+        issues.push(issue_with(
             "duration_days",
             IssueCode::InvalidDuration,
             &format!("fundraisers are extended in steps of {step} days"),
+            vec![IssueArg::StepDays { days: step }],
         ));
     }
     let total = current_days
         .checked_add(extra_days)
         .filter(|total| *total <= limits.max_duration_days);
     if total.is_none() {
-        issues.push(issue(
+        issues.push(issue_with(
             "duration_days",
             IssueCode::InvalidDuration,
             &format!(
                 "a fundraiser runs at most {} days in all",
                 limits.max_duration_days
             ),
+            vec![IssueArg::MaxDays {
+                days: limits.max_duration_days,
+            }],
         ));
     }
     match total {
@@ -468,10 +512,15 @@ fn luhn(digits: &[u8]) -> bool {
 }
 
 fn issue(field: &str, code: IssueCode, message: &str) -> ValidationIssue {
+    issue_with(field, code, message, Vec::new())
+}
+
+fn issue_with(field: &str, code: IssueCode, message: &str, args: Vec<IssueArg>) -> ValidationIssue {
     ValidationIssue {
         field: field.to_owned(),
         code,
         message: message.to_owned(),
+        args,
     }
 }
 
@@ -519,16 +568,18 @@ fn check_text(
     }
     let max_bytes = (max_chars as usize).saturating_mul(MAX_GRAPHEME_BYTES);
     if count > max_chars as usize || text.len() > max_bytes {
-        issues.push(issue(
+        issues.push(issue_with(
             field,
             IssueCode::TooLong,
             &format!("{field} is limited to {max_chars} characters"),
+            vec![IssueArg::MaxChars { count: max_chars }],
         ));
     } else if overloaded {
-        issues.push(issue(
+        issues.push(issue_with(
             field,
             IssueCode::TooLong,
             &format!("{field} has a character with too many marks stacked on it"),
+            vec![IssueArg::MaxChars { count: max_chars }],
         ));
     }
     let bad_control = text.chars().any(|c| {
@@ -654,16 +705,18 @@ fn check_range(
         return;
     };
     if amount.minor_units < min.minor_units {
-        issues.push(issue(
+        issues.push(issue_with(
             field,
             IssueCode::BelowMinimum,
             &format!("the minimum is {min_major} {}", amount.currency),
+            vec![IssueArg::Minimum { amount: min }],
         ));
     } else if amount.minor_units > max.minor_units {
-        issues.push(issue(
+        issues.push(issue_with(
             field,
             IssueCode::AboveMaximum,
             &format!("the maximum is {max_major} {}", amount.currency),
+            vec![IssueArg::Maximum { amount: max }],
         ));
     }
 }

@@ -465,6 +465,7 @@ async fn extend_fundraiser(
                     field: "state".into(),
                     code: fundkit::IssueCode::NotActive,
                     message: "only a running fundraiser can be extended".into(),
+                    args: Vec::new(),
                 });
             }
             refusal(issues)?;

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_range, check_text, issue, IssueCode, Limits, ValidationIssue};
+use super::{
+    check_range, check_text, issue, issue_with, IssueArg, IssueCode, Limits, ValidationIssue,
+};
 use crate::model::{Fundraiser, FundraiserEdit, FundraiserState};
 
 /// What an organiser may do with a fundraiser now, and how long it has left: facts for the
@@ -110,10 +112,13 @@ pub fn validate_edit(
     }
     if let Some(goal) = &edit.goal {
         if goal.currency.trim().to_ascii_uppercase() != current.goal.currency {
-            issues.push(issue(
+            issues.push(issue_with(
                 "goal",
                 IssueCode::CurrencyMismatch,
                 &format!("the goal stays in {}", current.goal.currency),
+                vec![IssueArg::Currency {
+                    code: current.goal.currency.clone(),
+                }],
             ));
         } else {
             check_range(
@@ -124,10 +129,13 @@ pub fn validate_edit(
                 limits.goal_max_major,
             );
             if goal.minor_units < current.confirmed_total.minor_units {
-                issues.push(issue(
+                issues.push(issue_with(
                     "goal",
                     IssueCode::BelowRaised,
                     "the goal cannot be lower than what has been raised",
+                    vec![IssueArg::Minimum {
+                        amount: current.confirmed_total.clone(),
+                    }],
                 ));
             }
         }

@@ -1065,3 +1065,48 @@ proptest::proptest! {
         proptest::prop_assert!(contains_card_number(&text), "{text:?}");
     }
 }
+
+/// Issues carry the facts an app words itself: limits as money, counts, currencies, days.
+#[test]
+fn issues_carry_their_facts() {
+    let l = L();
+    let low = validate_donation(&donation(50), "USD", &l);
+    assert_eq!(low[0].code, IssueCode::BelowMinimum);
+    assert_eq!(low[0].args, vec![IssueArg::Minimum { amount: usd(100) }]);
+    let high = validate_donation(&donation(1_000_001), "USD", &l);
+    assert_eq!(
+        high[0].args,
+        vec![IssueArg::Maximum {
+            amount: usd(1_000_000)
+        }]
+    );
+    let other = validate_donation(&donation(500), "eur", &l);
+    assert_eq!(
+        other[0].args,
+        vec![IssueArg::Currency { code: "EUR".into() }]
+    );
+    let wrong = validate_draft(&draft_with(|d| d.country = "GB".into()), &l);
+    assert_eq!(
+        wrong[0].args,
+        vec![
+            IssueArg::Currency { code: "GBP".into() },
+            IssueArg::Country { code: "GB".into() }
+        ]
+    );
+    let long = validate_draft(&draft_with(|d| d.title = "x".repeat(61)), &l);
+    assert_eq!(long[0].args, vec![IssueArg::MaxChars { count: 60 }]);
+    let ext = validate_extension(30, 15, &l).unwrap_err();
+    assert_eq!(ext[0].args, vec![IssueArg::StepDays { days: 30 }]);
+    let ext = validate_extension(90, 30, &l).unwrap_err();
+    assert_eq!(ext[0].args, vec![IssueArg::MaxDays { days: 90 }]);
+    // Older servers send no `args`; issues without facts serialise without them.
+    let old: ValidationIssue =
+        serde_json::from_str(r#"{"field":"title","code":"required","message":"m"}"#).unwrap();
+    assert!(old.args.is_empty());
+    assert!(!serde_json::to_string(&old).unwrap().contains("args"));
+    let json = serde_json::to_value(&low[0]).unwrap();
+    assert_eq!(
+        json["args"],
+        serde_json::json!([{"kind": "minimum", "amount": {"minor_units": 100, "currency": "USD"}}])
+    );
+}
