@@ -363,7 +363,7 @@ pub fn validate_extension(
 ) -> Result<u32, Vec<ValidationIssue>> {
     let step = limits.extension_step_days;
     let mut issues = Vec::new();
-    if extra_days == 0 || step == 0 || extra_days % step != 0 {
+    if extra_days == 0 || step == 0 || !extra_days.is_multiple_of(step) {
         issues.push(issue_with(
             "duration_days",
             IssueCode::InvalidDuration,
@@ -508,7 +508,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn issue(field: &str, code: IssueCode, message: &str) -> ValidationIssue {
