@@ -33,7 +33,6 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.test.resetMain
 import kotlinx.coroutines.test.setMain
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
@@ -165,7 +164,7 @@ class ConcurrencyTest {
                 }
             }
         } finally {
-            Dispatchers.resetMain()
+            MainDispatcher.install()
             mainExecutor.shutdown()
         }
         assertTrue("donate" in calls && "endFundraiser" in calls && "syncNow" in calls, "the watch saw the calls: $calls")
