@@ -239,9 +239,9 @@ class FundKit private constructor(
     /** The organiser edits title, story, category or goal; checked in the core first, by field. */
     suspend fun editFundraiser(id: String, edit: FundraiserEdit): OrganiserOutcome = organiser { client.editFundraiser(id, edit) }
 
-    /** Extends a running fundraiser by [days] (30-day steps, 90 days in all). */
-    suspend fun extendFundraiser(id: String, days: Int = 30): OrganiserOutcome =
-        organiser { client.extendFundraiser(id, days.toUInt()) }
+    /** Extends a running fundraiser by [days]; by default one step of the core's limits (`extensionStepDays`). */
+    suspend fun extendFundraiser(id: String, days: Int? = null): OrganiserOutcome =
+        organiser { client.extendFundraiser(id, (days?.toUInt() ?: client.limits().extensionStepDays)) }
 
     /** Ends a fundraiser now; donations still queued for it are refused and their donors told. */
     suspend fun endFundraiser(id: String): OrganiserOutcome = organiser { client.endFundraiser(id) }

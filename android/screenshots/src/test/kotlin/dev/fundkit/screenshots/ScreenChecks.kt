@@ -59,11 +59,11 @@ object ScreenChecks {
             for (node in nodes) {
                 for (text in node.words()) problems += wordProblems(text)
                 if (node.config.getOrNull(SemanticsActions.OnClick) != null && node.config.getOrNull(SemanticsProperties.Disabled) == null) {
-                    // Density 1 here: pixels are dp. The layout size, not the part inside the
-                    // viewport (a target half scrolled out is still a full target).
-                    val bounds = node.touchBoundsInRoot
-                    val width = maxOf(bounds.width, node.size.width.toFloat())
-                    val height = maxOf(bounds.height, node.size.height.toFloat())
+                    // Density 1 here: pixels are dp. The layout size: not touchBoundsInRoot (Compose
+                    // pads every pointer target to 48 dp there, which would hide a small one),
+                    // and not the part inside the viewport (half scrolled out is still whole).
+                    val width = node.size.width.toFloat()
+                    val height = node.size.height.toFloat()
                     if (width < 47.5f || height < 47.5f) {
                         problems += "a tap target of $width x $height dp (under 48): ${node.words().joinToString(" ")}"
                     }
@@ -73,6 +73,20 @@ object ScreenChecks {
         }
         if (problems.isNotEmpty()) throw AssertionError("$name:\n  " + problems.distinct().joinToString("\n  "))
     }
+
+    /** [read] over the semantics nodes of [content] (unmerged), while the screen is still composed. */
+    @OptIn(ExperimentalTestApi::class)
+    fun <T> inspect(look: Look, content: @Composable () -> Unit, read: (List<SemanticsNode>) -> T): T {
+        var result: Result<T>? = null
+        runDesktopComposeUiTest(width = Snapshots.WIDTH_DP, height = Snapshots.HEIGHT_DP) {
+            setContent { Snapshots.Themed(look) { content() } }
+            result = runCatching { read(onAllNodes(SemanticsMatcher("any node") { true }, useUnmergedTree = true).fetchSemanticsNodes()) }
+        }
+        return result!!.getOrThrow()
+    }
+
+    /** Every word of this node and the nodes under it. */
+    fun SemanticsNode.allText(): List<String> = words() + children.flatMap { it.allText() }
 
     private fun SemanticsNode.words(): List<String> =
         (config.getOrNull(SemanticsProperties.Text)?.map { it.text } ?: emptyList()) +

@@ -10,7 +10,13 @@ import androidx.compose.material3.Surface
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.size
 import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.semantics.SemanticsProperties
+import androidx.compose.ui.semantics.getOrNull
+import androidx.compose.ui.semantics.heading
+import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.SavedStateHandle
 import dev.fundkit.Action
@@ -54,6 +60,7 @@ import dev.fundkit.ktx.screens.PendingListState
 import dev.fundkit.ktx.screens.Startup
 import dev.fundkit.ktx.screens.gate
 import dev.fundkit.ktx.testConfig
+import dev.fundkit.screenshots.ScreenChecks.allText
 import java.nio.file.Files
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -187,7 +194,31 @@ class ShellScreenshotTest {
             }
         }
         assertTrue(ScreenChecks.wordProblems("$25.00 raised of $5,000.00").isEmpty())
+        // And a tap target under 48 dp.
+        assertThrows(AssertionError::class.java) {
+            ScreenChecks.check("small", Look.LIGHT) {
+                androidx.compose.foundation.layout.Column {
+                    androidx.compose.material3.Text("A heading", modifier = Modifier.semantics { heading() })
+                    Box(Modifier.size(24.dp).clickable {})
+                }
+            }
+        }
     }
+
+    @Test
+    fun `the fundraiser page has headings, a described progress bar and a live offline notice`(): Unit =
+        session(server, "dev-donor-1") {
+            val (page, _) = offlineDonor(fundraiser, 1_000)
+            val state = page.state.value
+            ScreenChecks.inspect(Look.LIGHT, { Page(state) }) { nodes ->
+                val headings = nodes.filter { it.config.getOrNull(SemanticsProperties.Heading) != null }.flatMap { it.config.getOrNull(SemanticsProperties.Text).orEmpty().map { t -> t.text } }
+                assertEquals(setOf("Fundraiser", fundraiser.fundraiser.title, "Story"), headings.toSet())
+                val progress = nodes.single { it.config.getOrNull(SemanticsProperties.ProgressBarRangeInfo) != null }
+                assertEquals(listOf("0 percent of the goal raised"), progress.config.getOrNull(SemanticsProperties.ContentDescription))
+                val live = nodes.filter { it.config.getOrNull(SemanticsProperties.LiveRegion) != null }
+                assertTrue(live.any { n -> n.allText().any { "offline" in it } }, "the offline notice is a live region")
+            }
+        }
 
     @Test
     fun `opening failed, with Retry`() {

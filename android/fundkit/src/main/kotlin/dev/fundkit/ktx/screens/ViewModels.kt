@@ -594,7 +594,8 @@ class OrganiserDashboardViewModel(
         }
     }
 
-    fun extend(): Job = act { fundkit.extendFundraiser(fundraiserId, fundkit.limits().extensionStepDays.toInt()) }
+    /** One extension step, as long as the core's limits say. */
+    fun extend(): Job = act { fundkit.extendFundraiser(fundraiserId) }
 
     /** "End now": only asks. Nothing ends until [confirmEnd]. */
     fun requestEnd() {
