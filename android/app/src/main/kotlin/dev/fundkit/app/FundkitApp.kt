@@ -14,9 +14,9 @@ import dev.fundkit.Platform
 import dev.fundkit.UserContext
 import dev.fundkit.ktx.FundKit
 import dev.fundkit.ktx.TokenSource
-import java.util.concurrent.TimeUnit
 import dev.fundkit.ktx.screens.FundKitStartup
 import dev.fundkit.ktx.screens.Startup
+import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob

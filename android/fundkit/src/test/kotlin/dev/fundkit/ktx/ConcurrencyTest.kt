@@ -214,6 +214,34 @@ class ConcurrencyTest {
     }
 
     @Test
+    fun `the sync state is subscribed before it is read, so a change in between is kept`() {
+        // The core changes its sync state while FundKit reads it: the listener hears the newer
+        // state before the read returns the older one. The newer one must win.
+        var listener: dev.fundkit.FundkitListener? = null
+        var delivered: dev.fundkit.SyncState? = null
+        val racing: (FundkitClientInterface) -> FundkitClientInterface = { real ->
+            Proxy.newProxyInstance(FundkitClientInterface::class.java.classLoader, arrayOf(FundkitClientInterface::class.java)) { _, method, args ->
+                if (method.name == "setListener" && args?.get(0) != null) listener = args[0] as dev.fundkit.FundkitListener
+                if (method.name == "syncState" && delivered == null) {
+                    val stale = real.syncState()
+                    val newer = stale.copy(online = !stale.online, pendingCount = stale.pendingCount + 1u)
+                    delivered = newer
+                    listener?.onSyncStateChanged(newer) // (no listener yet = it was read first: the event is lost)
+                    return@newProxyInstance stale
+                }
+                try {
+                    method.invoke(real, *(args ?: emptyArray()))
+                } catch (e: InvocationTargetException) {
+                    throw e.targetException
+                }
+            } as FundkitClientInterface
+        }
+        FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, intercept = racing).use { fk ->
+            assertEquals(delivered, fk.syncState.value)
+        }
+    }
+
+    @Test
     fun `a failed open shows the error, and Retry opens`() {
         val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
         val dir = Files.createTempDirectory("fundkit")
