@@ -331,23 +331,42 @@ class ShellScreenshotTest {
             Snapshots.check("donate-over-cap") { PageWithSheet(page.state.value, sheetState) }
         }
 
-    @Test
-    fun `the bank's step, then its outcome`(): Unit =
-        session(server, "dev-donor-2", country = "US") {
-            fk.refreshFundraiser(fundraiser.fundraiser.id)
-            val page = vms.add(FundraiserViewModel(fk, fundraiser.fundraiser.id))
-            val sheet = sheet(fundraiser)
+    /** The bank's step in [looks], with FundKit in [locale] (money in the donor's format); then, if [fail], its failure. */
+    private fun bankStep(looks: List<Look>, locale: String, fail: Boolean, on: ReferenceServer = server, view: FundraiserView = fundraiser): Unit =
+        session(on, "dev-donor-2", country = "US", locale = locale) {
+            fk.refreshFundraiser(view.fundraiser.id)
+            val page = vms.add(FundraiserViewModel(fk, view.fundraiser.id))
+            val sheet = sheet(view)
             sheet.amountChanged("40")
             sheet.confirm("tok_needs_action")!!.join()
             fk.syncNow()
             val step = withTimeout(5_000) { sheet.state.first { it.stage == DonateStage.BANK_STEP } }
             val pageState = withTimeout(5_000) { page.state.first { it.loaded } }
-            Snapshots.check("donate-bank-step", Look.LIGHT_DARK + Look.ES_US) { PageWithSheet(pageState, step) }
-            assertEquals(200, bankPage(step.bankUrl!!, "fail"))
+            Snapshots.check("donate-bank-step", looks) { PageWithSheet(pageState, step) }
+            assertEquals(200, bankPage(step.bankUrl!!, if (fail) "fail" else "complete"))
             sheet.checkBankOutcome().join()
-            val refused = withTimeout(10_000) { sheet.state.first { it.stage == DonateStage.REJECTED } }
-            Snapshots.check("donate-bank-failed", listOf(Look.LIGHT)) { PageWithSheet(pageState, refused) }
+            if (fail) {
+                val refused = withTimeout(10_000) { sheet.state.first { it.stage == DonateStage.REJECTED } }
+                Snapshots.check("donate-bank-failed", listOf(Look.LIGHT)) { PageWithSheet(pageState, refused) }
+            } else {
+                withTimeout(10_000) { sheet.state.first { it.stage == DonateStage.CONFIRMED } }
+            }
+            Unit
         }
+
+    @Test
+    fun `the bank's step, then its failure`(): Unit = bankStep(Look.LIGHT_DARK, "en-US", fail = true)
+
+    @Test
+    fun `the bank's step in Spanish`() {
+        // Its own server: the completed donation must not show up in the other pictures.
+        val own = ReferenceServer.start()
+        try {
+            bankStep(listOf(Look.ES_US), "es-US", fail = false, on = own, view = createFundraiser(own))
+        } finally {
+            own.close()
+        }
+    }
 
     @Test
     fun `pending list waiting for network`(): Unit =
