@@ -341,8 +341,12 @@ class DonateViewModel(
         viewModelScope.launch {
             val view = fundkit.fundraiser(fundraiserId) ?: fundkit.refreshFundraiser(fundraiserId)
             val currency = view.fundraiser.goal.currency
-            mutable.update { it.copy(fundraiserTitle = view.fundraiser.title, currency = currency, presets = presets(currency), loaded = true) }
-            if (mutable.value.amountText.isNotEmpty()) amountChanged(mutable.value.amountText)
+            val presets = presets(currency)
+            // Loaded in one step with the restored amount parsed: no state shows one without the other.
+            mutable.update {
+                val loaded = it.copy(fundraiserTitle = view.fundraiser.title, currency = currency, presets = presets, loaded = true)
+                if (it.amountText.isEmpty()) loaded else loaded.withAmount(it.amountText, currency)
+            }
         }
         // The sheet's donation, as the core has it: subscribed before read, so its outcome
         // (sent, confirmed, the bank's step, refused) reaches the sheet through sync.
@@ -363,20 +367,17 @@ class DonateViewModel(
 
     fun amountChanged(text: String) {
         saved[AMOUNT] = text
-        val currency = mutable.value.currency
-        mutable.update {
-            if (currency == null) {
-                it.copy(amountText = text)
-            } else {
-                try {
-                    val money = fundkit.parseAmount(text, currency)
-                    it.copy(amountText = text, amountLabel = fundkit.formatAmount(money), amountError = null, refusal = null)
-                } catch (e: FundkitException.InvalidAmount) {
-                    it.copy(amountText = text, amountLabel = null, amountError = e.reason, refusal = null)
-                }
-            }
-        }
+        mutable.update { state -> state.currency?.let { state.withAmount(text, it) } ?: state.copy(amountText = text) }
     }
+
+    /** The amount as typed, parsed and formatted by the core (or the core's reason it is not one). */
+    private fun DonateSheetState.withAmount(text: String, currency: String): DonateSheetState =
+        try {
+            val money = fundkit.parseAmount(text, currency)
+            copy(amountText = text, amountLabel = fundkit.formatAmount(money), amountError = null, refusal = null)
+        } catch (e: FundkitException.InvalidAmount) {
+            copy(amountText = text, amountLabel = null, amountError = e.reason, refusal = null)
+        }
 
     fun messageChanged(text: String) {
         saved[MESSAGE] = text
