@@ -14,26 +14,27 @@ import dev.fundkit.Platform
 import dev.fundkit.UserContext
 import dev.fundkit.ktx.FundKit
 import dev.fundkit.ktx.TokenSource
+import dev.fundkit.ktx.screens.FundKitStartup
+import dev.fundkit.ktx.screens.Startup
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.async
-import kotlinx.coroutines.launch
+import kotlinx.coroutines.flow.first
 
 /**
  * Opens FundKit once per process, feeds it the network state, and schedules background sync.
  * No business logic lives here: every rule is in the Rust core.
  *
- * Opening runs migrations on SQLite: it happens on Dispatchers.IO, never on the main thread
- * (a slow disk or a big upgrade must not freeze or ANR the app at launch). Screens and the
- * worker await [fundkit].
+ * Opening runs migrations on SQLite: [FundKitStartup] does it on Dispatchers.IO, never on the
+ * main thread, and a failed open (storage full or unreadable) is a state the first screen
+ * shows with Retry, not a crash at launch. Network callbacks go to the core in the order
+ * they happened, latest winning, through one collector (never one launch per callback).
  */
 class FundkitApp : Application() {
     private val appScope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
 
-    lateinit var fundkit: Deferred<FundKit>
+    lateinit var startup: FundKitStartup
         private set
 
     override fun onCreate() {
@@ -42,29 +43,29 @@ class FundkitApp : Application() {
         val online =
             connectivity.getNetworkCapabilities(connectivity.activeNetwork)
                 ?.hasCapability(NetworkCapabilities.NET_CAPABILITY_VALIDATED) == true
-        fundkit = appScope.async {
-            FundKit.openAsync(
-                ClientConfig(
-                    databasePath = getDatabasePath("fundkit.db").path,
-                    serverUrl = BuildConfigValues.SERVER_URL,
-                    user = UserContext(country = Session.country(), platform = Platform.ANDROID, ageYears = Session.ageYears()),
-                    locale = resources.configuration.locales[0].toLanguageTag(),
-                    online = online,
-                    backgroundSync = true,
-                ),
-                TokenSource { forceRefresh -> Session.accessToken(forceRefresh) },
-            )
-        }
+        startup =
+            FundKitStartup(appScope) {
+                FundKit.openAsync(
+                    ClientConfig(
+                        databasePath = getDatabasePath("fundkit.db").path,
+                        serverUrl = BuildConfigValues.SERVER_URL,
+                        user = UserContext(country = Session.country(), platform = Platform.ANDROID, ageYears = Session.ageYears()),
+                        locale = resources.configuration.locales[0].toLanguageTag(),
+                        online = online,
+                        backgroundSync = true,
+                    ),
+                    TokenSource { forceRefresh -> Session.accessToken(forceRefresh) },
+                )
+            }
         // The network coming back starts a pass in the core.
         connectivity.registerDefaultNetworkCallback(
             object : ConnectivityManager.NetworkCallback() {
                 override fun onCapabilitiesChanged(network: Network, caps: NetworkCapabilities) {
-                    val validated = caps.hasCapability(NetworkCapabilities.NET_CAPABILITY_VALIDATED)
-                    appScope.launch { fundkit.await().setOnline(validated) }
+                    startup.reportOnline(caps.hasCapability(NetworkCapabilities.NET_CAPABILITY_VALIDATED))
                 }
 
                 override fun onLost(network: Network) {
-                    appScope.launch { fundkit.await().setOnline(false) }
+                    startup.reportOnline(false)
                 }
             },
         )
@@ -77,10 +78,19 @@ class FundkitApp : Application() {
                 .build(),
         )
     }
+
+    /** FundKit once it is open; suspends while opening, and throws if opening failed. */
+    suspend fun fundkit(): FundKit =
+        when (val s = startup.state.first { it !is Startup.Opening }) {
+            is Startup.Ready -> s.fundkit
+            is Startup.Failed -> throw s.error
+            Startup.Opening -> error("unreachable")
+        }
 }
 
 /** Where a real app reads its own session; the dev defaults point at `fundkit serve`. */
 object Session {
+    /** The signed-in user's country (an organiser raises in its currency, from the core). */
     fun country(): String = "US"
 
     fun ageYears(): UInt? = 30u

@@ -6,6 +6,7 @@ import dev.fundkit.Clock
 import dev.fundkit.Donation
 import dev.fundkit.DonationRequest
 import dev.fundkit.FundkitClient
+import dev.fundkit.FundkitClientInterface
 import dev.fundkit.FundkitException
 import dev.fundkit.FundkitListener
 import dev.fundkit.FundraiserDraft
@@ -20,7 +21,8 @@ import dev.fundkit.UnavailableReason
 import dev.fundkit.ValidationIssue
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.channels.BufferOverflow
+import dev.fundkit.Limits
+import dev.fundkit.OrganiserActions
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -28,10 +30,11 @@ import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asSharedFlow
 import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.flow.combine
+import kotlinx.coroutines.flow.conflate
+import kotlinx.coroutines.flow.distinctUntilChanged
 import kotlinx.coroutines.flow.flowOn
 import kotlinx.coroutines.flow.map
-import kotlinx.coroutines.flow.onSubscription
 import kotlinx.coroutines.withContext
 
 /**
@@ -71,7 +74,7 @@ sealed interface CreateOutcome {
 
     data class Unavailable(val reason: UnavailableReason) : CreateOutcome
 
-    /** No network: nothing was created; try again when online. */
+    /** No network: nothing was created; try again when online. (`message` is for logs.) */
     data class Offline(val message: String) : CreateOutcome
 
     data class Failed(val error: FundkitException) : CreateOutcome
@@ -94,16 +97,29 @@ sealed interface OrganiserOutcome {
  * The app's handle on FundKit: the generated [FundkitClient] with coroutines and flows.
  * Every rule stays in Rust; this layer only moves blocking calls to [io] and turns the
  * core's listener into flows. Close it (or use `use {}`) when the user signs out.
+ *
+ * Threading contract (tested in ConcurrencyTest): every call that may touch SQLite or the
+ * network runs on [io], whatever dispatcher the caller is on, so a screen may call any
+ * suspend function from Main. Only pure calls (parse and format an amount, validate a
+ * draft, the rollout gate, the organiser's actions) run on the caller's thread.
  */
 class FundKit private constructor(
-    private val client: FundkitClient,
+    private val client: FundkitClientInterface,
+    private val closer: AutoCloseable,
     private val io: CoroutineDispatcher,
 ) : AutoCloseable {
-    private val donationsFlow =
-        MutableSharedFlow<List<Donation>>(extraBufferCapacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
-    private val fundraisersFlow =
-        MutableSharedFlow<List<FundraiserView>>(extraBufferCapacity = 64, onBufferOverflow = BufferOverflow.DROP_OLDEST)
-    private val syncStateFlow = MutableStateFlow(client.syncState())
+    // Events are never dropped: an unbounded buffer per subscriber (the core sends one batch
+    // per commit, and a slow collector is the app's to fix, not ours to hide).
+    private val donationsFlow = MutableSharedFlow<List<Donation>>(extraBufferCapacity = Int.MAX_VALUE)
+    private val fundraisersFlow = MutableSharedFlow<List<FundraiserView>>(extraBufferCapacity = Int.MAX_VALUE)
+
+    // Conflated change counters: a screen re-reads once per burst and never misses the last one.
+    private val donationVersion = MutableStateFlow(0L)
+    private val fundraiserVersion = MutableStateFlow(0L)
+
+    private val syncLock = Any()
+    private var syncFromListener: SyncState? = null
+    private val syncStateFlow: MutableStateFlow<SyncState>
 
     /** Batches of donations that changed (queued, sending, confirmed, expired, ...). */
     val donationChanges: SharedFlow<List<Donation>> = donationsFlow.asSharedFlow()
@@ -111,41 +127,81 @@ class FundKit private constructor(
     /** Fundraisers whose data or displayed total changed. */
     val fundraiserChanges: SharedFlow<List<FundraiserView>> = fundraisersFlow.asSharedFlow()
 
-    /** Online, syncing, pending count, last error, next retry. */
-    val syncState: StateFlow<SyncState> = syncStateFlow.asStateFlow()
+    /** Online, syncing, pending count, last error, next retry. Conflated: always the latest. */
+    val syncState: StateFlow<SyncState>
 
     // The core calls this from its one notifier thread, in commit order: only hand over to flows.
     private val listener =
         object : FundkitListener {
             override fun onDonationsChanged(donations: List<Donation>) {
                 donationsFlow.tryEmit(donations)
+                donationVersion.update()
             }
 
             override fun onFundraisersChanged(fundraisers: List<FundraiserView>) {
                 fundraisersFlow.tryEmit(fundraisers)
+                fundraiserVersion.update()
             }
 
             override fun onSyncStateChanged(state: SyncState) {
-                syncStateFlow.value = state
+                synchronized(syncLock) {
+                    if (!syncReady) syncFromListener = state else syncStateFlow.value = state
+                }
             }
         }
 
+    @Volatile private var syncReady = false
+
     init {
+        // Subscribe first, then read: an event that lands between the two is newer than
+        // the read, so the read never overwrites it.
         client.setListener(listener)
+        val read = client.syncState()
+        synchronized(syncLock) {
+            syncStateFlow = MutableStateFlow(syncFromListener ?: read)
+            syncReady = true
+        }
+        syncState = syncStateFlow.asStateFlow()
     }
 
-    /** The generated client, for anything this layer does not wrap. */
-    val raw: FundkitClient get() = client
+    private fun MutableStateFlow<Long>.update() {
+        while (true) {
+            val v = value
+            if (compareAndSet(v, v + 1)) return
+        }
+    }
 
+    /** The generated client, for anything this layer does not wrap (blocking: call it off Main). */
+    val raw: FundkitClientInterface get() = client
+
+    /** The rollout gate: answered from memory, safe on Main. */
     fun availability(action: dev.fundkit.Action) = client.availability(action)
 
+    /** Tells the core the network changed. Blocking-free, but call it in order: see [followConnectivity]. */
     fun setOnline(online: Boolean) = client.setOnline(online)
 
+    /**
+     * Feeds the host's connectivity into the core in the order it happened, on one
+     * coroutine, latest value winning: never one `launch` per callback (those can land out
+     * of order and leave the core offline while the phone is online). Runs until cancelled.
+     */
+    suspend fun followConnectivity(online: Flow<Boolean>) =
+        withContext(io) { online.distinctUntilChanged().collect { client.setOnline(it) } }
+
+    /** Parses what the donor typed in the client's locale: pure, safe on Main. */
     fun parseAmount(input: String, currency: String): Money = client.parseAmount(input, currency)
 
+    /** Formats money in the client's locale (the core's `formatMoney`): pure, safe on Main. */
     fun formatAmount(money: Money): String = client.formatAmount(money)
 
     fun validateDraft(draft: FundraiserDraft): List<ValidationIssue> = client.validateDraft(draft)
+
+    /** The limits in force (from the server's config, or the defaults). */
+    fun limits(): Limits = client.limits()
+
+    /** Days left, end instant, may edit / extend / end: the core's rule, never worked out here. */
+    fun organiserActions(fundraiser: dev.fundkit.Fundraiser, nowMs: Long): OrganiserActions =
+        dev.fundkit.organiserActions(fundraiser, nowMs, client.limits())
 
     /** Queues a donation; returns once it is committed to disk. */
     suspend fun donate(request: DonationRequest): DonateOutcome =
@@ -166,37 +222,43 @@ class FundKit private constructor(
         }
 
     suspend fun createFundraiser(draft: FundraiserDraft): CreateOutcome =
-        try {
-            CreateOutcome.Created(client.createFundraiser(draft))
-        } catch (e: FundkitException.Validation) {
-            CreateOutcome.Invalid(e.issues)
-        } catch (e: FundkitException.Unavailable) {
-            CreateOutcome.Unavailable(e.reason)
-        } catch (e: FundkitException.Network) {
-            CreateOutcome.Offline(e.message)
-        } catch (e: FundkitException) {
-            CreateOutcome.Failed(e)
+        withContext(io) {
+            try {
+                CreateOutcome.Created(client.createFundraiser(draft))
+            } catch (e: FundkitException.Validation) {
+                CreateOutcome.Invalid(e.issues)
+            } catch (e: FundkitException.Unavailable) {
+                CreateOutcome.Unavailable(e.reason)
+            } catch (e: FundkitException.Network) {
+                CreateOutcome.Offline(e.message)
+            } catch (e: FundkitException) {
+                CreateOutcome.Failed(e)
+            }
         }
 
     /** The organiser edits title, story, category or goal; checked in the core first, by field. */
     suspend fun editFundraiser(id: String, edit: FundraiserEdit): OrganiserOutcome = organiser { client.editFundraiser(id, edit) }
 
-    /** Extends a running fundraiser by [days] (30-day steps, 90 days in all). */
-    suspend fun extendFundraiser(id: String, days: Int = 30): OrganiserOutcome =
-        organiser { client.extendFundraiser(id, days.toUInt()) }
+    /** Extends a running fundraiser by [days]; by default one step of the core's limits (`extensionStepDays`). */
+    suspend fun extendFundraiser(id: String, days: Int? = null): OrganiserOutcome =
+        organiser { client.extendFundraiser(id, (days?.toUInt() ?: client.limits().extensionStepDays)) }
 
     /** Ends a fundraiser now; donations still queued for it are refused and their donors told. */
     suspend fun endFundraiser(id: String): OrganiserOutcome = organiser { client.endFundraiser(id) }
 
+    // The async FFI call polls its Rust future once on the calling thread, and that first poll
+    // reads SQLite: so even a suspend call into the core starts on [io].
     private suspend fun organiser(call: suspend () -> FundraiserView): OrganiserOutcome =
-        try {
-            OrganiserOutcome.Done(call())
-        } catch (e: FundkitException.Validation) {
-            OrganiserOutcome.Invalid(e.issues)
-        } catch (e: FundkitException.Network) {
-            OrganiserOutcome.Offline(e.message)
-        } catch (e: FundkitException) {
-            OrganiserOutcome.Failed(e)
+        withContext(io) {
+            try {
+                OrganiserOutcome.Done(call())
+            } catch (e: FundkitException.Validation) {
+                OrganiserOutcome.Invalid(e.issues)
+            } catch (e: FundkitException.Network) {
+                OrganiserOutcome.Offline(e.message)
+            } catch (e: FundkitException) {
+                OrganiserOutcome.Failed(e)
+            }
         }
 
     /** The fundraisers the signed-in user organises (from the local cache). */
@@ -207,6 +269,9 @@ class FundKit private constructor(
         withContext(io) { client.organiserDonations(fundraiserId, limit.toUInt(), offset.toUInt()) }
 
     suspend fun cancelDonation(id: String): Donation = withContext(io) { client.cancelDonation(id) }
+
+    /** One donation as it is on this phone (null if this phone never made it). */
+    suspend fun donation(id: String): Donation? = withContext(io) { client.donation(id) }
 
     suspend fun pendingDonations(): List<Donation> = withContext(io) { client.pendingDonations() }
 
@@ -219,35 +284,37 @@ class FundKit private constructor(
         withContext(io) { client.fundraisers(limit.toUInt(), offset.toUInt()) }
 
     /** Fetches a fundraiser the feed has not brought yet (a deep link). */
-    suspend fun refreshFundraiser(id: String): FundraiserView = client.refreshFundraiser(id)
+    suspend fun refreshFundraiser(id: String): FundraiserView = withContext(io) { client.refreshFundraiser(id) }
 
-    /** Runs a sync pass now; safe to call from WorkManager. */
-    suspend fun syncNow(): SyncReport = client.syncNow()
+    /** Runs a sync pass now; safe to call from WorkManager or Main. */
+    suspend fun syncNow(): SyncReport = withContext(io) { client.syncNow() }
 
     /**
-     * The pending list, re-read whenever a donation changes. It subscribes to changes first
-     * and reads second, so a change between the two is never lost.
+     * The pending list: read when collected, then re-read after any donation change. The
+     * change counter is a conflated StateFlow, subscribed before the first read: a burst
+     * of changes costs one read, and the last change is never lost.
      */
     fun pendingDonationsFlow(): Flow<List<Donation>> =
-        donationChanges
-            .onSubscription { emit(emptyList()) } // the first read, once subscribed
-            .map { client.pendingDonations() }
-            .flowOn(io)
+        donationVersion.map { client.pendingDonations() }.flowOn(io).conflate()
 
-    /** One fundraiser as the screen shows it, re-read whenever it or a donation changes. */
+    /** One fundraiser as the screen shows it, re-read whenever a fundraiser or a donation changes. */
     fun fundraiserFlow(id: String): Flow<FundraiserView?> =
-        fundraiserChanges
-            .onSubscription { emit(emptyList()) } // the first read, once subscribed
-            .filter { changed -> changed.isEmpty() || changed.any { it.fundraiser.id == id } }
+        combine(fundraiserVersion, donationVersion) { a, b -> a to b }
             .map { client.fundraiser(id) }
             .flowOn(io)
+            .conflate()
+            .distinctUntilChanged()
+
+    /** One donation of this phone, re-read after any donation change (for the donate sheet and the bank's step). */
+    fun donationFlow(id: String): Flow<Donation?> =
+        donationVersion.map { client.donation(id) }.flowOn(io).conflate().distinctUntilChanged()
 
     /** Sign-out or a privacy request: every local row, erased. */
     suspend fun wipeLocalData() = withContext(io) { client.wipeLocalData() }
 
     override fun close() {
         client.setListener(null)
-        client.close()
+        closer.close()
     }
 
     companion object {
@@ -265,19 +332,23 @@ class FundKit private constructor(
             io: CoroutineDispatcher = Dispatchers.IO,
         ): FundKit = withContext(io) { open(config, tokens, clock, io) }
 
-        /** Opens FundKit on the app's database; blocking (SQLite), so call it off the main thread. */
+        /**
+         * Opens FundKit on the app's database; blocking (SQLite), so call it off the main thread.
+         * [intercept] wraps the generated client (tests use it to watch which thread calls what).
+         */
         fun open(
             config: ClientConfig,
             tokens: TokenSource,
             clock: Clock? = null,
             io: CoroutineDispatcher = Dispatchers.IO,
+            intercept: (FundkitClientInterface) -> FundkitClientInterface = { it },
         ): FundKit {
             val auth =
                 object : AuthProvider {
                     override fun accessToken(forceRefresh: Boolean): String? = tokens.token(forceRefresh)
                 }
             val client = if (clock == null) FundkitClient(config, auth) else FundkitClient.withClock(config, auth, clock)
-            return FundKit(client, io)
+            return FundKit(intercept(client), client, io)
         }
     }
 }

@@ -54,12 +54,24 @@ fun testConfig(
     url: String,
     country: String = "US",
     online: Boolean = true,
+    locale: String = "en-US",
+    databasePath: String = Files.createTempDirectory("fundkit").resolve("fundkit.db").toString(),
 ): ClientConfig =
     ClientConfig(
-        databasePath = Files.createTempDirectory("fundkit").resolve("fundkit.db").toString(),
+        databasePath = databasePath,
         serverUrl = url,
         user = UserContext(country = country, platform = Platform.ANDROID, ageYears = 30u),
-        locale = "en-US",
+        locale = locale,
         online = online,
         backgroundSync = false,
     )
+
+/** What the donor's browser does on the reference server's bank page: `POST {"result": ...}`. */
+fun bankPage(actionUrl: String, result: String): Int {
+    val request =
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(actionUrl))
+            .header("Content-Type", "application/json")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""{"result":"$result"}"""))
+            .build()
+    return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()
+}

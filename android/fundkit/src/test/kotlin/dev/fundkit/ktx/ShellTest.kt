@@ -10,11 +10,12 @@ import dev.fundkit.IssueCode
 import dev.fundkit.Money
 import dev.fundkit.OfflineCap
 import dev.fundkit.UnavailableReason
-import dev.fundkit.ktx.screens.CreateFundraiserPresenter
-import dev.fundkit.ktx.screens.DonatePresenter
-import dev.fundkit.ktx.screens.FundraiserPresenter
+import androidx.lifecycle.SavedStateHandle
+import dev.fundkit.ktx.screens.CreateFundraiserViewModel
+import dev.fundkit.ktx.screens.DonateViewModel
+import dev.fundkit.ktx.screens.FundraiserViewModel
 import dev.fundkit.ktx.screens.GateState
-import dev.fundkit.ktx.screens.PendingDonationsPresenter
+import dev.fundkit.ktx.screens.PendingDonationsViewModel
 import dev.fundkit.ktx.screens.gate
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -31,12 +32,14 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.extension.ExtendWith
 import org.junit.jupiter.api.TestInstance
 
 /**
  * The idiomatic layer and the screen logic against the real library and the real reference
  * server: what an Android app does, minus the pixels.
  */
+@ExtendWith(MainDispatcher::class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ShellTest {
     private lateinit var server: ReferenceServer
@@ -83,8 +86,8 @@ class ShellTest {
     @Test
     fun `create form shows every issue by field, then creates`() =
         runBlocking {
-            open("dev-organiser-gb", country = "GB").use { fk ->
-                val p = CreateFundraiserPresenter(fk, "GB", "GBP", scope)
+            open("dev-organiser-gb", country = "GB").use { fk -> withViewModels { vms ->
+                val p = vms.add(CreateFundraiserViewModel(fk, "GB", SavedStateHandle()))
                 p.edit { copy(title = "", story = "x".repeat(5_001), goalText = "50") }
                 p.submit().join()
                 val issues = p.state.value.issues
@@ -97,21 +100,22 @@ class ShellTest {
                 assertNotNull(created)
                 assertEquals(250_000L, created!!.fundraiser.goal.minorUnits)
                 assertEquals("GBP", created.fundraiser.goal.currency)
-            }
+            } }
         }
 
     @Test
     fun `offline donor sees pending, then confirmed after sync`() =
         runBlocking {
             val created = usFundraiser
-            open("dev-donor-1").use { fk ->
+            open("dev-donor-1").use { fk -> withViewModels { vms ->
                 fk.refreshFundraiser(created.fundraiser.id)
-                val page = FundraiserPresenter(fk, created.fundraiser.id, scope)
-                val pending = PendingDonationsPresenter(fk, scope)
+                val page = vms.add(FundraiserViewModel(fk, created.fundraiser.id))
+                val pending = vms.add(PendingDonationsViewModel(fk))
                 withTimeout(5_000) { page.state.first { it.loaded } }
 
                 fk.setOnline(false)
-                val sheet = DonatePresenter(fk, created, scope)
+                val sheet = vms.add(DonateViewModel(fk, created.fundraiser.id, SavedStateHandle()))
+                withTimeout(5_000) { sheet.state.first { it.loaded } }
                 sheet.amountChanged("25")
                 assertEquals("$25.00", sheet.state.value.amountLabel)
                 sheet.amountChanged("25.001")
@@ -120,11 +124,15 @@ class ShellTest {
                 assertNotNull(sheet.state.value.amountError)
                 sheet.amountChanged("25")
                 sheet.confirm("tok_ok")!!.join()
-                assertTrue(sheet.state.value.result is DonateOutcome.Queued)
+                assertTrue(sheet.state.value.donation != null)
 
                 val offline =
                     withTimeout(5_000) { page.state.first { it.pendingLabel != null && !it.online } }
-                assertEquals("$25.00 pending", offline.pendingLabel)
+                // Pending is its own amount, never added into "raised": no double counting.
+                assertEquals("$25.00", offline.pendingLabel)
+                assertEquals(1, offline.pendingCount)
+                assertEquals(0f, offline.progressConfirmed)
+                assertTrue(offline.progressWithPending > 0f)
                 val waiting = withTimeout(5_000) { pending.state.first { it.rows.size == 1 } }
                 assertTrue(waiting.waitingForNetwork)
                 assertEquals(DonationState.QUEUED, waiting.rows[0].state)
@@ -137,10 +145,11 @@ class ShellTest {
                 val report = fk.syncNow()
                 assertEquals(1u, report.confirmed)
                 val confirmed = withTimeout(5_000) { page.state.first { it.pendingLabel == null && it.online } }
-                assertTrue(confirmed.progress > 0f)
+                assertTrue(confirmed.progressConfirmed > 0f)
+                assertEquals("$25.00", confirmed.raisedLabel)
                 withTimeout(5_000) { pending.state.first { it.rows.isEmpty() } }
                 assertEquals(DonationState.CONFIRMED, fk.pastDonations().first().state)
-            }
+            } }
         }
 
     @Test
@@ -170,15 +179,16 @@ class ShellTest {
     @Test
     fun `a double tap on confirm makes one donation`(): Unit =
         runBlocking {
-            open("dev-donor-1").use { fk ->
+            open("dev-donor-1").use { fk -> withViewModels { vms ->
                 val view = fk.refreshFundraiser(usFundraiser.fundraiser.id)
                 fk.setOnline(false)
-                val sheet = DonatePresenter(fk, view, scope)
+                val sheet = vms.add(DonateViewModel(fk, view.fundraiser.id, SavedStateHandle()))
+                withTimeout(5_000) { sheet.state.first { it.loaded } }
                 sheet.amountChanged("12")
                 val first = sheet.confirm("tok_ok")
                 assertNull(sheet.confirm("tok_ok"), "a second tap while the first is in flight does nothing")
                 first!!.join()
-                val queued = (sheet.state.value.result as DonateOutcome.Queued).donation
+                val queued = sheet.state.value.donation!!
                 assertEquals(sheet.donationId, queued.id)
                 assertNull(sheet.confirm("tok_ok"), "nor once the donation is queued")
                 // Even past the presenter's guard, the sheet's id makes the core answer with
@@ -190,7 +200,7 @@ class ShellTest {
                 assertEquals(queued.id, (again as DonateOutcome.Queued).donation.id)
                 assertEquals(1, fk.pendingDonations().count { it.id == sheet.donationId })
                 fk.cancelDonation(queued.id)
-            }
+            } }
         }
 
     @Test

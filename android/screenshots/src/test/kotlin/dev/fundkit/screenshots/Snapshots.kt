@@ -2,7 +2,9 @@ package dev.fundkit.screenshots
 
 import androidx.compose.material3.Typography
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.CompositionLocalProvider
 import androidx.compose.ui.ImageComposeScene
+import androidx.compose.ui.res.LocalResourceLocale
 import androidx.compose.ui.text.TextStyle
 import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.text.font.FontWeight
@@ -13,6 +15,7 @@ import org.jetbrains.skia.EncodedImageFormat
 import java.awt.image.BufferedImage
 import java.io.ByteArrayInputStream
 import java.io.File
+import java.util.Locale
 import javax.imageio.ImageIO
 import kotlin.math.abs
 import kotlin.math.max
@@ -25,6 +28,19 @@ import kotlin.math.max
  * Text is set in DejaVu Sans loaded from a file (not whatever the machine's font
  * configuration picks), so a machine with more fonts installed renders the same glyphs.
  */
+/** How a picture is taken: theme, language and region, font scale; [suffix] names the file. */
+data class Look(val suffix: String, val dark: Boolean = false, val locale: Locale = Locale.US, val fontScale: Float = 1f) {
+    companion object {
+        val LIGHT = Look("light")
+        val DARK = Look("dark", dark = true)
+        val EN_GB = Look("en-GB", locale = Locale.UK)
+        val EN_IE = Look("en-IE", locale = Locale.forLanguageTag("en-IE"))
+        val ES_US = Look("es-US", locale = Locale.forLanguageTag("es-US"))
+        val FONT_200 = Look("font200", fontScale = 2f)
+        val LIGHT_DARK = listOf(LIGHT, DARK)
+    }
+}
+
 object Snapshots {
     const val WIDTH_DP = 360
     const val HEIGHT_DP = 800
@@ -59,15 +75,23 @@ object Snapshots {
         Typography().withFamily(family)
     }
 
+    /** [content] in the app theme, in [look]'s locale, as the renderer and the semantics checks see it. */
+    @Composable
+    fun Themed(look: Look, content: @Composable () -> Unit) {
+        CompositionLocalProvider(LocalResourceLocale provides look.locale) {
+            FundkitTheme(dark = look.dark, typography = typography) { content() }
+        }
+    }
+
     /** PNG bytes of [content] in the app theme. */
-    fun render(dark: Boolean, content: @Composable () -> Unit): ByteArray {
+    fun render(look: Look, content: @Composable () -> Unit): ByteArray {
         val scene =
             ImageComposeScene(
                 width = (WIDTH_DP * DENSITY).toInt(),
                 height = (HEIGHT_DP * DENSITY).toInt(),
-                density = Density(DENSITY),
+                density = Density(DENSITY, look.fontScale),
             ) {
-                FundkitTheme(dark = dark, typography = typography) { content() }
+                Themed(look) { content() }
             }
         try {
             scene.render(0)
@@ -79,14 +103,16 @@ object Snapshots {
     }
 
     /**
-     * Renders [content] in light and dark, writes both to target/screenshots/, and compares
-     * each with golden/<name>-<theme>.png (or rewrites the golden when updating).
+     * Renders [content] in each of [looks] (light and dark unless told), writes each to
+     * target/screenshots/, and compares each with golden/<name>-<look>.png (or rewrites the
+     * golden when updating). Each look's words and semantics are checked too (ScreenChecks).
      */
-    fun check(name: String, content: @Composable () -> Unit) {
+    fun check(name: String, looks: List<Look> = Look.LIGHT_DARK, content: @Composable () -> Unit) {
         val failures = mutableListOf<String>()
-        for (dark in listOf(false, true)) {
-            val file = "$name-${if (dark) "dark" else "light"}.png"
-            val png = render(dark, content)
+        for (look in looks) {
+            val file = "$name-${look.suffix}.png"
+            ScreenChecks.check(file, look, content)
+            val png = render(look, content)
             actualDir.mkdirs()
             File(actualDir, file).writeBytes(png)
             val golden = File(goldenDir, file)

@@ -1,71 +1,96 @@
 package dev.fundkit.app.ui
 
+import androidx.compose.foundation.background
 import androidx.compose.foundation.isSystemInDarkTheme
 import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.ExperimentalLayoutApi
+import androidx.compose.foundation.layout.FlowRow
 import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxHeight
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.height
+import androidx.compose.foundation.layout.heightIn
 import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.lazy.LazyColumn
-import androidx.compose.foundation.lazy.items
+import androidx.compose.foundation.layout.size
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.shape.RoundedCornerShape
+import androidx.compose.foundation.verticalScroll
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.automirrored.filled.ArrowBack
+import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.ButtonDefaults
 import androidx.compose.material3.Card
 import androidx.compose.material3.CardDefaults
-import androidx.compose.material3.ElevatedCard
+import androidx.compose.material3.CircularProgressIndicator
+import androidx.compose.material3.ExperimentalMaterial3Api
+import androidx.compose.material3.FilledTonalButton
+import androidx.compose.material3.FilterChip
 import androidx.compose.material3.HorizontalDivider
-import androidx.compose.material3.LinearProgressIndicator
+import androidx.compose.material3.Icon
+import androidx.compose.material3.IconButton
 import androidx.compose.material3.LocalContentColor
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
+import androidx.compose.material3.TopAppBar
 import androidx.compose.material3.Typography
 import androidx.compose.material3.darkColorScheme
 import androidx.compose.material3.lightColorScheme
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.remember
-import androidx.compose.runtime.rememberCoroutineScope
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.draw.clip
+import androidx.compose.ui.res.pluralStringResource
+import androidx.compose.ui.res.stringResource
+import androidx.compose.ui.semantics.LiveRegionMode
+import androidx.compose.ui.semantics.ProgressBarRangeInfo
+import androidx.compose.ui.semantics.clearAndSetSemantics
+import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.heading
+import androidx.compose.ui.semantics.liveRegion
+import androidx.compose.ui.semantics.progressBarRangeInfo
+import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.text.style.TextOverflow
 import androidx.compose.ui.unit.dp
 import dev.fundkit.Action
-import dev.fundkit.FundraiserEdit
+import dev.fundkit.DonationState
 import dev.fundkit.FundraiserState
-import dev.fundkit.FundraiserView
 import dev.fundkit.IssueCode
+import dev.fundkit.MoneyError
 import dev.fundkit.OfflineCap
 import dev.fundkit.SyncProblem
 import dev.fundkit.UnavailableReason
+import dev.fundkit.app.R
 import dev.fundkit.ktx.DonateOutcome
-import dev.fundkit.ktx.FundKit
+import dev.fundkit.ktx.screens.ActionProblem
 import dev.fundkit.ktx.screens.CreateFormState
-import dev.fundkit.ktx.screens.CreateFundraiserPresenter
-import dev.fundkit.ktx.screens.DonatePresenter
 import dev.fundkit.ktx.screens.DonateSheetState
-import dev.fundkit.ktx.screens.FundraiserPresenter
+import dev.fundkit.ktx.screens.DonateStage
 import dev.fundkit.ktx.screens.FundraiserScreenState
-import dev.fundkit.ktx.screens.GateState
-import dev.fundkit.ktx.screens.OrganiserDashboardPresenter
 import dev.fundkit.ktx.screens.OrganiserDashboardState
-import dev.fundkit.ktx.screens.PendingDonationsPresenter
 import dev.fundkit.ktx.screens.PendingListState
-import dev.fundkit.ktx.screens.gate
-import kotlinx.coroutines.launch
+import dev.fundkit.ktx.screens.Startup
 
-// Thin screens over the plain-Kotlin presenters in the library. Two layers:
-//  - stateful entry points (FundkitNavHost, CreateFundraiserScreen, ...) make a presenter,
-//    collect its state and forward taps;
-//  - `...Content` composables draw one presenter state and take callbacks. They are
-//    platform-neutral (Compose only, no android.*), so the same file is compiled by the
-//    Android app and, on the JVM, by android/screenshots to render them to PNG.
-// Strings would come from resources in a real app.
+// The app's screens: each `...Content` composable draws one ViewModel state and takes
+// callbacks. They are platform-neutral Compose (no android.*): the Android app shows them
+// (Navigation.kt wires ViewModels, the back stack and the bottom sheet), and
+// android/screenshots compiles this very file for the desktop JVM to render it to PNG.
+//
+// Every word comes from resources (res/values, res/values-es) through stringResource and
+// pluralStringResource; amounts arrive already formatted by the core. No core enum or
+// object ever reaches the screen through toString().
 
 /** The app's Material 3 theme: light or dark colours on a painted background. */
 @Composable
@@ -79,67 +104,235 @@ fun FundkitTheme(
     }
 }
 
+// ---- codes into words ----
+
 @Composable
-fun FundkitNavHost(fundkit: FundKit) {
-    var screen by remember { mutableStateOf<FundraiserView?>(null) }
-    val current = screen
-    if (current == null) {
-        AvailabilityGate(fundkit, Action.CREATE_FUNDRAISER) { CreateFundraiserScreen(fundkit) { screen = it } }
-    } else {
-        AvailabilityGate(fundkit, Action.DONATE) { FundraiserScreen(fundkit, current) }
+fun unavailableText(reason: UnavailableReason): String =
+    stringResource(
+        when (reason) {
+            UnavailableReason.SWITCHED_OFF -> R.string.unavailable_switched_off
+            UnavailableReason.COUNTRY_NOT_LAUNCHED -> R.string.unavailable_country
+            UnavailableReason.PLATFORM_NOT_LAUNCHED -> R.string.unavailable_platform
+            UnavailableReason.TOO_YOUNG -> R.string.unavailable_too_young
+            UnavailableReason.AGE_UNKNOWN -> R.string.unavailable_age_unknown
+        },
+    )
+
+@Composable
+fun issueText(code: IssueCode): String =
+    stringResource(
+        when (code) {
+            IssueCode.REQUIRED -> R.string.issue_required
+            IssueCode.TOO_LONG -> R.string.issue_too_long
+            IssueCode.CONTROL_CHARACTER -> R.string.issue_control_character
+            IssueCode.CARD_NUMBER -> R.string.issue_card_number
+            IssueCode.BELOW_MINIMUM -> R.string.issue_below_minimum
+            IssueCode.ABOVE_MAXIMUM -> R.string.issue_above_maximum
+            IssueCode.CURRENCY_MISMATCH -> R.string.issue_currency_mismatch
+            IssueCode.UNKNOWN_CURRENCY -> R.string.issue_unknown_currency
+            IssueCode.WRONG_CURRENCY_FOR_COUNTRY -> R.string.issue_wrong_currency_for_country
+            IssueCode.INVALID_ID -> R.string.issue_invalid_id
+            IssueCode.INVALID_DURATION -> R.string.issue_invalid_duration
+            IssueCode.NOT_ACTIVE -> R.string.issue_not_active
+            IssueCode.BELOW_RAISED -> R.string.issue_below_raised
+            IssueCode.ENDED -> R.string.issue_ended
+            IssueCode.BIDI_CONTROL -> R.string.issue_bidi_control
+        },
+    )
+
+@Composable
+fun amountErrorText(error: MoneyError, currency: String?): String =
+    when (error) {
+        is MoneyError.Empty -> stringResource(R.string.amount_empty)
+        is MoneyError.TooManyDecimals -> stringResource(R.string.amount_too_many_decimals, currency ?: error.currency)
+        is MoneyError.Overflow -> stringResource(R.string.amount_too_large)
+        else -> stringResource(R.string.amount_invalid)
+    }
+
+@Composable
+fun syncProblemText(problem: SyncProblem): String =
+    stringResource(
+        when (problem) {
+            is SyncProblem.Offline -> R.string.sync_offline
+            is SyncProblem.SignedOut -> R.string.sync_signed_out
+            is SyncProblem.ServerRefused, is SyncProblem.Storage, is SyncProblem.Internal -> R.string.sync_failed
+        },
+    )
+
+@Composable
+fun offlineCapText(cap: OfflineCap): String =
+    stringResource(
+        when (cap) {
+            OfflineCap.SINGLE_AMOUNT -> R.string.offline_cap_single
+            OfflineCap.TOTAL_AMOUNT -> R.string.offline_cap_total
+            OfflineCap.COUNT -> R.string.offline_cap_count
+        },
+    )
+
+@Composable
+fun donationStateText(state: DonationState): String =
+    stringResource(
+        when (state) {
+            DonationState.QUEUED -> R.string.state_queued
+            DonationState.SENDING -> R.string.state_sending
+            DonationState.NEEDS_ACTION -> R.string.state_needs_action
+            DonationState.CONFIRMED -> R.string.state_confirmed
+            DonationState.REJECTED -> R.string.state_rejected
+            DonationState.EXPIRED -> R.string.state_expired
+            DonationState.CANCELLED -> R.string.state_cancelled
+        },
+    )
+
+/** A refused donation's reason code (the server's) in words; unknown codes get the general sentence. */
+@Composable
+fun rejectedText(reason: String?): String =
+    stringResource(
+        when (reason) {
+            "declined", "payment_expired" -> R.string.rejected_declined
+            "authentication_failed" -> R.string.rejected_bank_step_failed
+            "action_abandoned" -> R.string.rejected_bank_step_abandoned
+            "fundraiser_ended", "ended" -> R.string.rejected_ended
+            else -> R.string.rejected_other
+        },
+    )
+
+@Composable
+fun problemText(problem: ActionProblem): String =
+    when (problem) {
+        is ActionProblem.Offline -> stringResource(R.string.problem_offline)
+        is ActionProblem.Unavailable -> unavailableText(problem.reason)
+        is ActionProblem.Failed -> stringResource(R.string.problem_failed)
+    }
+
+// ---- shared pieces ----
+
+/** A heading for screen readers as well as for the eye. */
+@Composable
+fun Heading(text: String, modifier: Modifier = Modifier, big: Boolean = false) {
+    Text(
+        text,
+        style = if (big) MaterialTheme.typography.headlineSmall else MaterialTheme.typography.titleMedium,
+        modifier = modifier.semantics { heading() },
+    )
+}
+
+/** The top bar of every screen: its title (a heading) and, below the first screen, Back. */
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun FundkitTopBar(title: String, onBack: (() -> Unit)?) {
+    TopAppBar(
+        title = { Text(title, maxLines = 1, overflow = TextOverflow.Ellipsis, modifier = Modifier.semantics { heading() }) },
+        navigationIcon = {
+            if (onBack != null) {
+                IconButton(onClick = onBack, modifier = Modifier.size(48.dp)) {
+                    Icon(Icons.AutoMirrored.Filled.ArrowBack, contentDescription = stringResource(R.string.back))
+                }
+            }
+        },
+    )
+}
+
+/** A screen: top bar, then scrolling content with the standard margins. */
+@Composable
+fun FundkitScreen(title: String, onBack: (() -> Unit)?, content: @Composable () -> Unit) {
+    Scaffold(topBar = { FundkitTopBar(title, onBack) }) { padding ->
+        Column(
+            Modifier.padding(padding).fillMaxSize().verticalScroll(rememberScrollState()).padding(horizontal = 16.dp, vertical = 8.dp),
+            verticalArrangement = Arrangement.spacedBy(12.dp),
+        ) { content() }
+    }
+}
+
+/** A card that screen readers announce when it appears or changes (a live region). */
+@Composable
+fun Notice(text: String, error: Boolean = false, title: String? = null, action: (@Composable () -> Unit)? = null) {
+    val colors =
+        if (error) {
+            CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.errorContainer, contentColor = MaterialTheme.colorScheme.onErrorContainer)
+        } else {
+            CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.secondaryContainer, contentColor = MaterialTheme.colorScheme.onSecondaryContainer)
+        }
+    Card(colors = colors, modifier = Modifier.fillMaxWidth().semantics { liveRegion = LiveRegionMode.Polite }) {
+        Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
+            title?.let { Heading(it) }
+            Text(text, style = MaterialTheme.typography.bodyMedium)
+            action?.invoke()
+        }
+    }
+}
+
+/**
+ * Progress towards the goal: confirmed money in the primary colour, the donor's own pending
+ * money after it in a lighter tone, never counted twice. Read out as one description.
+ */
+@Composable
+fun GoalProgress(confirmed: Float, withPending: Float, description: String) {
+    Box(
+        Modifier.fillMaxWidth().height(10.dp).clip(RoundedCornerShape(5.dp)).background(MaterialTheme.colorScheme.surfaceVariant)
+            .clearAndSetSemantics {
+                contentDescription = description
+                progressBarRangeInfo = ProgressBarRangeInfo(confirmed, 0f..1f)
+            },
+    ) {
+        if (withPending > confirmed) {
+            Box(Modifier.fillMaxWidth(withPending).fillMaxHeight().background(MaterialTheme.colorScheme.tertiary.copy(alpha = 0.45f)))
+        }
+        Box(Modifier.fillMaxWidth(confirmed).fillMaxHeight().background(MaterialTheme.colorScheme.primary))
+    }
+}
+
+/** Buttons are at least 48 dp tall: a finger, not a cursor. */
+private val TouchTarget = Modifier.heightIn(min = 48.dp)
+
+// ---- opening, and the gate ----
+
+@Composable
+fun StartupContent(state: Startup, onRetry: () -> Unit) {
+    FundkitScreen(stringResource(R.string.app_name), onBack = null) {
+        when (state) {
+            is Startup.Failed -> {
+                Heading(stringResource(R.string.startup_failed_title), big = true)
+                Notice(stringResource(R.string.startup_failed_body), error = true)
+                Button(onClick = onRetry, modifier = TouchTarget.fillMaxWidth()) { Text(stringResource(R.string.retry)) }
+            }
+            else -> {
+                Row(horizontalArrangement = Arrangement.spacedBy(12.dp), verticalAlignment = Alignment.CenterVertically) {
+                    CircularProgressIndicator(Modifier.size(24.dp))
+                    Text(stringResource(R.string.startup_opening))
+                }
+            }
+        }
     }
 }
 
 @Composable
-fun AvailabilityGate(fundkit: FundKit, action: Action, content: @Composable () -> Unit) {
-    when (val gate = fundkit.gate(action)) {
-        GateState.Open -> content()
-        is GateState.Closed -> GateClosedContent(action, gate.reason)
-    }
-}
-
-@Composable
-fun GateClosedContent(action: Action, reason: UnavailableReason) {
-    Column(Modifier.padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
-        Text(
-            if (action == Action.DONATE) "Donations aren't available yet" else "Fundraisers aren't available yet",
-            style = MaterialTheme.typography.headlineSmall,
-        )
+fun GateClosedContent(action: Action, reason: UnavailableReason, onBack: (() -> Unit)? = null) {
+    FundkitScreen(stringResource(R.string.app_name), onBack) {
+        Heading(stringResource(if (action == Action.DONATE) R.string.gate_donate_title else R.string.gate_create_title), big = true)
         Text(unavailableText(reason), style = MaterialTheme.typography.bodyLarge)
     }
 }
 
-private fun unavailableText(reason: UnavailableReason): String =
-    when (reason) {
-        UnavailableReason.SWITCHED_OFF -> "This is switched off for now. Please check back later."
-        UnavailableReason.COUNTRY_NOT_LAUNCHED -> "FundKit hasn't launched in your country yet. We'll let you know when it does."
-        UnavailableReason.PLATFORM_NOT_LAUNCHED -> "This isn't available on this device yet."
-        UnavailableReason.TOO_YOUNG -> "You need to be older to do this."
-        UnavailableReason.AGE_UNKNOWN -> "Add your date of birth in your profile to continue."
-    }
-
-@Composable
-fun CreateFundraiserScreen(fundkit: FundKit, onCreated: (FundraiserView) -> Unit) {
-    val scope = rememberCoroutineScope()
-    val presenter = remember { CreateFundraiserPresenter(fundkit, "US", "USD", scope) }
-    val state by presenter.state.collectAsState()
-    state.created?.let(onCreated)
-    CreateFundraiserContent(state, onEdit = presenter::edit, onSubmit = { presenter.submit() })
-}
+// ---- create ----
 
 @Composable
 fun CreateFundraiserContent(
     state: CreateFormState,
     onEdit: (CreateFormState.() -> CreateFormState) -> Unit,
     onSubmit: () -> Unit,
+    onBack: (() -> Unit)? = null,
 ) {
-    Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-        Text("Start a fundraiser", style = MaterialTheme.typography.headlineSmall)
-        Field("Title", state.title, state.issues["title"]) { v -> onEdit { copy(title = v) } }
-        Field("Story", state.story, state.issues["story"], singleLine = false) { v -> onEdit { copy(story = v) } }
-        Field("Goal", state.goalText, state.issues["goal"]) { v -> onEdit { copy(goalText = v) } }
-        state.error?.let { Text(it, color = MaterialTheme.colorScheme.error) }
-        Button(onClick = onSubmit, enabled = !state.submitting) { Text("Start fundraiser") }
+    FundkitScreen(stringResource(R.string.create_title), onBack) {
+        val currency = state.currency
+        if (currency == null) {
+            Notice(stringResource(R.string.create_no_currency), error = true)
+            return@FundkitScreen
+        }
+        Field(stringResource(R.string.create_field_title), state.title, state.issues["title"]) { v -> onEdit { copy(title = v) } }
+        Field(stringResource(R.string.create_field_story), state.story, state.issues["story"], singleLine = false) { v -> onEdit { copy(story = v) } }
+        Field(stringResource(R.string.create_field_goal, currency), state.goalText, state.issues["goal"]) { v -> onEdit { copy(goalText = v) } }
+        state.problem?.let { Notice(problemText(it), error = true) }
+        Button(onClick = onSubmit, enabled = !state.submitting, modifier = TouchTarget.fillMaxWidth()) { Text(stringResource(R.string.create_submit)) }
     }
 }
 
@@ -156,189 +349,185 @@ private fun Field(
         onValueChange = onChange,
         label = { Text(label) },
         isError = !issues.isNullOrEmpty(),
-        supportingText = { issues?.let { Text(it.joinToString(" ") { code -> issueText(code) }) } },
+        supportingText = issues?.let { codes -> { Text(codes.map { issueText(it) }.joinToString(" ")) } },
         singleLine = singleLine,
         maxLines = if (singleLine) 1 else 4,
         modifier = Modifier.fillMaxWidth(),
     )
 }
 
-fun issueText(code: IssueCode): String =
-    when (code) {
-        IssueCode.REQUIRED -> "Required."
-        IssueCode.TOO_LONG -> "Too long."
-        IssueCode.CONTROL_CHARACTER -> "Contains a character that can't be shown."
-        IssueCode.CARD_NUMBER -> "Looks like a card number: never share one here."
-        IssueCode.BELOW_MINIMUM -> "Below the minimum."
-        IssueCode.ABOVE_MAXIMUM -> "Above the maximum."
-        IssueCode.CURRENCY_MISMATCH -> "Wrong currency for this fundraiser."
-        IssueCode.UNKNOWN_CURRENCY -> "Unknown currency."
-        IssueCode.WRONG_CURRENCY_FOR_COUNTRY -> "Wrong currency for your country."
-        IssueCode.INVALID_ID -> "Not a valid id."
-        IssueCode.INVALID_DURATION -> "Not a valid duration."
-        IssueCode.NOT_ACTIVE -> "This fundraiser isn't taking donations."
-        IssueCode.BELOW_RAISED -> "Can't be lower than what has been raised."
-        IssueCode.ENDED -> "This fundraiser has ended."
-        IssueCode.BIDI_CONTROL -> "Contains characters that change the reading order."
-    }
-
-@Composable
-fun FundraiserScreen(fundkit: FundKit, fundraiser: FundraiserView) {
-    val scope = rememberCoroutineScope()
-    val page = remember { FundraiserPresenter(fundkit, fundraiser.fundraiser.id, scope) }
-    val state by page.state.collectAsState()
-    var donating by remember { mutableStateOf(false) }
-    FundraiserContent(
-        state,
-        onDonate = { donating = true },
-        sheet = if (donating) ({ DonateSheet(fundkit, fundraiser) { donating = false } }) else null,
-        pending = { PendingDonationsList(fundkit) },
-    )
-}
+// ---- a fundraiser's page ----
 
 @Composable
 fun FundraiserContent(
     state: FundraiserScreenState,
     onDonate: () -> Unit,
-    sheet: (@Composable () -> Unit)?,
-    pending: @Composable () -> Unit,
+    onPending: () -> Unit,
+    onDashboard: () -> Unit,
+    onBack: (() -> Unit)? = null,
 ) {
-    Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-        Text(state.title, style = MaterialTheme.typography.headlineSmall, maxLines = 2, overflow = TextOverflow.Ellipsis)
-        LinearProgressIndicator(progress = { state.progress }, modifier = Modifier.fillMaxWidth())
-        Text("${state.raisedLabel} raised of ${state.goalLabel}", style = MaterialTheme.typography.titleMedium)
-        state.pendingLabel?.let { Text(it, color = MaterialTheme.colorScheme.secondary) }
-        if (!state.online) {
-            Notice("Offline: donations are kept on this phone and sent when you're back.")
+    FundkitScreen(stringResource(R.string.fundraiser_top_bar), onBack) {
+        Heading(state.title, big = true)
+        Text(stringResource(R.string.fundraiser_organised_by, state.organiserName), style = MaterialTheme.typography.bodyMedium)
+        GoalProgress(
+            confirmed = state.progressConfirmed,
+            withPending = state.progressWithPending,
+            description = stringResource(R.string.fundraiser_progress_description, state.percentConfirmed),
+        )
+        Text(stringResource(R.string.fundraiser_raised_of_goal, state.raisedLabel, state.goalLabel), style = MaterialTheme.typography.titleMedium)
+        Row(horizontalArrangement = Arrangement.spacedBy(16.dp)) {
+            Text(pluralStringResource(R.plurals.donation_count, state.donationCount.toInt(), state.donationCount.toInt()), style = MaterialTheme.typography.bodyMedium)
+            when (state.state) {
+                FundraiserState.ACTIVE ->
+                    Text(pluralStringResource(R.plurals.days_left, state.daysLeft, state.daysLeft), style = MaterialTheme.typography.bodyMedium)
+                else -> {}
+            }
         }
-        if (sheet == null) Button(onClick = onDonate) { Text("Donate") } else sheet()
-        pending()
+        state.pendingLabel?.let { pending ->
+            Text(
+                pluralStringResource(R.plurals.pending_mine, state.pendingCount, pending, state.pendingCount),
+                color = MaterialTheme.colorScheme.tertiary,
+                style = MaterialTheme.typography.bodyMedium,
+            )
+        }
+        when (state.state) {
+            FundraiserState.ENDED -> Notice(stringResource(R.string.fundraiser_ended))
+            FundraiserState.IN_REVIEW -> Notice(stringResource(R.string.fundraiser_in_review))
+            else -> {}
+        }
+        if (!state.online) Notice(stringResource(R.string.offline_notice))
+        if (state.state == FundraiserState.ACTIVE) {
+            Button(onClick = onDonate, modifier = TouchTarget.fillMaxWidth()) { Text(stringResource(R.string.donate)) }
+        }
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            TextButton(onClick = onPending, modifier = TouchTarget) { Text(stringResource(R.string.see_pending)) }
+            if (state.viewerIsOrganiser) TextButton(onClick = onDashboard, modifier = TouchTarget) { Text(stringResource(R.string.open_dashboard)) }
+        }
+        HorizontalDivider()
+        Heading(stringResource(R.string.fundraiser_story))
+        Text(state.story, style = MaterialTheme.typography.bodyLarge)
     }
 }
 
-@Composable
-private fun Notice(text: String, error: Boolean = false, action: (@Composable () -> Unit)? = null) {
-    val colors =
-        if (error) {
-            CardDefaults.cardColors(
-                containerColor = MaterialTheme.colorScheme.errorContainer,
-                contentColor = MaterialTheme.colorScheme.onErrorContainer,
-            )
-        } else {
-            CardDefaults.cardColors(
-                containerColor = MaterialTheme.colorScheme.secondaryContainer,
-                contentColor = MaterialTheme.colorScheme.onSecondaryContainer,
-            )
-        }
-    Card(colors = colors, modifier = Modifier.fillMaxWidth()) {
-        Column(Modifier.padding(12.dp)) {
-            Text(text, style = MaterialTheme.typography.bodyMedium)
-            action?.invoke()
-        }
-    }
-}
+// ---- the donate sheet ----
 
-@Composable
-fun DonateSheet(fundkit: FundKit, fundraiser: FundraiserView, onDone: () -> Unit) {
-    val scope = rememberCoroutineScope()
-    val sheet = remember { DonatePresenter(fundkit, fundraiser, scope) }
-    val state by sheet.state.collectAsState()
-    if (state.result is DonateOutcome.Queued) onDone()
-    // The token comes from Google Pay's payment sheet in a real app.
-    DonateSheetContent(
-        state,
-        onAmountChange = sheet::amountChanged,
-        onEdit = sheet::edit,
-        onConfirm = { sheet.confirm("tok_ok") },
-    )
-}
-
+/** The donate sheet's content (Android shows it in a ModalBottomSheet). */
+@OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun DonateSheetContent(
     state: DonateSheetState,
     onAmountChange: (String) -> Unit,
-    onEdit: (DonateSheetState.() -> DonateSheetState) -> Unit,
+    onMessageChange: (String) -> Unit,
     onConfirm: () -> Unit,
+    onOpenBank: (String) -> Unit,
+    onCheckBank: () -> Unit,
 ) {
-    ElevatedCard(Modifier.fillMaxWidth()) {
-        Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-            Text("Your donation", style = MaterialTheme.typography.titleMedium)
-            OutlinedTextField(
-                value = state.amountText,
-                onValueChange = onAmountChange,
-                label = { Text("Amount") },
-                isError = state.amountError != null,
-                supportingText = { Text(state.amountLabel ?: state.amountError?.let { "Not an amount ($it)." }.orEmpty()) },
-                singleLine = true,
-                modifier = Modifier.fillMaxWidth(),
-            )
-            OutlinedTextField(
-                value = state.message,
-                onValueChange = { v -> onEdit { copy(message = v) } },
-                label = { Text("Message (optional)") },
-                singleLine = true,
-                modifier = Modifier.fillMaxWidth(),
-            )
-            when (val r = state.result) {
-                is DonateOutcome.OverOfflineLimit -> Notice(offlineCapText(r.cap), error = true)
-                is DonateOutcome.Invalid -> Notice(r.issues.joinToString(" ") { issueText(it.code) }, error = true)
-                is DonateOutcome.Unavailable -> Notice(unavailableText(r.reason), error = true)
-                is DonateOutcome.OutOfSpace -> Notice("Your phone is out of storage. Free some space and try again.", error = true)
-                is DonateOutcome.Failed -> Notice("Something went wrong. Your donation was not taken.", error = true)
-                is DonateOutcome.Queued, null -> {}
-            }
-            // Disabled while a confirm is in flight and once queued: no double donation from a double tap.
-            Button(onClick = onConfirm, enabled = state.canConfirm, modifier = Modifier.fillMaxWidth()) { Text("Confirm") }
-        }
-    }
-}
-
-private fun syncProblemText(problem: SyncProblem): String =
-    when (problem) {
-        is SyncProblem.Offline -> "Couldn't reach FundKit. Your donations are safe on this phone and will be sent automatically."
-        is SyncProblem.SignedOut -> "You're signed out. Sign in again to send your donations; they are safe on this phone."
-        is SyncProblem.ServerRefused, is SyncProblem.Storage, is SyncProblem.Internal ->
-            "Something went wrong while sending. Your donations are safe on this phone; we'll try again."
-    }
-
-private fun offlineCapText(cap: OfflineCap): String =
-    when (cap) {
-        OfflineCap.SINGLE_AMOUNT -> "You're offline, and this is more than one donation can be while offline. Try a smaller amount or wait for network."
-        OfflineCap.TOTAL_AMOUNT -> "You're offline, and your donations waiting to be sent would go over the offline total. Wait for network to give more."
-        OfflineCap.COUNT -> "You're offline, and you already have as many donations waiting as allowed. Wait for network to give more."
-    }
-
-@Composable
-fun PendingDonationsList(fundkit: FundKit) {
-    val scope = rememberCoroutineScope()
-    val presenter = remember { PendingDonationsPresenter(fundkit, scope) }
-    val state by presenter.state.collectAsState()
-    PendingDonationsContent(state, onRetry = { scope.launch { runCatching { fundkit.syncNow() } } })
-}
-
-@Composable
-fun PendingDonationsContent(state: PendingListState, onRetry: () -> Unit) {
-    Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-        Text("Pending donations", style = MaterialTheme.typography.titleMedium)
-        if (state.waitingForNetwork) Text("Waiting for network", color = MaterialTheme.colorScheme.secondary)
-        state.syncError?.let { problem ->
-            // The core's error text is for logs; the donor gets what it means for them.
-            Notice(syncProblemText(problem), error = true) {
-                // The notice's own text colour: the theme's primary is unreadable on the error container.
-                TextButton(onClick = onRetry, colors = ButtonDefaults.textButtonColors(contentColor = LocalContentColor.current)) {
-                    Text("Retry now")
+    Column(Modifier.fillMaxWidth().padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
+        Heading(stringResource(R.string.donate_title, state.fundraiserTitle))
+        val donation = state.donation
+        val amount = state.donationLabel.orEmpty()
+        when (state.stage) {
+            DonateStage.FORM -> {
+                Text(stringResource(R.string.donate_presets), style = MaterialTheme.typography.labelLarge)
+                FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                    for (preset in state.presets) {
+                        FilterChip(
+                            selected = state.amountText == preset.text,
+                            onClick = { onAmountChange(preset.text) },
+                            label = { Text(preset.label) },
+                            modifier = TouchTarget,
+                        )
+                    }
+                }
+                OutlinedTextField(
+                    value = state.amountText,
+                    onValueChange = onAmountChange,
+                    label = { Text(stringResource(R.string.donate_amount)) },
+                    isError = state.amountError != null,
+                    supportingText = {
+                        val error = state.amountError
+                        val preview = state.amountLabel
+                        when {
+                            error != null -> Text(amountErrorText(error, state.currency))
+                            preview != null -> Text(stringResource(R.string.donate_amount_preview, preview))
+                        }
+                    },
+                    singleLine = true,
+                    modifier = Modifier.fillMaxWidth(),
+                )
+                OutlinedTextField(
+                    value = state.message,
+                    onValueChange = onMessageChange,
+                    label = { Text(stringResource(R.string.donate_message)) },
+                    isError = state.issues["message"] != null,
+                    supportingText = state.issues["message"]?.let { codes -> { Text(codes.map { issueText(it) }.joinToString(" ")) } },
+                    singleLine = true,
+                    modifier = Modifier.fillMaxWidth(),
+                )
+                when (val r = state.refusal) {
+                    is DonateOutcome.OverOfflineLimit -> Notice(offlineCapText(r.cap), error = true)
+                    is DonateOutcome.Invalid -> Notice(r.issues.map { issueText(it.code) }.distinct().joinToString(" "), error = true)
+                    is DonateOutcome.Unavailable -> Notice(unavailableText(r.reason), error = true)
+                    is DonateOutcome.OutOfSpace -> Notice(stringResource(R.string.out_of_space), error = true)
+                    is DonateOutcome.Failed -> Notice(stringResource(R.string.donate_failed), error = true)
+                    is DonateOutcome.Queued, null -> {}
+                }
+                // Disabled while a confirm is in flight and once the donation exists: one donation.
+                Button(onClick = onConfirm, enabled = state.canConfirm && state.amountLabel != null, modifier = TouchTarget.fillMaxWidth()) {
+                    Text(stringResource(if (state.submitting) R.string.donate_sending else R.string.donate_confirm))
                 }
             }
+            DonateStage.PENDING -> Notice(stringResource(R.string.donate_pending, amount))
+            DonateStage.BANK_STEP -> {
+                Notice(stringResource(R.string.bank_step_body, amount), title = stringResource(R.string.bank_step_title))
+                val url = state.bankUrl
+                Button(onClick = { url?.let(onOpenBank) }, enabled = url != null && !state.checkingBank, modifier = TouchTarget.fillMaxWidth()) {
+                    Text(stringResource(R.string.bank_step_open))
+                }
+                OutlinedButton(onClick = onCheckBank, enabled = !state.checkingBank, modifier = TouchTarget.fillMaxWidth()) {
+                    Text(stringResource(if (state.checkingBank) R.string.bank_step_checking else R.string.bank_step_check))
+                }
+            }
+            DonateStage.CONFIRMED -> Notice(stringResource(R.string.donate_confirmed, amount))
+            DonateStage.REJECTED -> Notice(rejectedText(donation?.reason), error = true)
+            DonateStage.EXPIRED -> Notice(stringResource(R.string.donate_expired, amount), error = true)
+            DonateStage.CANCELLED -> Notice(stringResource(R.string.donate_cancelled))
         }
-        if (state.rows.isEmpty()) Text("Nothing waiting to be sent.", style = MaterialTheme.typography.bodyMedium)
-        LazyColumn {
-            items(state.rows, key = { it.id }) { row ->
+    }
+}
+
+// ---- pending donations ----
+
+@Composable
+fun PendingDonationsContent(state: PendingListState, onRetry: () -> Unit, onBack: (() -> Unit)? = null) {
+    FundkitScreen(stringResource(R.string.pending_title), onBack) {
+        if (state.waitingForNetwork) {
+            Text(
+                stringResource(R.string.pending_waiting),
+                color = MaterialTheme.colorScheme.secondary,
+                modifier = Modifier.semantics { liveRegion = LiveRegionMode.Polite },
+            )
+        }
+        state.syncError?.let { problem ->
+            Notice(syncProblemText(problem), error = true) {
+                // The notice's own text colour: the theme's primary is unreadable on the error container.
+                TextButton(
+                    onClick = onRetry,
+                    colors = ButtonDefaults.textButtonColors(contentColor = LocalContentColor.current),
+                    modifier = TouchTarget,
+                ) { Text(stringResource(R.string.retry_now)) }
+            }
+        }
+        if (state.rows.isEmpty()) Text(stringResource(R.string.pending_empty), style = MaterialTheme.typography.bodyMedium)
+        Column {
+            for (row in state.rows) {
                 Row(
                     horizontalArrangement = Arrangement.SpaceBetween,
-                    modifier = Modifier.fillMaxWidth().padding(vertical = 12.dp),
+                    verticalAlignment = Alignment.CenterVertically,
+                    modifier = TouchTarget.fillMaxWidth().padding(vertical = 8.dp).semantics(mergeDescendants = true) {},
                 ) {
                     Text(row.amountLabel, style = MaterialTheme.typography.bodyLarge)
-                    Text(row.state.name.lowercase().replace('_', ' ').replaceFirstChar { it.uppercase() }, style = MaterialTheme.typography.bodyLarge)
+                    Text(donationStateText(row.state), style = MaterialTheme.typography.bodyLarge)
                 }
                 HorizontalDivider()
             }
@@ -346,63 +535,92 @@ fun PendingDonationsContent(state: PendingListState, onRetry: () -> Unit) {
     }
 }
 
-/** The organiser's dashboard: state, days left, raised of goal, donors; edit, extend, end. */
-@Composable
-fun OrganiserDashboard(fundkit: FundKit, fundraiserId: String) {
-    val scope = rememberCoroutineScope()
-    val presenter = remember { OrganiserDashboardPresenter(fundkit, fundraiserId, scope) }
-    val state by presenter.state.collectAsState()
-    OrganiserDashboardContent(
-        state,
-        onSaveTitle = { title -> presenter.edit(FundraiserEdit(title = title, story = null, category = null, goal = null)) },
-        onExtend = { presenter.extend() },
-        onEnd = { presenter.end() },
-    )
-}
+// ---- the organiser's dashboard ----
 
 @Composable
 fun OrganiserDashboardContent(
     state: OrganiserDashboardState,
+    extendDays: Int,
     onSaveTitle: (String) -> Unit,
     onExtend: () -> Unit,
-    onEnd: () -> Unit,
+    onRequestEnd: () -> Unit,
+    onConfirmEnd: () -> Unit,
+    onDismissEnd: () -> Unit,
+    onBack: (() -> Unit)? = null,
 ) {
-    var title by remember(state.title) { mutableStateOf(state.title) }
-    Column(verticalArrangement = Arrangement.spacedBy(8.dp), modifier = Modifier.padding(16.dp)) {
-        Text(state.title, style = MaterialTheme.typography.headlineSmall)
+    var title by rememberSaveable(state.title) { mutableStateOf(state.title) }
+    FundkitScreen(stringResource(R.string.dashboard_title), onBack) {
+        Heading(state.title, big = true)
         Text(
             when (state.state) {
-                FundraiserState.IN_REVIEW -> "In review: it goes live once approved"
-                FundraiserState.ACTIVE -> "${state.daysLeft} days left"
-                FundraiserState.ENDED -> "Ended"
-                FundraiserState.REMOVED -> "Removed: ${state.removalReason.orEmpty()}"
+                FundraiserState.IN_REVIEW -> stringResource(R.string.fundraiser_in_review)
+                FundraiserState.ACTIVE -> pluralStringResource(R.plurals.days_left, state.daysLeft, state.daysLeft)
+                FundraiserState.ENDED -> stringResource(R.string.dashboard_ended)
+                FundraiserState.REMOVED -> stringResource(R.string.dashboard_removed, state.removalReason.orEmpty())
                 FundraiserState.DRAFT, null -> ""
             },
             style = MaterialTheme.typography.bodyMedium,
         )
-        LinearProgressIndicator(progress = { state.progress }, modifier = Modifier.fillMaxWidth())
-        val donors = if (state.donorCount == 1L) "1 donor" else "${state.donorCount} donors"
-        Text("${state.raisedLabel} raised of ${state.goalLabel} · $donors", style = MaterialTheme.typography.bodyLarge)
+        GoalProgress(state.progress, state.progress, stringResource(R.string.fundraiser_progress_description, state.percentConfirmed))
+        Text(stringResource(R.string.fundraiser_raised_of_goal, state.raisedLabel, state.goalLabel), style = MaterialTheme.typography.titleMedium)
+        // Donations and distinct donors both said: "3 donations from 1 donor", never "1 donor" above three rows.
+        val donations = pluralStringResource(R.plurals.donation_count, state.donationCount.toInt(), state.donationCount.toInt())
+        Text(pluralStringResource(R.plurals.donations_from_donors, state.donorCount.toInt(), donations, state.donorCount.toInt()), style = MaterialTheme.typography.bodyLarge)
         if (state.canEdit) {
-            Field("Title", title, state.issues["title"]) { title = it }
-            Button(onClick = { onSaveTitle(title) }, enabled = !state.busy) { Text("Save title") }
+            Field(stringResource(R.string.create_field_title), title, state.issues["title"]) { title = it }
+            FilledTonalButton(onClick = { onSaveTitle(title) }, enabled = !state.busy, modifier = TouchTarget) { Text(stringResource(R.string.dashboard_save_title)) }
         }
-        state.issues["duration_days"]?.let { Notice("A fundraiser runs 90 days at most, in 30-day steps.", error = true) }
-        state.issues["state"]?.let { Notice("This fundraiser has ended and can no longer change.", error = true) }
-        state.error?.let { Notice(it, error = true) }
-        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            Button(onClick = onExtend, enabled = state.canExtend && !state.busy) { Text("Extend 30 days") }
-            Button(onClick = onEnd, enabled = state.canEnd && !state.busy) { Text("End now") }
+        for (field in listOf("duration_days", "state", "goal")) {
+            state.issues[field]?.let { codes -> Notice(codes.map { issueText(it) }.distinct().joinToString(" "), error = true) }
         }
-        Text("Donors", style = MaterialTheme.typography.titleMedium)
-        LazyColumn {
-            items(state.donations, key = { it.id }) { row ->
-                Row(horizontalArrangement = Arrangement.SpaceBetween, modifier = Modifier.fillMaxWidth().padding(vertical = 6.dp)) {
-                    Text(row.name, style = MaterialTheme.typography.bodyLarge)
-                    Text(row.amountLabel, style = MaterialTheme.typography.bodyLarge)
+        state.problem?.let { Notice(problemText(it), error = true) }
+        if (state.canExtend) {
+            FilledTonalButton(onClick = onExtend, enabled = !state.busy, modifier = TouchTarget.fillMaxWidth()) {
+                Text(pluralStringResource(R.plurals.dashboard_extend, extendDays, extendDays))
+            }
+        }
+        if (state.canEnd) {
+            // Destructive: outlined in the error colour, apart from the other actions, and it asks first.
+            OutlinedButton(
+                onClick = onRequestEnd,
+                enabled = !state.busy,
+                colors = ButtonDefaults.outlinedButtonColors(contentColor = MaterialTheme.colorScheme.error),
+                border = androidx.compose.foundation.BorderStroke(1.dp, MaterialTheme.colorScheme.error),
+                modifier = TouchTarget.fillMaxWidth(),
+            ) { Text(stringResource(R.string.dashboard_end)) }
+        }
+        HorizontalDivider()
+        Heading(stringResource(R.string.dashboard_donors))
+        Column {
+            for (row in state.donations) {
+                Column(TouchTarget.fillMaxWidth().padding(vertical = 6.dp).semantics(mergeDescendants = true) {}) {
+                    Row(horizontalArrangement = Arrangement.SpaceBetween, modifier = Modifier.fillMaxWidth()) {
+                        Text(row.name ?: stringResource(R.string.donor_anonymous), style = MaterialTheme.typography.bodyLarge)
+                        Text(row.amountLabel ?: stringResource(R.string.amount_hidden), style = MaterialTheme.typography.bodyLarge)
+                    }
+                    row.message?.let { Text(it, style = MaterialTheme.typography.bodyMedium, color = MaterialTheme.colorScheme.onSurfaceVariant) }
                 }
                 HorizontalDivider()
             }
         }
     }
+    if (state.confirmingEnd) EndConfirmDialog(onConfirm = onConfirmEnd, onDismiss = onDismissEnd)
+}
+
+/** "End this fundraiser?": the destructive choice in the error colour, keeping it the safe default. */
+@Composable
+fun EndConfirmDialog(onConfirm: () -> Unit, onDismiss: () -> Unit) {
+    AlertDialog(
+        onDismissRequest = onDismiss,
+        title = { Text(stringResource(R.string.end_confirm_title), modifier = Modifier.semantics { heading() }) },
+        text = { Text(stringResource(R.string.end_confirm_body)) },
+        confirmButton = {
+            TextButton(
+                onClick = onConfirm,
+                colors = ButtonDefaults.textButtonColors(contentColor = MaterialTheme.colorScheme.error),
+                modifier = TouchTarget,
+            ) { Text(stringResource(R.string.end_confirm_yes)) }
+        },
+        dismissButton = { TextButton(onClick = onDismiss, modifier = TouchTarget) { Text(stringResource(R.string.end_confirm_no)) } },
+    )
 }

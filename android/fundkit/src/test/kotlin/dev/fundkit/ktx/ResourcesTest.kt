@@ -1,0 +1,50 @@
+package dev.fundkit.ktx
+
+import java.io.File
+import javax.xml.parsers.DocumentBuilderFactory
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.w3c.dom.Element
+
+/**
+ * The app's words: every string and plural in English has its Spanish, with the same
+ * placeholders (an amount slot lost in translation would drop the amount), and every plural
+ * has the quantities Android asks for in both languages.
+ */
+class ResourcesTest {
+    private val res = generateSequence(File(System.getProperty("user.dir")).absoluteFile) { it.parentFile }
+        .first { File(it, "uniffi.toml").isFile }.resolve("android/app/src/main/res")
+
+    private class Words(val strings: Map<String, String>, val plurals: Map<String, Map<String, String>>)
+
+    private fun read(folder: String): Words {
+        val root = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(File(res, "$folder/strings.xml")).documentElement
+        val elements = (0 until root.childNodes.length).mapNotNull { root.childNodes.item(it) as? Element }
+        return Words(
+            elements.filter { it.tagName == "string" }.associate { it.getAttribute("name") to it.textContent },
+            elements.filter { it.tagName == "plurals" }.associate { p ->
+                val items = p.getElementsByTagName("item")
+                p.getAttribute("name") to (0 until items.length).associate { i -> (items.item(i) as Element).let { it.getAttribute("quantity") to it.textContent } }
+            },
+        )
+    }
+
+    private fun slots(text: String) = Regex("""%(\d+\$)?[sd]""").findAll(text).map { it.value }.toSortedSet()
+
+    @Test
+    fun `every English word has its Spanish, with the same placeholders`() {
+        val en = read("values")
+        val es = read("values-es")
+        assertEquals(en.strings.keys, es.strings.keys)
+        assertEquals(en.plurals.keys, es.plurals.keys)
+        for ((name, text) in en.strings) assertEquals(slots(text), slots(es.strings.getValue(name)), name)
+        for ((name, items) in en.plurals) {
+            assertTrue(items.keys.containsAll(setOf("one", "other")), "$name: one and other in English")
+            val spanish = es.plurals.getValue(name)
+            assertTrue(spanish.keys.containsAll(setOf("one", "many", "other")), "$name: one, many and other in Spanish")
+            // Each Spanish quantity has the placeholders of the same English quantity ("many": "other").
+            for ((quantity, text) in spanish) assertEquals(slots(items[quantity] ?: items.getValue("other")), slots(text), "$name/$quantity")
+        }
+    }
+}
