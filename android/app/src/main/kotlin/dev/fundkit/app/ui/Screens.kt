@@ -155,6 +155,7 @@ fun syncProblemText(problem: SyncProblem): String =
         when (problem) {
             is SyncProblem.Offline -> R.string.sync_offline
             is SyncProblem.SignedOut -> R.string.sync_signed_out
+            is SyncProblem.FeedUnfinished -> R.string.sync_feed_unfinished
             is SyncProblem.ServerRefused, is SyncProblem.Storage, is SyncProblem.Internal -> R.string.sync_failed
         },
     )
@@ -192,6 +193,7 @@ fun rejectedText(reason: String?): String =
             "authentication_failed" -> R.string.rejected_bank_step_failed
             "action_abandoned" -> R.string.rejected_bank_step_abandoned
             "fundraiser_ended", "ended" -> R.string.rejected_ended
+            "fundraiser_removed" -> R.string.rejected_removed
             else -> R.string.rejected_other
         },
     )
