@@ -124,6 +124,10 @@ swift() {
   # map that links the host-built libfundkit (the generated one names Darwin).
   [ -f target/bindings/swift/FundKit.swift ] || { echo "test.sh: swift stage, step 'inputs' failed: no target/bindings/swift (run the bindings stage first)" >&2; exit 1; }
   mkdir -p ios/Sources/FundKitBindings ios/Sources/FundKitFFI
+  # New bindings may change the layout of the records the tests use; SwiftPM's incremental
+  # build has been seen to keep test code compiled against the old layout (a crash reading a
+  # record), so a change of bindings starts the Swift build afresh.
+  cmp -s target/bindings/swift/FundKit.swift ios/Sources/FundKitBindings/FundKit.swift || rm -rf target/swift
   cp target/bindings/swift/FundKit.swift ios/Sources/FundKitBindings/FundKit.swift
   cp target/bindings/swift/FundKitFFI.h ios/Sources/FundKitFFI/FundKitFFI.h
   printf 'module FundKitFFI {\n    header "FundKitFFI.h"\n    link "fundkit"\n    export *\n}\n' \
