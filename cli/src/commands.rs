@@ -30,6 +30,8 @@ pub fn open(args: &ClientArgs) -> Result<Arc<FundkitClient>> {
     Ok(FundkitClient::new(config, auth(&args.token))?)
 }
 
+// One argument per `fundkit serve` flag, as clap parsed them.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     addr: SocketAddr,
     db: Option<String>,
@@ -38,6 +40,7 @@ pub async fn serve(
     public_url: Option<String>,
     crash_after: Option<String>,
     exit_with_stdin: bool,
+    rate_limit_per_minute: u32,
 ) -> Result {
     let database = match (db.as_deref().map(Database::parse), schema) {
         (None, _) => Database::Memory,
@@ -57,6 +60,7 @@ pub async fn serve(
         auto_approve,
         crash_after,
         public_url,
+        rate_limit_per_minute,
         ..ServerOptions::default()
     })
     .await?;

@@ -75,6 +75,11 @@ enum Command {
         /// started it (holding the pipe) ends, however it ends.
         #[arg(long, hide = true)]
         exit_with_stdin: bool,
+        /// Requests a user (or an anonymous peer) may make per minute, in a burst refilled
+        /// evenly; past it a 429 with Retry-After. 0 turns the limit off. Tests lower it to
+        /// see a client honour Retry-After.
+        #[arg(long, default_value_t = 6_000)]
+        rate_limit_per_minute: u32,
     },
     /// Reviews fundraisers (as the dev reviewer): lists those waiting, approves or removes one.
     Review {
@@ -161,6 +166,7 @@ async fn main() -> ExitCode {
             public_url,
             crash_after,
             exit_with_stdin,
+            rate_limit_per_minute,
         } => {
             commands::serve(
                 addr,
@@ -170,6 +176,7 @@ async fn main() -> ExitCode {
                 public_url,
                 crash_after,
                 exit_with_stdin,
+                rate_limit_per_minute,
             )
             .await
         }
