@@ -8,6 +8,8 @@
 #                                   desktop JVM artifact and the Swift tests on Linux may
 #                                   open with `FundkitClient(config, auth)` as well
 #
+# FUNDKIT_FEATURES=reqwest-transport bindings/generate.sh builds the shipping profile with
+# the built-in transport too: the library for a plain desktop JVM (android/jvm's consumers).
 # The exported API is the same with or without `reqwest-transport` (without it,
 # `FundkitClient.new` fails with Configuration), so the bindings are too.
 #
@@ -24,6 +26,7 @@ cd "$root"
 profile=release-unstripped
 features=()
 [ "${1:-}" = "--debug" ] && { profile=dev; features=(--features reqwest-transport); }
+[ -n "${FUNDKIT_FEATURES:-}" ] && features=(--features "$FUNDKIT_FEATURES")
 out_dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
 
 case "$(uname -s)" in
