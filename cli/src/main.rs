@@ -80,6 +80,10 @@ enum Command {
         /// see a client honour Retry-After.
         #[arg(long, default_value_t = 6_000)]
         rate_limit_per_minute: u32,
+        /// Benchmarks only: how many donations a device may hold queued (the server's
+        /// `limits.offline_max_count`, 50 by default).
+        #[arg(long, hide = true)]
+        offline_max_count: Option<u32>,
     },
     /// Reviews fundraisers (as the dev reviewer): lists those waiting, approves or removes one.
     Review {
@@ -167,6 +171,7 @@ async fn main() -> ExitCode {
             crash_after,
             exit_with_stdin,
             rate_limit_per_minute,
+            offline_max_count,
         } => {
             commands::serve(
                 addr,
@@ -177,6 +182,7 @@ async fn main() -> ExitCode {
                 crash_after,
                 exit_with_stdin,
                 rate_limit_per_minute,
+                offline_max_count,
             )
             .await
         }

@@ -174,6 +174,7 @@ impl Http {
                 timeout_ms: REQUEST_TIMEOUT.as_millis() as u64,
                 max_response_bytes: MAX_RESPONSE_BYTES as u64,
             };
+            let started = std::time::Instant::now();
             let resp = match tokio::time::timeout(
                 REQUEST_TIMEOUT + TIMEOUT_GRACE,
                 self.transport.send(request),
@@ -189,6 +190,14 @@ impl Http {
                 }
             };
             let status = resp.status;
+            // The whole exchange as the engine sees it, FFI crossings included (the bench
+            // compares it with the time spent inside the app's transport).
+            tracing::debug!(
+                path,
+                status,
+                micros = started.elapsed().as_micros() as u64,
+                "transport answered"
+            );
             if status == 401 && !refreshed {
                 tracing::info!(path, "401: asking the host for a fresh token");
                 refreshed = true;
