@@ -3,6 +3,9 @@
 import Foundation
 import XCTest
 @testable import FundKit
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class URLSessionTransportTests: XCTestCase {
     private func request(_ url: String, token: String) -> HttpRequest {
@@ -79,4 +82,77 @@ final class URLSessionTransportTests: XCTestCase {
             guard case .Offline = error else { return XCTFail("expected Offline, got \(error)") }
         }
     }
+
+    #if canImport(Glibc)
+    func testARedirectIsNotFollowed() async throws {
+        let server = try ReferenceServer()
+        // Following the 307 would reach the real server and succeed.
+        let redirector = try Redirector(location: server.url + "/v1/config")
+        let transport = URLSessionTransport()
+        let answer = try await transport.send(request: request("http://127.0.0.1:\(redirector.port)/v1/config", token: "dev-donor-1"))
+        XCTAssertEqual(answer.status, 307)
+        XCTAssertEqual(redirector.hits, 1)
+        let fk = try await FundKitSession.open(config: testConfig("http://127.0.0.1:\(redirector.port)"),
+                                               tokens: { _ in "dev-donor-1" }, transport: transport)
+        defer { fk.close() }
+        let report = try await fk.syncNow()
+        guard case .serverRefused(let status, let code, _) = report.error else {
+            return XCTFail("expected redirect_not_followed, got \(String(describing: report.error))")
+        }
+        XCTAssertEqual(status, 307)
+        XCTAssertEqual(code, "redirect_not_followed")
+        XCTAssertEqual(redirector.hits, 2)
+    }
+    #endif
 }
+
+#if canImport(Glibc)
+/// Answers every connection on 127.0.0.1 (an OS-chosen port) with a 307 to `location`.
+final class Redirector: @unchecked Sendable {
+    // @unchecked, proved: `fd`, `port` and `location` are `let`s; `count` is read and
+    // written only while `lock` is held.
+    let port: UInt16
+    private let fd: Int32
+    private let location: String
+    private let lock = NSLock()
+    private var count = 0
+    var hits: Int { lock.lock(); defer { lock.unlock() }; return count }
+
+    init(location: String) throws {
+        self.location = location
+        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, len) } }
+        guard bound == 0, listen(sock, 8) == 0 else { throw Failure("redirector: bind/listen failed") }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &len) } }
+        fd = sock
+        port = UInt16(bigEndian: addr.sin_port)
+        Thread.detachNewThread { [self] in serve() }
+    }
+
+    deinit { close(fd) }
+
+    private func serve() {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 { return }
+            // Read the request head (the engine's GETs have no body).
+            var head = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !String(decoding: head, as: UTF8.self).contains("\r\n\r\n") {
+                let n = read(client, &buffer, buffer.count)
+                if n <= 0 { break }
+                head.append(contentsOf: buffer[0..<n])
+            }
+            lock.lock(); count += 1; lock.unlock()
+            let answer = "HTTP/1.1 307 Temporary Redirect\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            _ = answer.withCString { write(client, $0, strlen($0)) }
+            close(client)
+        }
+    }
+}
+#endif
