@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Generates the Kotlin and Swift bindings from the built library (UniFFI library mode).
 #
-#   bindings/generate.sh            release-unstripped build (for shipping)
-#   bindings/generate.sh --debug    dev build (fast; what the tests use)
+#   bindings/generate.sh            release-unstripped build (for shipping): the default
+#                                   features, no HTTP/TLS stack (the app passes its transport)
+#   bindings/generate.sh --debug    dev build (fast; what the tests use), with the
+#                                   `reqwest-transport` feature: the JVM host tests, the
+#                                   desktop JVM artifact and the Swift tests on Linux may
+#                                   open with `FundkitClient(config, auth)` as well
+#
+# FUNDKIT_FEATURES=reqwest-transport bindings/generate.sh builds the shipping profile with
+# the built-in transport too: the library for a plain desktop JVM (android/jvm's consumers).
+# The exported API is the same with or without `reqwest-transport` (without it,
+# `FundkitClient.new` fails with Configuration), so the bindings are too.
 #
 # Output (never committed):
 #   target/bindings/kotlin-android/  Kotlin for Android (android = true)
@@ -15,7 +24,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 profile=release-unstripped
-[ "${1:-}" = "--debug" ] && profile=dev
+features=()
+[ "${1:-}" = "--debug" ] && { profile=dev; features=(--features reqwest-transport); }
+[ -n "${FUNDKIT_FEATURES:-}" ] && features=(--features "$FUNDKIT_FEATURES")
 out_dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
 
 case "$(uname -s)" in
@@ -23,7 +34,7 @@ case "$(uname -s)" in
   *) lib="target/$out_dir/libfundkit.so" ;;
 esac
 
-cargo build --quiet -p fundkit --profile "$profile"
+cargo build --quiet -p fundkit --profile "$profile" "${features[@]}"
 cargo build --quiet -p fundkit-bindgen --bin uniffi-bindgen
 bindgen="target/debug/uniffi-bindgen"
 

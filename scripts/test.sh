@@ -19,6 +19,13 @@ lint() {
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  # The build Android and iOS ship (the default features, no reqwest-transport) on its own:
+  # lint-clean, and holding no HTTP or TLS stack (the app's transport carries the bytes).
+  cargo clippy -p fundkit --all-targets --locked -- -D warnings
+  if cargo tree -p fundkit -e normal --locked | grep -Eq '^[^a-z]*(reqwest|hyper|rustls|ring|openssl|native-tls) v'; then
+    echo "test.sh: the default build of fundkit links an HTTP or TLS stack (cargo tree -p fundkit)" >&2
+    exit 1
+  fi
 }
 
 rust() {

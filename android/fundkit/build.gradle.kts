@@ -32,6 +32,9 @@ dependencies {
     // The AAR flavour of JNA carries its own native dispatch library per ABI.
     implementation("net.java.dev.jna:jna:5.14.0@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.8.1")
+    // OkHttpTransport: the shipped library has no HTTP/TLS stack of its own (the core's
+    // default build); the app's OkHttpClient carries FundKit's requests.
+    api("com.squareup.okhttp3:okhttp:5.5.1")
     // The generated bindings (android = true) annotate API-level checks.
     implementation("androidx.annotation:annotation:1.9.1")
 }

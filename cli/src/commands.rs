@@ -30,6 +30,8 @@ pub fn open(args: &ClientArgs) -> Result<Arc<FundkitClient>> {
     Ok(FundkitClient::new(config, auth(&args.token))?)
 }
 
+// One argument per `fundkit serve` flag, as clap parsed them.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     addr: SocketAddr,
     db: Option<String>,
@@ -38,6 +40,8 @@ pub async fn serve(
     public_url: Option<String>,
     crash_after: Option<String>,
     exit_with_stdin: bool,
+    rate_limit_per_minute: u32,
+    offline_max_count: Option<u32>,
 ) -> Result {
     let database = match (db.as_deref().map(Database::parse), schema) {
         (None, _) => Database::Memory,
@@ -51,15 +55,19 @@ pub async fn serve(
         Some("charged") => Some(fundkit_server::PaymentStep::Charged),
         Some(other) => return Err(format!("--crash-after {other:?}: recorded or charged").into()),
     };
-    let server = fundkit_server::start(ServerOptions {
+    let mut options = ServerOptions {
         addr,
         database,
         auto_approve,
         crash_after,
         public_url,
+        rate_limit_per_minute,
         ..ServerOptions::default()
-    })
-    .await?;
+    };
+    if let Some(count) = offline_max_count {
+        options.config.limits.offline_max_count = count;
+    }
+    let server = fundkit_server::start(options).await?;
     println!("FundKit reference server on {}", server.url());
     println!("dev users (bearer tokens):");
     for u in fundkit_server::DEV_USERS {

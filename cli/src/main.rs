@@ -75,6 +75,15 @@ enum Command {
         /// started it (holding the pipe) ends, however it ends.
         #[arg(long, hide = true)]
         exit_with_stdin: bool,
+        /// Requests a user (or an anonymous peer) may make per minute, in a burst refilled
+        /// evenly; past it a 429 with Retry-After. 0 turns the limit off. Tests lower it to
+        /// see a client honour Retry-After.
+        #[arg(long, default_value_t = 6_000)]
+        rate_limit_per_minute: u32,
+        /// Benchmarks only: how many donations a device may hold queued (the server's
+        /// `limits.offline_max_count`, 50 by default).
+        #[arg(long, hide = true)]
+        offline_max_count: Option<u32>,
     },
     /// Reviews fundraisers (as the dev reviewer): lists those waiting, approves or removes one.
     Review {
@@ -161,6 +170,8 @@ async fn main() -> ExitCode {
             public_url,
             crash_after,
             exit_with_stdin,
+            rate_limit_per_minute,
+            offline_max_count,
         } => {
             commands::serve(
                 addr,
@@ -170,6 +181,8 @@ async fn main() -> ExitCode {
                 public_url,
                 crash_after,
                 exit_with_stdin,
+                rate_limit_per_minute,
+                offline_max_count,
             )
             .await
         }

@@ -23,7 +23,7 @@ use crate::rules::{self, Limits, ValidationIssue};
 use crate::shared::{FundkitListener, Shared, CONFIG_KEY};
 use crate::status::{SyncReport, SyncState};
 use crate::store::{Enqueued, OwnerLock, Store};
-use crate::sync::{self, AuthProvider, Engine};
+use crate::sync::{self, AuthProvider, Engine, HttpTransport};
 use crate::wire::ServerConfig;
 
 /// How the app configures its client.
@@ -100,6 +100,11 @@ impl FundkitClient {
     /// One client owns a database file for its whole life: while one is open on
     /// `database_path` (in this process or another), opening a second fails with
     /// `DatabaseInUse`.
+    ///
+    /// Talks to the server through the built-in reqwest transport, which only builds with
+    /// the `reqwest-transport` feature (the CLI, the tests, a desktop JVM). The libraries
+    /// Android and iOS ship have none: there this fails with `Configuration`, and the app
+    /// opens with `with_transport` and its own HTTP stack.
     #[cfg_attr(feature = "ffi", uniffi::constructor)]
     pub fn new(
         config: ClientConfig,
@@ -115,6 +120,60 @@ impl FundkitClient {
         auth: Arc<dyn AuthProvider>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<FundkitClient>, FundkitError> {
+        Self::open(config, auth, clock, built_in_transport()?)
+    }
+
+    /// Like `new`, with the app's transport (OkHttp, URLSession): the bytes go through
+    /// it, and everything else (retries, `Retry-After`, what an answer means, never
+    /// following a redirect) stays in FundKit.
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn with_transport(
+        config: ClientConfig,
+        auth: Arc<dyn AuthProvider>,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Arc<FundkitClient>, FundkitError> {
+        Self::open(config, auth, Arc::new(SystemClock), transport)
+    }
+
+    /// Like `with_transport`, with the host's clock.
+    #[cfg_attr(feature = "ffi", uniffi::constructor)]
+    pub fn with_transport_and_clock(
+        config: ClientConfig,
+        auth: Arc<dyn AuthProvider>,
+        transport: Arc<dyn HttpTransport>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<FundkitClient>, FundkitError> {
+        Self::open(config, auth, clock, transport)
+    }
+}
+
+/// The transport `new` uses: reqwest where the build has it.
+fn built_in_transport() -> Result<Arc<dyn HttpTransport>, FundkitError> {
+    #[cfg(feature = "reqwest-transport")]
+    {
+        let transport =
+            crate::sync::ReqwestTransport::new().map_err(|e| FundkitError::Configuration {
+                detail: e.to_string(),
+            })?;
+        Ok(Arc::new(transport))
+    }
+    #[cfg(not(feature = "reqwest-transport"))]
+    {
+        Err(FundkitError::Configuration {
+            detail: "this build of FundKit has no built-in HTTP transport; open the client \
+                     with with_transport and the app's own"
+                .into(),
+        })
+    }
+}
+
+impl FundkitClient {
+    fn open(
+        config: ClientConfig,
+        auth: Arc<dyn AuthProvider>,
+        clock: Arc<dyn Clock>,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Arc<FundkitClient>, FundkitError> {
         // Any BCP 47 tag works (unknown ones fall back to en-US conventions): a phone set to
         // a language FundKit has not met must still open the app.
         let locale = config.locale.trim().to_owned();
@@ -123,7 +182,12 @@ impl FundkitClient {
                 detail: "database_path is empty".into(),
             });
         }
-        let engine = Arc::new(Engine::new(&config.server_url, auth, config.user.platform)?);
+        let engine = Arc::new(Engine::new(
+            &config.server_url,
+            auth,
+            config.user.platform,
+            transport,
+        )?);
         let path = PathBuf::from(&config.database_path);
         // One owner per file, taken before the file is touched: a second client would
         // requeue this one's batch in flight (docs/queue.md, "One owner per file").
@@ -175,7 +239,10 @@ impl FundkitClient {
             _owner: owner,
         }))
     }
+}
 
+#[cfg_attr(feature = "ffi", uniffi::export)]
+impl FundkitClient {
     // ---- rules and rollout, with the server's latest config ----
 
     /// Is `action` open to the signed-in user?

@@ -2,7 +2,10 @@
 //!
 //! Pure domain (`money`, `model`, `rules`, `rollout`) and the wire types (`wire`) build
 //! without any feature, for the reference server. The `client` feature adds the device
-//! side (`store`, `queue`, `sync`, `client`); `ffi` adds the UniFFI exports the apps use.
+//! side (`store`, `queue`, `sync`, `client`); `ffi` adds the UniFFI exports the apps use;
+//! `reqwest-transport` adds a built-in HTTP transport (`sync::ReqwestTransport`) for the CLI,
+//! the tests and a desktop JVM. The default build (what Android and iOS ship) has no TLS
+//! stack: the app passes its own transport (`FundkitClient::with_transport`).
 
 #[cfg(feature = "ffi")]
 uniffi::setup_scaffolding!();
@@ -47,8 +50,12 @@ pub use clock::{Clock, SystemClock};
 pub use shared::FundkitListener;
 #[cfg(feature = "client")]
 pub use status::{SyncProblem, SyncReport, SyncState};
+#[cfg(feature = "reqwest-transport")]
+pub use sync::ReqwestTransport;
 #[cfg(feature = "client")]
-pub use sync::AuthProvider;
+pub use sync::{
+    AuthProvider, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError,
+};
 
 #[cfg(feature = "ffi")]
 mod ffi_functions;

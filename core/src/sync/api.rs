@@ -1,6 +1,6 @@
 //! The server calls made outside a pass, for the organiser's and the deep-link screens.
 
-use reqwest::Method;
+use super::http::Method;
 
 use super::{backoff, Engine};
 use crate::error::Error;
@@ -22,7 +22,7 @@ pub(crate) async fn create_fundraiser(
         attempt += 1;
         match engine
             .http()
-            .send(Method::POST, "v1/fundraisers", &[], Some(draft), Some(&key))
+            .send(Method::Post, "v1/fundraisers", &[], Some(draft), Some(&key))
             .await
         {
             Ok(created) => return Ok(created),
@@ -39,7 +39,7 @@ pub(crate) async fn fetch_fundraiser(engine: &Engine, id: &str) -> Result<Fundra
     let path = format!("v1/fundraisers/{id}");
     engine
         .http()
-        .send::<(), _>(Method::GET, &path, &[], None, None)
+        .send::<(), _>(Method::Get, &path, &[], None, None)
         .await
 }
 
@@ -53,7 +53,7 @@ pub(crate) async fn edit_fundraiser(
     let path = format!("v1/fundraisers/{id}");
     engine
         .http()
-        .send(Method::PATCH, &path, &[], Some(edit), None)
+        .send(Method::Patch, &path, &[], Some(edit), None)
         .await
 }
 
@@ -67,7 +67,7 @@ pub(crate) async fn extend_fundraiser(
     engine
         .http()
         .send(
-            Method::POST,
+            Method::Post,
             &path,
             &[],
             Some(&ExtendRequest { days }),
@@ -81,6 +81,6 @@ pub(crate) async fn end_fundraiser(engine: &Engine, id: &str) -> Result<Fundrais
     let path = format!("v1/fundraisers/{id}/end");
     engine
         .http()
-        .send::<(), _>(Method::POST, &path, &[], None, None)
+        .send::<(), _>(Method::Post, &path, &[], None, None)
         .await
 }

@@ -1,5 +1,7 @@
-//! The HTTP client: JSON over HTTPS with bearer auth, and the classification of every
-//! failure into retry / re-auth / permanent (docs/design.md §3, invariant 4).
+//! The HTTP side of the engine: JSON with bearer auth, built here in full and handed to the
+//! app's `HttpTransport` (`transport`) for the byte transfer only; every answer, or its
+//! absence, is classified here into retry / re-auth / permanent (docs/design.md §3,
+//! invariant 4). Redirects are never followed: a 3xx is a typed failure (`classify`).
 //!
 //! Secrets: the auth token is asked of the host on each request and never stored or
 //! logged; request bodies (which carry payment tokens) are never logged.
@@ -7,23 +9,49 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{header, Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use url::Url;
 
 use crate::error::{Error, FundkitError};
 use crate::rollout::Platform;
 use crate::wire::ApiError;
 
 use super::backoff::parse_retry_after;
+use super::transport::{HttpHeader, HttpRequest, HttpTransport, TransportError};
 use super::AuthProvider;
 
 /// Largest response body the client reads (a hostile or broken server cannot exhaust the
 /// phone's memory). A page of 500 fundraisers with 5,000-character stories fits.
 const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
+/// The whole exchange of one request, told to the transport.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long past `REQUEST_TIMEOUT` the engine waits for a transport that does not keep
+/// its timeout before it drops (cancels) the call itself.
+const TIMEOUT_GRACE: Duration = Duration::from_secs(5);
+
+/// The methods the engine uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
 pub(crate) struct Http {
-    client: reqwest::Client,
+    transport: Arc<dyn HttpTransport>,
     base: Url,
     auth: Arc<dyn AuthProvider>,
     /// Sent as `X-FundKit-Platform` so the server applies the same rollout rules.
@@ -70,31 +98,18 @@ impl Http {
         base: Url,
         auth: Arc<dyn AuthProvider>,
         platform: Platform,
-    ) -> Result<Http, FundkitError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .https_only(base.scheme() == "https")
-            // Never follow a redirect: a batch carries payment tokens and messages, and a
-            // 307/308 would re-post it, tokens and all, to wherever `Location` points, whose
-            // answer would then be believed. Only the configured server is ever asked or
-            // believed; a 3xx is a typed failure (see `classify`), retried with backoff.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("fundkit/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FundkitError::Configuration {
-                detail: format!("HTTP client: {e}"),
-            })?;
+        transport: Arc<dyn HttpTransport>,
+    ) -> Http {
         let platform = match platform {
             Platform::Android => "android",
             Platform::Ios => "ios",
         };
-        Ok(Http {
-            client,
+        Http {
+            transport,
             base,
             auth,
             platform,
-        })
+        }
     }
 
     /// Sends a request and decodes a JSON answer. A 401 asks the host for a fresh token
@@ -107,11 +122,23 @@ impl Http {
         body: Option<&B>,
         idempotency_key: Option<&str>,
     ) -> Result<T, Error> {
-        let url = self.base.join(path).map_err(|e| Error::Refused {
+        let mut url = self.base.join(path).map_err(|e| Error::Refused {
             status: 0,
             code: "bad_url".into(),
             message: e.to_string(),
         })?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        // Only the configured server is ever asked.
+        if url.origin() != self.base.origin() {
+            return Err(Error::Refused {
+                status: 0,
+                code: "bad_url".into(),
+                message: "the request left the configured server".into(),
+            });
+        }
         let payload = match body {
             Some(b) => Some(serde_json::to_vec(b).map_err(|e| Error::Refused {
                 status: 0,
@@ -123,44 +150,71 @@ impl Http {
         let mut refreshed = false;
         loop {
             let token = self.token(refreshed).await?;
-            let mut req = self
-                .client
-                .request(method.clone(), url.clone())
-                .bearer_auth(&token)
-                .header("X-FundKit-Platform", self.platform)
-                .query(query);
+            let header = |name: &str, value: &str| HttpHeader {
+                name: name.into(),
+                value: value.into(),
+            };
+            let mut headers = vec![
+                header("Authorization", &format!("Bearer {token}")),
+                header("X-FundKit-Platform", self.platform),
+                header("Accept", "application/json"),
+                header("User-Agent", concat!("fundkit/", env!("CARGO_PKG_VERSION"))),
+            ];
             if let Some(key) = idempotency_key {
-                req = req.header("Idempotency-Key", key);
+                headers.push(header("Idempotency-Key", key));
             }
-            if let Some(bytes) = &payload {
-                req = req
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(bytes.clone());
+            if payload.is_some() {
+                headers.push(header("Content-Type", "application/json"));
             }
-            let resp = req.send().await.map_err(|e| Error::Offline {
-                message: describe(e),
-                retry_after: None,
-            })?;
-            let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED && !refreshed {
+            let request = HttpRequest {
+                method: method.as_str().into(),
+                url: url.to_string(),
+                headers,
+                body: payload.clone(),
+                timeout_ms: REQUEST_TIMEOUT.as_millis() as u64,
+                max_response_bytes: MAX_RESPONSE_BYTES as u64,
+            };
+            let started = std::time::Instant::now();
+            let resp = match tokio::time::timeout(
+                REQUEST_TIMEOUT + TIMEOUT_GRACE,
+                self.transport.send(request),
+            )
+            .await
+            {
+                Ok(Ok(resp)) => resp,
+                Ok(Err(e)) => return Err(offline(e)),
+                Err(_) => {
+                    return Err(offline(TransportError::TimedOut {
+                        detail: "the transport did not answer in time".into(),
+                    }))
+                }
+            };
+            let status = resp.status;
+            // The whole exchange as the engine sees it, FFI crossings included (the bench
+            // compares it with the time spent inside the app's transport).
+            tracing::debug!(
+                path,
+                status,
+                micros = started.elapsed().as_micros() as u64,
+                "transport answered"
+            );
+            if status == 401 && !refreshed {
                 tracing::info!(path, "401: asking the host for a fresh token");
                 refreshed = true;
                 continue;
             }
-            let retry_after = resp
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            let bytes = read_limited(resp).await?;
-            if status.is_success() {
-                return serde_json::from_slice(&bytes).map_err(|e| Error::Refused {
-                    status: status.as_u16(),
+            if resp.body.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large());
+            }
+            let retry_after = resp.header("Retry-After").and_then(parse_retry_after);
+            if (200..300).contains(&status) {
+                return serde_json::from_slice(&resp.body).map_err(|e| Error::Refused {
+                    status,
                     code: "bad_response".into(),
                     message: format!("the server's answer could not be read: {e}"),
                 });
             }
-            return Err(classify(status, retry_after, &bytes));
+            return Err(classify(status, retry_after, &resp.body));
         }
     }
 
@@ -182,25 +236,12 @@ impl Http {
     }
 }
 
-/// Reads at most MAX_RESPONSE_BYTES of a body.
-async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, Error> {
-    if resp
-        .content_length()
-        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| Error::Offline {
-        message: describe(e),
+/// No answer came: transient whatever the kind (the pass ends and is retried).
+fn offline(e: TransportError) -> Error {
+    Error::Offline {
+        message: e.to_string(),
         retry_after: None,
-    })? {
-        if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(too_large());
-        }
-        out.extend_from_slice(&chunk);
     }
-    Ok(out)
 }
 
 fn too_large() -> Error {
@@ -211,57 +252,61 @@ fn too_large() -> Error {
     }
 }
 
+/// The standard phrase of a status, for an answer without FundKit's error body.
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "error",
+    }
+}
+
 /// Decides what a non-success status means.
-pub(crate) fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> Error {
+pub(crate) fn classify(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Error {
     let (code, message) = match serde_json::from_slice::<ApiError>(body) {
         Ok(api) => (api.error.code, api.error.message),
-        Err(_) => (
-            format!("http_{}", status.as_u16()),
-            status.canonical_reason().unwrap_or("error").to_owned(),
-        ),
+        Err(_) => (format!("http_{status}"), reason(status).to_owned()),
     };
-    if status.is_redirection() {
-        // Not followed (see `Http::new`): the configured server sent us elsewhere. Nothing
-        // in the answer is believed; whatever was sent waits for the next pass.
+    if (300..400).contains(&status) {
+        // Never followed (the transport's contract): the configured server sent us
+        // elsewhere. Nothing in the answer is believed; whatever was sent waits for the
+        // next pass.
         return Error::Refused {
-            status: status.as_u16(),
+            status,
             code: "redirect_not_followed".into(),
             message:
                 "the server answered with a redirect; FundKit only talks to the configured server"
                     .into(),
         };
     }
-    if status.is_server_error()
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status == StatusCode::REQUEST_TIMEOUT
-    {
+    if (500..600).contains(&status) || status == 429 || status == 408 {
         Error::Offline {
-            message: format!("{} {code}: {message}", status.as_u16()),
+            message: format!("{status} {code}: {message}"),
             retry_after,
         }
-    } else if status == StatusCode::UNAUTHORIZED {
+    } else if status == 401 {
         Error::SignedOut { message }
     } else {
         Error::Refused {
-            status: status.as_u16(),
+            status,
             code,
             message,
         }
     }
-}
-
-/// A short description of a transport error, without the URL's query or any body.
-fn describe(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "connection broke while reading the answer"
-    } else {
-        "request failed"
-    };
-    format!("{kind}: {}", e.without_url())
 }
 
 #[cfg(test)]
@@ -302,7 +347,7 @@ mod tests {
         let body = br#"{"error":{"code":"rate_limited","message":"slow down"}}"#;
         assert!(matches!(
             classify(
-                StatusCode::TOO_MANY_REQUESTS,
+                429,
                 Some(Duration::from_secs(2)),
                 body
             ),
@@ -310,39 +355,178 @@ mod tests {
                 if message == "429 rate_limited: slow down" && after == Duration::from_secs(2)
         ));
         assert!(matches!(
-            classify(StatusCode::SERVICE_UNAVAILABLE, None, b"<html>"),
+            classify(503, None, b"<html>"),
             Error::Offline { .. }
         ));
-        assert!(matches!(
-            classify(StatusCode::REQUEST_TIMEOUT, None, b""),
-            Error::Offline { .. }
-        ));
-        assert!(matches!(
-            classify(StatusCode::UNAUTHORIZED, None, b""),
-            Error::SignedOut { .. }
-        ));
+        assert!(matches!(classify(408, None, b""), Error::Offline { .. }));
+        assert!(matches!(classify(401, None, b""), Error::SignedOut { .. }));
         assert!(matches!(
             classify(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                422,
                 None,
                 br#"{"error":{"code":"validation_failed","message":"m"}}"#
             ),
             Error::Refused { status: 422, code, message } if code == "validation_failed" && message == "m"
         ));
         assert!(matches!(
-            classify(StatusCode::BAD_REQUEST, None, b"garbage"),
+            classify(400, None, b"garbage"),
             Error::Refused { status: 400, .. }
         ));
-        for redirect in [
-            StatusCode::MOVED_PERMANENTLY,
-            StatusCode::FOUND,
-            StatusCode::TEMPORARY_REDIRECT,
-            StatusCode::PERMANENT_REDIRECT,
-        ] {
+        for redirect in [301, 302, 307, 308] {
             assert!(matches!(
                 classify(redirect, None, br#"{"results":[]}"#),
                 Error::Refused { code, .. } if code == "redirect_not_followed"
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod seam {
+    //! The engine above the transport seam: what it asks a transport to send, and what it
+    //! makes of each answer or failure.
+    use super::*;
+    use crate::sync::transport::HttpResponse;
+    use std::sync::Mutex;
+
+    struct Fake {
+        answers: Mutex<Vec<Result<HttpResponse, TransportError>>>,
+        seen: Mutex<Vec<HttpRequest>>,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpTransport for Fake {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.seen.lock().unwrap().push(request);
+            self.answers.lock().unwrap().remove(0)
+        }
+    }
+
+    struct Token;
+    impl AuthProvider for Token {
+        fn access_token(&self, force_refresh: bool) -> Option<String> {
+            Some(if force_refresh { "fresh" } else { "stale" }.into())
+        }
+    }
+
+    fn answer(
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<HttpResponse, TransportError> {
+        Ok(HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| HttpHeader {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+            body: body.to_vec(),
+        })
+    }
+
+    fn run(
+        answers: Vec<Result<HttpResponse, TransportError>>,
+    ) -> (Result<serde_json::Value, Error>, Vec<HttpRequest>) {
+        let fake = Arc::new(Fake {
+            answers: Mutex::new(answers),
+            seen: Mutex::new(Vec::new()),
+        });
+        let http = Http::new(
+            check_server_url("http://127.0.0.1:9/api").unwrap(),
+            Arc::new(Token),
+            Platform::Ios,
+            fake.clone(),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let result = rt.block_on(http.send::<serde_json::Value, serde_json::Value>(
+            Method::Post,
+            "v1/donations/batch",
+            &[("after", "a b&c".into())],
+            Some(&serde_json::json!({"items": []})),
+            Some("key-1"),
+        ));
+        let seen = fake.seen.lock().unwrap().clone();
+        (result, seen)
+    }
+
+    fn header<'a>(r: &'a HttpRequest, name: &str) -> Option<&'a str> {
+        r.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+
+    #[test]
+    fn the_engine_builds_the_whole_request() {
+        let (result, seen) = run(vec![answer(200, &[], br#"{"ok":true}"#)]);
+        assert_eq!(result.unwrap(), serde_json::json!({"ok": true}));
+        let r = &seen[0];
+        assert_eq!(r.method, "POST");
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:9/api/v1/donations/batch?after=a+b%26c"
+        );
+        assert_eq!(header(r, "authorization"), Some("Bearer stale"));
+        assert_eq!(header(r, "x-fundkit-platform"), Some("ios"));
+        assert_eq!(header(r, "idempotency-key"), Some("key-1"));
+        assert_eq!(header(r, "content-type"), Some("application/json"));
+        assert_eq!(r.body.as_deref(), Some(&br#"{"items":[]}"#[..]));
+        assert_eq!(r.timeout_ms, 30_000);
+        assert_eq!(r.max_response_bytes, MAX_RESPONSE_BYTES as u64);
+    }
+
+    #[test]
+    fn retry_after_a_401_with_a_fresh_token_and_the_answers_classified() {
+        let (result, seen) = run(vec![
+            answer(401, &[], b""),
+            answer(429, &[("retry-after", "7")], b""),
+        ]);
+        assert!(matches!(
+            result,
+            Err(Error::Offline { retry_after: Some(d), .. }) if d == Duration::from_secs(7)
+        ));
+        assert_eq!(header(&seen[1], "Authorization"), Some("Bearer fresh"));
+
+        let (result, _) = run(vec![answer(
+            307,
+            &[("Location", "https://elsewhere.example/")],
+            br#"{"results":[]}"#,
+        )]);
+        assert!(
+            matches!(result, Err(Error::Refused { status: 307, code, .. }) if code == "redirect_not_followed")
+        );
+
+        let (result, _) = run(vec![answer(200, &[], &vec![b' '; MAX_RESPONSE_BYTES + 1])]);
+        assert!(matches!(result, Err(Error::Refused { code, .. }) if code == "response_too_large"));
+    }
+
+    #[test]
+    fn every_transport_failure_is_transient() {
+        for failure in [
+            TransportError::Offline {
+                detail: "no route".into(),
+            },
+            TransportError::TimedOut {
+                detail: "30 s".into(),
+            },
+            TransportError::Tls {
+                detail: "pin mismatch".into(),
+            },
+            TransportError::Cancelled {
+                detail: "closing".into(),
+            },
+        ] {
+            let (result, _) = run(vec![Err(failure.clone())]);
+            assert!(
+                matches!(&result, Err(Error::Offline { message, retry_after: None }) if *message == failure.to_string()),
+                "{failure:?} gave {result:?}"
+            );
         }
     }
 }
@@ -359,9 +543,8 @@ mod fuzz {
         /// the status alone.
         #[test]
         fn classify_never_panics(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..200)) {
-            let Ok(code) = StatusCode::from_u16(status) else { return Ok(()) };
-            let class = classify(code, None, &body);
-            let transient = code.is_server_error() || status == 429 || status == 408;
+            let class = classify(status, None, &body);
+            let transient = (500..600).contains(&status) || status == 429 || status == 408;
             prop_assert_eq!(matches!(class, Error::Offline { .. }), transient);
         }
 

@@ -32,12 +32,19 @@ pub(crate) mod api;
 pub(crate) mod backoff;
 pub(crate) mod http;
 mod pages;
+#[cfg(feature = "reqwest-transport")]
+mod reqwest_transport;
+pub mod transport;
+
+#[cfg(feature = "reqwest-transport")]
+pub use reqwest_transport::ReqwestTransport;
+pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Method;
+use http::Method;
 
 use crate::error::{Error, FundkitError};
 use crate::model::Donation;
@@ -71,10 +78,11 @@ impl Engine {
         server_url: &str,
         auth: Arc<dyn AuthProvider>,
         platform: crate::rollout::Platform,
+        transport: Arc<dyn HttpTransport>,
     ) -> Result<Engine, FundkitError> {
         let base = http::check_server_url(server_url)?;
         Ok(Engine {
-            http: Http::new(base, auth, platform)?,
+            http: Http::new(base, auth, platform, transport),
             pass_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -167,7 +175,7 @@ async fn pass(
     // Read leniently (`pages::server_config`): a value from a newer server never fails
     // the pass; at worst the last config is kept.
     match http
-        .send::<(), serde_json::Value>(Method::GET, "v1/config", &[], None, None)
+        .send::<(), serde_json::Value>(Method::Get, "v1/config", &[], None, None)
         .await
     {
         Ok(value) => {
@@ -318,7 +326,7 @@ async fn post_batch(engine: &Engine, batch: &[Outgoing]) -> Result<BatchResult, 
     tracing::info!(count = batch.len(), "posting a donation batch");
     engine
         .http()
-        .send::<_, BatchResult>(Method::POST, "v1/donations/batch", &[], Some(&body), None)
+        .send::<_, BatchResult>(Method::Post, "v1/donations/batch", &[], Some(&body), None)
         .await
 }
 
@@ -428,7 +436,7 @@ async fn ask_server(
     match engine
         .http()
         .send::<_, BatchResult>(
-            Method::POST,
+            Method::Post,
             "v1/donations/reconcile",
             &[],
             Some(&body),
@@ -784,7 +792,7 @@ async fn pull_changes(
             let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
             async move {
                 http.send::<(), pages::ChangesPage>(
-                    Method::GET,
+                    Method::Get,
                     "v1/fundraisers/changes",
                     &query,
                     None,
@@ -819,7 +827,7 @@ async fn pull_own_donations(
             let query = [("since", since), ("limit", MAX_CHANGES_PAGE.to_string())];
             async move {
                 http.send::<(), pages::OwnDonationsPage>(
-                    Method::GET,
+                    Method::Get,
                     "v1/me/donations/changes",
                     &query,
                     None,
@@ -859,7 +867,7 @@ async fn pull_donors(shared: &Arc<Shared>, engine: &Engine) -> Result<Option<Syn
                 async move {
                     engine
                         .http()
-                        .send::<(), pages::DonorsPage>(Method::GET, &path, &query, None, None)
+                        .send::<(), pages::DonorsPage>(Method::Get, &path, &query, None, None)
                         .await
                 }
             },

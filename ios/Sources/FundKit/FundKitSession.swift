@@ -65,13 +65,27 @@ public final class FundKitSession: Sendable {
     /// Opens the local database (migrations, crash recovery) on the session's queue. On Apple
     /// platforms the database's folder gets the data-protection class
     /// completeUntilFirstUserAuthentication and is excluded from backups (DatabaseFiles).
-    public static func open(config: ClientConfig, tokens: @escaping TokenSource, clock: Clock? = nil) async throws -> FundKitSession {
+    ///
+    /// `transport` carries the requests (`URLSessionTransport`): the library iOS ships has no
+    /// HTTP stack of its own, so an app passes one; without it, only a library built with
+    /// the `reqwest-transport` feature (the tests on Linux) can talk to the server.
+    public static func open(config: ClientConfig, tokens: @escaping TokenSource, clock: Clock? = nil,
+                            transport: HttpTransport? = nil) async throws -> FundKitSession {
         let io = CoreQueue()
         let client = try await io.run {
             try DatabaseFiles.prepare(databasePath: config.databasePath)
             let auth = TokenAuth(tokens)
-            let client = try clock.map { try FundkitClient.withClock(config: config, auth: auth, clock: $0) }
-                ?? FundkitClient(config: config, auth: auth)
+            let client: FundkitClient
+            switch (transport, clock) {
+            case let (transport?, clock?):
+                client = try FundkitClient.withTransportAndClock(config: config, auth: auth, transport: transport, clock: clock)
+            case let (transport?, nil):
+                client = try FundkitClient.withTransport(config: config, auth: auth, transport: transport)
+            case let (nil, clock?):
+                client = try FundkitClient.withClock(config: config, auth: auth, clock: clock)
+            case (nil, nil):
+                client = try FundkitClient(config: config, auth: auth)
+            }
             try DatabaseFiles.protect(databasePath: config.databasePath)
             return client
         }

@@ -14,11 +14,12 @@ final class ReferenceServer: @unchecked Sendable {
     /// so it never outlives the test process, whether or not `deinit` runs.
     private let keepAlive = Pipe()
 
-    init() throws {
+    /// `arguments` go after the usual ones (e.g. `--rate-limit-per-minute 60`).
+    init(arguments: [String] = []) throws {
         let dir = ProcessInfo.processInfo.environment["FUNDKIT_LIB_DIR"] ?? "../target/debug"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "\(dir)/fundkit")
-        process.arguments = ["serve", "--addr", "127.0.0.1:0", "--auto-approve", "--exit-with-stdin"]
+        process.arguments = ["serve", "--addr", "127.0.0.1:0", "--auto-approve", "--exit-with-stdin"] + arguments
         process.standardInput = keepAlive
         let out = Pipe()
         process.standardOutput = out

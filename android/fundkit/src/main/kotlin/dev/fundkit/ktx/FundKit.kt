@@ -12,6 +12,7 @@ import dev.fundkit.FundkitListener
 import dev.fundkit.FundraiserDraft
 import dev.fundkit.FundraiserEdit
 import dev.fundkit.FundraiserView
+import dev.fundkit.HttpTransport
 import dev.fundkit.OrganiserDonations
 import dev.fundkit.Money
 import dev.fundkit.OfflineCap
@@ -349,6 +350,31 @@ class FundKit private constructor(
                 }
             val client = if (clock == null) FundkitClient(config, auth) else FundkitClient.withClock(config, auth, clock)
             return FundKit(intercept(client), client, io)
+        }
+
+        /**
+         * Opens FundKit with the app's [transport] (e.g. [OkHttpTransport] over the app's
+         * OkHttpClient): the library Android ships has no HTTP stack of its own. Blocking
+         * (SQLite), so call it off the main thread.
+         */
+        fun open(
+            config: ClientConfig,
+            tokens: TokenSource,
+            transport: HttpTransport,
+            clock: Clock? = null,
+            io: CoroutineDispatcher = Dispatchers.IO,
+        ): FundKit {
+            val auth =
+                object : AuthProvider {
+                    override fun accessToken(forceRefresh: Boolean): String? = tokens.token(forceRefresh)
+                }
+            val client =
+                if (clock == null) {
+                    FundkitClient.withTransport(config, auth, transport)
+                } else {
+                    FundkitClient.withTransportAndClock(config, auth, transport, clock)
+                }
+            return FundKit(client, io)
         }
     }
 }

@@ -1,0 +1,114 @@
+package dev.fundkit.ktx
+
+import dev.fundkit.HttpHeader
+import dev.fundkit.HttpRequest
+import dev.fundkit.HttpResponse
+import dev.fundkit.HttpTransport
+import dev.fundkit.TransportException
+import kotlinx.coroutines.suspendCancellableCoroutine
+import okhttp3.Call
+import okhttp3.Callback
+import okhttp3.Headers
+import okhttp3.MediaType.Companion.toMediaTypeOrNull
+import okhttp3.OkHttpClient
+import okhttp3.Request
+import okhttp3.RequestBody.Companion.toRequestBody
+import okhttp3.Response
+import okio.Buffer
+import java.io.IOException
+import java.io.InterruptedIOException
+import java.net.SocketTimeoutException
+import java.util.concurrent.TimeUnit
+import javax.net.ssl.SSLException
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
+
+/**
+ * FundKit's [HttpTransport] over OkHttp: the bytes of each request the core built go
+ * through the app's HTTP stack, and nothing else. Retries, Retry-After, what a status
+ * means and the rule that a redirect is never followed stay in the core.
+ *
+ * Pass the app's own [OkHttpClient] so its interceptors, certificate pinning, proxy and
+ * connection pool apply; FundKit derives a client from it ([OkHttpClient.newBuilder], so
+ * the pool and dispatcher are shared) that follows no redirect, whatever the app's client
+ * does. Each call runs on OkHttp's dispatcher threads; the core awaits it from its own
+ * sync thread. Cancelling the coroutine (the core's timeout, the client closing) cancels
+ * the call.
+ */
+class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
+    private val client: OkHttpClient =
+        client.newBuilder()
+            .followRedirects(false)
+            .followSslRedirects(false)
+            .build()
+
+    override suspend fun send(request: HttpRequest): HttpResponse {
+        val call = client.newCall(request.toOkHttp())
+        call.timeout().timeout(request.timeoutMs.toLong(), TimeUnit.MILLISECONDS)
+        val limit = request.maxResponseBytes.toLong()
+        return suspendCancellableCoroutine { continuation ->
+            continuation.invokeOnCancellation { call.cancel() }
+            call.enqueue(
+                object : Callback {
+                    override fun onFailure(call: Call, e: IOException) {
+                        continuation.resumeWithException(classify(call, e))
+                    }
+
+                    override fun onResponse(call: Call, response: Response) {
+                        // Read here, on OkHttp's thread (blocking I/O), at most one byte
+                        // past the core's limit: enough for it to refuse the answer.
+                        val result =
+                            try {
+                                response.use { it.toFundKit(limit) }
+                            } catch (e: IOException) {
+                                continuation.resumeWithException(classify(call, e))
+                                return
+                            }
+                        continuation.resume(result)
+                    }
+                },
+            )
+        }
+    }
+
+    private fun HttpRequest.toOkHttp(): Request {
+        val headers = Headers.Builder()
+        for (h in this.headers) headers.add(h.name, h.value)
+        val contentType = this.headers.firstOrNull { it.name.equals("Content-Type", ignoreCase = true) }?.value
+        val body =
+            when {
+                this.body != null -> this.body!!.toRequestBody(contentType?.toMediaTypeOrNull())
+                method == "POST" || method == "PATCH" || method == "PUT" -> ByteArray(0).toRequestBody(null)
+                else -> null
+            }
+        return Request.Builder()
+            .url(url)
+            .headers(headers.build())
+            .method(method, body)
+            .build()
+    }
+
+    private fun Response.toFundKit(limit: Long): HttpResponse {
+        val source = body.source()
+        val buffer = Buffer()
+        while (buffer.size <= limit) {
+            if (source.read(buffer, 8192) == -1L) break
+        }
+        return HttpResponse(
+            status = code.toUShort(),
+            headers = headers.map { (name, value) -> HttpHeader(name, value) },
+            body = buffer.readByteArray(),
+        )
+    }
+
+    private fun classify(call: Call, e: IOException): TransportException {
+        val detail = "${e.javaClass.simpleName}: ${e.message.orEmpty()}"
+        return when {
+            call.isCanceled() -> TransportException.Cancelled(detail)
+            e is SSLException -> TransportException.Tls(detail)
+            e is SocketTimeoutException -> TransportException.TimedOut(detail)
+            e is InterruptedIOException && e.message == "timeout" -> TransportException.TimedOut(detail)
+            else -> TransportException.Offline(detail)
+        }
+    }
+}

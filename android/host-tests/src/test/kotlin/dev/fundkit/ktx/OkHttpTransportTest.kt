@@ -1,0 +1,202 @@
+package dev.fundkit.ktx
+
+import com.sun.net.httpserver.HttpServer
+import dev.fundkit.Beneficiary
+import dev.fundkit.Category
+import dev.fundkit.DonationRequest
+import dev.fundkit.DonationState
+import dev.fundkit.FundraiserDraft
+import dev.fundkit.FundraiserKind
+import dev.fundkit.Money
+import dev.fundkit.SyncProblem
+import dev.fundkit.Visibility
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import okhttp3.OkHttpClient
+import okhttp3.Request
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import java.io.BufferedReader
+import java.io.File
+import java.io.InputStreamReader
+import java.net.InetSocketAddress
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+
+/**
+ * FundKit's requests through [OkHttpTransport] (the library Android ships has no HTTP
+ * stack of its own) against the real reference server: a donation end to end, the
+ * server's rate limit answered with Retry-After and honoured, and a redirect that is
+ * not followed although the app's OkHttpClient follows redirects.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OkHttpTransportTest {
+    private lateinit var server: Process
+    private lateinit var url: String
+    private lateinit var fundraiserId: String
+
+    /** The app's own client: its interceptors apply to FundKit's requests. */
+    private val seen = AtomicInteger()
+    private val appClient =
+        OkHttpClient.Builder()
+            .addInterceptor { chain ->
+                seen.incrementAndGet()
+                chain.proceed(chain.request())
+            }
+            .build()
+
+    @BeforeAll
+    fun start() {
+        val dir = System.getProperty("fundkit.bin.dir") ?: System.getProperty("jna.library.path")
+        val bin = File(dir, "fundkit")
+        require(bin.canExecute()) { "build the CLI first: cargo build -p fundkit-cli (looked for $bin)" }
+        // 60 requests a minute per user (one a second, burst 60): low enough to reach.
+        server =
+            ProcessBuilder(
+                bin.path, "serve", "--addr", "127.0.0.1:0", "--auto-approve", "--exit-with-stdin",
+                "--rate-limit-per-minute", "60",
+            )
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start()
+        val first = BufferedReader(InputStreamReader(server.inputStream)).readLine()
+        url = first?.substringAfter(" on ", "")?.trim().orEmpty()
+        require(url.startsWith("http://127.0.0.1:")) { "server did not start: $first" }
+        fundraiserId =
+            runBlocking {
+                open("dev-organiser").use { fk ->
+                    val draft =
+                        FundraiserDraft(
+                            kind = FundraiserKind.PersonalCause(Beneficiary.SOMEONE_ELSE),
+                            category = Category.EMERGENCY,
+                            title = "Bridge repairs",
+                            story = "The footbridge to the school washed away.",
+                            goal = Money(500_000, "USD"),
+                            country = "US",
+                        )
+                    (fk.createFundraiser(draft) as CreateOutcome.Created).fundraiser.fundraiser.id
+                }
+            }
+    }
+
+    @AfterAll
+    fun stop() {
+        server.destroy()
+        if (!server.waitFor(5, TimeUnit.SECONDS)) server.destroyForcibly()
+    }
+
+    private fun open(token: String, serverUrl: String = url) =
+        FundKit.open(testConfig(serverUrl), TokenSource { token }, OkHttpTransport(appClient))
+
+    private fun donation(amount: Long) =
+        DonationRequest(fundraiserId, Money(amount, "USD"), null, Visibility.PUBLIC, false, "tok_ok")
+
+    @Test
+    fun `a donation goes end to end through OkHttp`() =
+        runBlocking {
+            open("dev-donor-1").use { fk ->
+                fk.refreshFundraiser(fundraiserId)
+                val before = seen.get()
+                val outcome = fk.donate(donation(2_500))
+                assertTrue(outcome is DonateOutcome.Queued, "$outcome")
+                val report = fk.syncNow()
+                assertEquals(null, report.error)
+                assertEquals(1u, report.confirmed)
+                assertEquals(DonationState.CONFIRMED, fk.pastDonations().first().state)
+                // The app's interceptor saw FundKit's requests: its own client carried them.
+                assertTrue(seen.get() > before, "the app's interceptor saw no request")
+                val view = fk.fundraiser(fundraiserId)!!
+                assertTrue(view.fundraiser.confirmedTotal.minorUnits >= 2_500L, "raised ${view.fundraiser.confirmedTotal}")
+            }
+        }
+
+    @Test
+    fun `the server's Retry-After is honoured, then the donation goes through`() =
+        runBlocking {
+            val token = "dev-donor-2"
+            // Spend the user's budget with plain requests until the server says 429.
+            var retryAfter: String? = null
+            val fk = open(token)
+            fk.refreshFundraiser(fundraiserId)
+            for (i in 0 until 200) {
+                val request = Request.Builder().url(url.trimEnd('/') + "/v1/config").header("Authorization", "Bearer $token").build()
+                appClient.newCall(request).execute().use { resp ->
+                    if (resp.code == 429) retryAfter = resp.header("Retry-After")
+                }
+                if (retryAfter != null) break
+            }
+            assertTrue(retryAfter != null && retryAfter!!.toLong() >= 1, "no 429 with Retry-After (got $retryAfter)")
+            fk.use {
+                fk.setOnline(false)
+                val outcome = fk.donate(donation(1_000))
+                assertTrue(outcome is DonateOutcome.Queued, "$outcome")
+                fk.setOnline(true)
+                val started = System.currentTimeMillis()
+                val limited = fk.syncNow()
+                val problem = limited.error
+                assertTrue(problem is SyncProblem.Offline && problem.detail.contains("429"), "expected a 429, got $problem")
+                // Without Retry-After the first failure waits at most 500 ms (full jitter);
+                // the server's Retry-After (at least 1 s) is what sets the next attempt.
+                val next = withTimeout(5_000) { fk.syncState.first { it.nextAttemptAtMs != null } }.nextAttemptAtMs!!
+                assertTrue(next - started >= 1_000, "next attempt at $next, started at $started")
+                // Once the budget refills the queued donation goes through.
+                var confirmed = 0u
+                val deadline = System.currentTimeMillis() + 30_000
+                while (confirmed == 0u && System.currentTimeMillis() < deadline) {
+                    delay(1_500)
+                    confirmed += fk.syncNow().confirmed
+                }
+                assertEquals(1u, confirmed)
+                assertEquals(DonationState.CONFIRMED, fk.pastDonations().first().state)
+            }
+        }
+
+    @Test
+    fun `a redirect is not followed, even though the app's client follows redirects`() =
+        runBlocking {
+            // Sends everything to the real server with a 307: following it would succeed.
+            val hits = AtomicInteger()
+            val redirector = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
+            redirector.createContext("/") { exchange ->
+                hits.incrementAndGet()
+                val target = url.trimEnd('/') + exchange.requestURI.toString()
+                exchange.responseHeaders.add("Location", target)
+                exchange.sendResponseHeaders(307, -1)
+                exchange.close()
+            }
+            redirector.start()
+            try {
+                val redirecting = "http://127.0.0.1:${redirector.address.port}/"
+                assertTrue(OkHttpClient().followRedirects, "OkHttp's default follows redirects")
+                // The fundraiser cached from the real server, then the same database opened
+                // on the redirecting one.
+                val config = testConfig(url)
+                val tokens = TokenSource { "dev-donor-1" }
+                FundKit.open(config, tokens, OkHttpTransport(appClient)).use { it.refreshFundraiser(fundraiserId) }
+                FundKit.open(config.copy(serverUrl = redirecting), tokens, OkHttpTransport(appClient)).use { fk ->
+                    fk.setOnline(false)
+                    val outcome = fk.donate(donation(700))
+                    assertTrue(outcome is DonateOutcome.Queued, "$outcome")
+                    fk.setOnline(true)
+                    val report = fk.syncNow()
+                    val problem = report.error
+                    assertTrue(
+                        problem is SyncProblem.ServerRefused && problem.code == "redirect_not_followed" && problem.status == 307.toUShort(),
+                        "expected redirect_not_followed, got $problem",
+                    )
+                    assertEquals(0u, report.confirmed)
+                    // One request reached the redirector and none went on to the real server.
+                    assertEquals(1, hits.get())
+                    assertEquals(1, fk.pendingDonations().size)
+                    assertEquals(DonationState.QUEUED, fk.pendingDonations().first().state)
+                }
+            } finally {
+                redirector.stop(0)
+            }
+        }
+}

@@ -1,0 +1,158 @@
+// FundKit's requests through URLSessionTransport (FoundationNetworking on Linux) against the
+// real reference server: the library iOS ships has no HTTP stack of its own.
+import Foundation
+import XCTest
+@testable import FundKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class URLSessionTransportTests: XCTestCase {
+    private func request(_ url: String, token: String) -> HttpRequest {
+        HttpRequest(method: "GET", url: url, headers: [HttpHeader(name: "Authorization", value: "Bearer \(token)")],
+                    body: nil, timeoutMs: 10_000, maxResponseBytes: 1 << 20)
+    }
+
+    func testADonationGoesEndToEndThroughURLSession() async throws {
+        let server = try ReferenceServer()
+        let f = try await fundraiser(on: server)
+        let fk = try await FundKitSession.open(config: testConfig(server.url), tokens: { _ in "dev-donor-1" },
+                                               transport: URLSessionTransport())
+        defer { fk.close() }
+        _ = try await fk.refreshFundraiser(id: f.fundraiser.id)
+        fk.setOnline(false)
+        guard case .queued(let queued) = await fk.donate(donation(f, 2_500)) else { return XCTFail("not queued") }
+        fk.setOnline(true)
+        let report = try await fk.syncNow()
+        XCTAssertNil(report.error)
+        XCTAssertEqual(report.confirmed, 1)
+        let after = try await fk.donation(id: queued.id)
+        XCTAssertEqual(after?.state, .confirmed)
+    }
+
+    func testTheRateLimitsRetryAfterIsHonouredThenTheDonationGoesThrough() async throws {
+        let server = try ReferenceServer(arguments: ["--rate-limit-per-minute", "60"])
+        let f = try await fundraiser(on: server)
+        let transport = URLSessionTransport()
+        let fk = try await FundKitSession.open(config: testConfig(server.url), tokens: { _ in "dev-donor-2" },
+                                               transport: transport)
+        defer { fk.close() }
+        _ = try await fk.refreshFundraiser(id: f.fundraiser.id)
+        // Spend dev-donor-2's budget until the server answers 429 with Retry-After.
+        var retryAfter: String?
+        for _ in 0..<200 where retryAfter == nil {
+            let answer = try await transport.send(request: request(server.url + "/v1/config", token: "dev-donor-2"))
+            if answer.status == 429 {
+                retryAfter = answer.headers.first { $0.name.lowercased() == "retry-after" }?.value
+            }
+        }
+        XCTAssertGreaterThanOrEqual(Int(retryAfter ?? "") ?? 0, 1, "no 429 with Retry-After")
+        fk.setOnline(false)
+        let outcome = await fk.donate(donation(f, 1_000))
+        guard case .queued = outcome else { return XCTFail("not queued: \(outcome)") }
+        fk.setOnline(true)
+        let started = Int64(Date().timeIntervalSince1970 * 1000)
+        let limited = try await fk.syncNow()
+        guard case .offline(let detail) = limited.error, detail.contains("429") else {
+            return XCTFail("expected a 429, got \(String(describing: limited.error))")
+        }
+        // Without Retry-After the first failure waits at most 500 ms (full jitter).
+        let next = fk.syncState().nextAttemptAtMs ?? 0
+        XCTAssertGreaterThanOrEqual(next - started, 1_000)
+        var confirmed: UInt32 = 0
+        let deadline = Date().addingTimeInterval(30)
+        while confirmed == 0 && Date() < deadline {
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            confirmed += try await fk.syncNow().confirmed
+        }
+        XCTAssertEqual(confirmed, 1)
+    }
+
+    func testStatusesComeBackAsAnswersAndNoConnectionIsOffline() async throws {
+        let server = try ReferenceServer()
+        let transport = URLSessionTransport()
+        let refused = try await transport.send(request: request(server.url + "/v1/config", token: "not-a-user"))
+        XCTAssertEqual(refused.status, 401)
+        XCTAssertFalse(refused.body.isEmpty)
+        do {
+            // Port 9 (discard) on loopback: nothing listens there.
+            _ = try await transport.send(request: request("http://127.0.0.1:9/v1/config", token: "x"))
+            XCTFail("no error")
+        } catch let error as TransportError {
+            guard case .Offline = error else { return XCTFail("expected Offline, got \(error)") }
+        }
+    }
+
+    #if canImport(Glibc)
+    func testARedirectIsNotFollowed() async throws {
+        let server = try ReferenceServer()
+        // Following the 307 would reach the real server and succeed.
+        let redirector = try Redirector(location: server.url + "/v1/config")
+        let transport = URLSessionTransport()
+        let answer = try await transport.send(request: request("http://127.0.0.1:\(redirector.port)/v1/config", token: "dev-donor-1"))
+        XCTAssertEqual(answer.status, 307)
+        XCTAssertEqual(redirector.hits, 1)
+        let fk = try await FundKitSession.open(config: testConfig("http://127.0.0.1:\(redirector.port)"),
+                                               tokens: { _ in "dev-donor-1" }, transport: transport)
+        defer { fk.close() }
+        let report = try await fk.syncNow()
+        guard case .serverRefused(let status, let code, _) = report.error else {
+            return XCTFail("expected redirect_not_followed, got \(String(describing: report.error))")
+        }
+        XCTAssertEqual(status, 307)
+        XCTAssertEqual(code, "redirect_not_followed")
+        XCTAssertEqual(redirector.hits, 2)
+    }
+    #endif
+}
+
+#if canImport(Glibc)
+/// Answers every connection on 127.0.0.1 (an OS-chosen port) with a 307 to `location`.
+final class Redirector: @unchecked Sendable {
+    // @unchecked, proved: `fd`, `port` and `location` are `let`s; `count` is read and
+    // written only while `lock` is held.
+    let port: UInt16
+    private let fd: Int32
+    private let location: String
+    private let lock = NSLock()
+    private var count = 0
+    var hits: Int { lock.lock(); defer { lock.unlock() }; return count }
+
+    init(location: String) throws {
+        self.location = location
+        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, len) } }
+        guard bound == 0, listen(sock, 8) == 0 else { throw Failure("redirector: bind/listen failed") }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &len) } }
+        fd = sock
+        port = UInt16(bigEndian: addr.sin_port)
+        Thread.detachNewThread { [self] in serve() }
+    }
+
+    deinit { close(fd) }
+
+    private func serve() {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 { return }
+            // Read the request head (the engine's GETs have no body).
+            var head = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !String(decoding: head, as: UTF8.self).contains("\r\n\r\n") {
+                let n = read(client, &buffer, buffer.count)
+                if n <= 0 { break }
+                head.append(contentsOf: buffer[0..<n])
+            }
+            lock.lock(); count += 1; lock.unlock()
+            let answer = "HTTP/1.1 307 Temporary Redirect\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            _ = answer.withCString { write(client, $0, strlen($0)) }
+            close(client)
+        }
+    }
+}
+#endif
