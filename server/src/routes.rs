@@ -357,16 +357,12 @@ async fn visible_to(
     viewer: &DevUser,
     id: String,
 ) -> Result<fundkit::Fundraiser, Failure> {
-    state
-        .store
-        .fundraiser(id)
-        .await?
-        .filter(|f| {
-            f.organiser_id == viewer.id
-                || viewer.reviewer
-                || matches!(f.state, FundraiserState::Active | FundraiserState::Ended)
-        })
-        .ok_or_else(|| Failure::not_found("fundraiser"))
+    fundraiser_if(state, id, |f| {
+        f.organiser_id == viewer.id
+            || viewer.reviewer
+            || matches!(f.state, FundraiserState::Active | FundraiserState::Ended)
+    })
+    .await
 }
 
 /// The fundraiser `id` if `user` organises it (404 for anyone else: its existence is not
@@ -376,11 +372,20 @@ async fn organisers_own(
     user: &'static DevUser,
     id: String,
 ) -> Result<fundkit::Fundraiser, Failure> {
+    fundraiser_if(state, id, |f| f.organiser_id == user.id).await
+}
+
+/// The fundraiser `id` if `allowed`, else 404 exactly as for an id that does not exist.
+async fn fundraiser_if(
+    state: &AppState,
+    id: String,
+    allowed: impl FnOnce(&fundkit::Fundraiser) -> bool,
+) -> Result<fundkit::Fundraiser, Failure> {
     state
         .store
         .fundraiser(id)
         .await?
-        .filter(|f| f.organiser_id == user.id)
+        .filter(allowed)
         .ok_or_else(|| Failure::not_found("fundraiser"))
 }
 
