@@ -36,7 +36,7 @@ pub struct ChangesPage {
 }
 
 /// One donation in `POST /v1/donations/batch`. `id` is the client-made UUIDv7 and the
-/// idempotency key: the server keeps one outcome per (donor, id).
+/// idempotency key: the server keeps one outcome per id (another donor's id is refused).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DonationItem {
     pub id: String,

@@ -3,8 +3,9 @@
 //! test run against it; its OpenAPI document is `server/openapi.yaml`.
 //!
 //! It is the final authority: it validates again with the same rules as the core
-//! (`fundkit` without its client or FFI features), deduplicates donations by
-//! (donor, donation id), and simulates the payment step with test tokens.
+//! (`fundkit` without its client or FFI features), deduplicates donations by their id
+//! (canonical, whoever sends it; another donor's id is refused), and simulates the payment
+//! step with test tokens. Who may do what: docs/authorization.md.
 
 mod auth;
 mod error;
