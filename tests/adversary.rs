@@ -92,7 +92,8 @@ impl Adversary {
             }
         }
         // A flood of items the server must refuse, and keep nothing of.
-        let junk_id = "9".repeat(rng.random_range(1..20_000));
+        // Never a UUID whatever its length (`x` is no hex digit; 32 nines would be one).
+        let junk_id = format!("x{}", "9".repeat(rng.random_range(1..20_000)));
         let fresh = || fundkit::new_donation_id();
         let flood = vec![
             item(
