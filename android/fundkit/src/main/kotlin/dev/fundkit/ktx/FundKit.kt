@@ -374,7 +374,7 @@ class FundKit private constructor(
                 } else {
                     FundkitClient.withTransportAndClock(config, auth, transport, clock)
                 }
-            return FundKit(client, io)
+            return FundKit(client, client, io)
         }
     }
 }
