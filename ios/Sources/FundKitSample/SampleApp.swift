@@ -46,7 +46,8 @@ struct FundKitSampleApp: App {
             }
             .task {
                 guard session == nil, let opened = try? await FundKitSession.open(config: SampleSettings.config(),
-                                                                                  tokens: { _ in SampleSettings.token }) else { return }
+                                                                                  tokens: { _ in SampleSettings.token },
+                                                                                  transport: URLSessionTransport()) else { return }
                 session = opened
                 // The network path feeds the core's online flag for as long as the app runs.
                 Connectivity.feed(opened, from: Connectivity.pathUpdates())
@@ -58,8 +59,14 @@ struct FundKitSampleApp: App {
         // The system wakes the app now and then: one sync pass sends what is queued.
         .backgroundTask(.appRefresh(BackgroundRefresh.taskIdentifier)) {
             Self.scheduleRefresh()
+            // One client per database file: use the app's session while it is open.
+            if let open = await MainActor.run(body: { session }) {
+                _ = await BackgroundRefresh.run(open)
+                return
+            }
             guard let session = try? await FundKitSession.open(config: SampleSettings.config(),
-                                                               tokens: { _ in SampleSettings.token }) else { return }
+                                                               tokens: { _ in SampleSettings.token },
+                                                               transport: URLSessionTransport()) else { return }
             _ = await BackgroundRefresh.run(session)
             session.close()
         }

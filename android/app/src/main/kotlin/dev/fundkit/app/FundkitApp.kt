@@ -13,6 +13,7 @@ import dev.fundkit.ClientConfig
 import dev.fundkit.Platform
 import dev.fundkit.UserContext
 import dev.fundkit.ktx.FundKit
+import dev.fundkit.ktx.OkHttpTransport
 import dev.fundkit.ktx.TokenSource
 import dev.fundkit.ktx.screens.FundKitStartup
 import dev.fundkit.ktx.screens.Startup
@@ -55,6 +56,9 @@ class FundkitApp : Application() {
                         backgroundSync = true,
                     ),
                     TokenSource { forceRefresh -> Session.accessToken(forceRefresh) },
+                    // The app's own HTTP stack carries FundKit's requests (its interceptors,
+                    // pinning and Network Security Config apply).
+                    transport = OkHttpTransport(),
                 )
             }
         // The network coming back starts a pass in the core.

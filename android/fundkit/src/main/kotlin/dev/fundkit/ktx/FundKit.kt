@@ -325,13 +325,21 @@ class FundKit private constructor(
          */
         fun newDonationId(): String = dev.fundkit.newDonationId()
 
-        /** Opens FundKit on [io] (SQLite and migrations): safe to call from the main thread. */
+        /**
+         * Opens FundKit on [io] (SQLite and migrations): safe to call from the main thread. An
+         * app passes its [transport] (e.g. [OkHttpTransport]): the library Android ships has no
+         * HTTP stack of its own; without one, only a desktop library built with reqwest opens.
+         */
         suspend fun openAsync(
             config: ClientConfig,
             tokens: TokenSource,
+            transport: HttpTransport? = null,
             clock: Clock? = null,
             io: CoroutineDispatcher = Dispatchers.IO,
-        ): FundKit = withContext(io) { open(config, tokens, clock, io) }
+        ): FundKit =
+            withContext(io) {
+                if (transport == null) open(config, tokens, clock, io) else open(config, tokens, transport, clock, io)
+            }
 
         /**
          * Opens FundKit on the app's database; blocking (SQLite), so call it off the main thread.
