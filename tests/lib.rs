@@ -173,6 +173,9 @@ pub fn donation(fundraiser: &FundraiserView, cents: i64, token: &str) -> Donatio
         hide_amount: false,
         payment_token: token.into(),
         id: None,
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     }
 }
 
@@ -189,6 +192,7 @@ pub fn draft(title: &str) -> FundraiserDraft {
             currency: "USD".into(),
         },
         country: "US".into(),
+        charity: None,
     }
 }
 

@@ -208,6 +208,8 @@ pub fn basics(req: &Request) -> Option<Response> {
             ("GET", "/v1/config") => serde_json::to_value(fundkit::wire::ServerConfig {
                 rollout: Default::default(),
                 limits: Default::default(),
+                fees: Vec::new(),
+                links: None,
             })
             .expect("config"),
             ("GET", "/v1/fundraisers/fr_stub") => fundraiser_json("fr_stub", false),

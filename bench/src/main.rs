@@ -102,6 +102,7 @@ fn draft(i: usize) -> FundraiserDraft {
             currency: "USD".into(),
         },
         country: "US".into(),
+        charity: None,
     }
 }
 
@@ -117,6 +118,9 @@ fn request(fundraiser: &str) -> DonationRequest {
         hide_amount: false,
         payment_token: "tok_ok".into(),
         id: None,
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     }
 }
 
@@ -516,6 +520,10 @@ fn items(fundraiser: &str, n: usize) -> Vec<DonationItem> {
             visibility: Visibility::Public,
             hide_amount: false,
             payment_token: "tok_ok".into(),
+            donor_pays: None,
+            cover_fee: false,
+            gift_aid: None,
+            source: None,
         })
         .collect()
 }

@@ -109,6 +109,7 @@ pub async fn create(args: ClientArgs, title: String, story: String, goal: String
         story,
         goal,
         country: args.country.clone(),
+        charity: None,
     };
     let view = client.create_fundraiser(draft).await?;
     println!("created:\n{}", fundraiser_line(&client, &view));
@@ -140,6 +141,9 @@ pub async fn donate(
             hide_amount: false,
             payment_token: payment.clone(),
             id: None,
+            cover_fee: false,
+            gift_aid: None,
+            source: None,
         };
         let d = match client.donate(request.clone()) {
             // A full queue while syncing as we go: send what waits (as an app does when it

@@ -94,6 +94,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
                 .into(),
             goal,
             country: "US".into(),
+            charity: None,
         })
         .await?;
     println!("{}", fundraiser_line(&organiser, &created));
@@ -147,6 +148,9 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
             hide_amount: false,
             payment_token: token.into(),
             id: None,
+            cover_fee: false,
+            gift_aid: None,
+            source: None,
         })?;
         println!(
             "  typed {typed:>8} -> queued {} ({})",
@@ -165,6 +169,9 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         hide_amount: false,
         payment_token: "tok_ok".into(),
         id: None,
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     }) {
         Err(e) => println!("    {e}"),
         Ok(_) => return Err("the offline cap did not hold".into()),
@@ -216,6 +223,9 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         hide_amount: false,
         payment_token: "tok_ok".into(),
         id: Some(sheet_id.clone()),
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     };
     let first_tap = donor.donate(tap.clone())?;
     let second_tap = donor.donate(tap)?;
@@ -300,6 +310,9 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         hide_amount: false,
         payment_token: "tok_ok".into(),
         id: None,
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     });
     donor.set_online(true);
     let late_ok = match &late {

@@ -198,6 +198,7 @@ async fn create_fundraiser(url: &str, dir: &std::path::Path) -> String {
             currency: "USD".into(),
         },
         country: "US".into(),
+        charity: None,
     };
     organiser
         .create_fundraiser(draft)

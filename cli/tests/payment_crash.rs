@@ -66,6 +66,7 @@ async fn a_crash_between_payment_steps_never_charges_twice() {
                     currency: "USD".into(),
                 },
                 country: "US".into(),
+                charity: None,
             })
             .await
             .unwrap();
@@ -84,6 +85,9 @@ async fn a_crash_between_payment_steps_never_charges_twice() {
                 hide_amount: false,
                 payment_token: "tok_ok".into(),
                 id: None,
+                cover_fee: false,
+                gift_aid: None,
+                source: None,
             })
             .unwrap();
 

@@ -12,19 +12,21 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::FundkitError;
+use crate::fees::{FeeModel, FeeQuote};
+use crate::links::{self, LinkProblem, LinkTarget, ShareLinks};
 use crate::model::{
-    Donation, DonationRequest, Fundraiser, FundraiserDraft, FundraiserEdit, FundraiserView,
-    OrganiserDonations,
+    Donation, DonationRequest, DonationSource, Fundraiser, FundraiserDraft, FundraiserEdit,
+    FundraiserView, OrganiserDonations,
 };
 use crate::money::{self, Money};
 use crate::queue::{self, state::Event};
 use crate::rollout::{self, Action, Availability, UserContext};
-use crate::rules::{self, Limits, ValidationIssue};
+use crate::rules::{self, GiftAidAvailability, Limits, ValidationIssue};
 use crate::shared::{FundkitListener, Shared, CONFIG_KEY};
 use crate::status::{SyncReport, SyncState};
 use crate::store::{Enqueued, OwnerLock, Store};
 use crate::sync::{self, AuthProvider, Engine, HttpTransport};
-use crate::wire::ServerConfig;
+use crate::wire::{LinkConfig, ServerConfig};
 
 /// How the app configures its client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +47,25 @@ pub struct ClientConfig {
     pub background_sync: bool,
 }
 
+/// What a donation costs and adds, for the screen before Confirm (`quote_donation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct DonationQuote {
+    pub fees: FeeQuote,
+    /// Whether this fundraiser takes Gift Aid (the app shows the declaration only then).
+    pub gift_aid: GiftAidAvailability,
+    /// What Gift Aid would add to the donation (25%, rounded down), when it is available.
+    pub gift_aid_amount: Option<Money>,
+}
+
+/// A link opened: where it leads, and the fundraiser as the server just sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct OpenedLink {
+    pub target: LinkTarget,
+    pub fundraiser: FundraiserView,
+}
+
 /// A fresh donation id (UUIDv7), to make when the donation sheet opens and pass in
 /// `DonationRequest.id`: a double tap on Confirm then makes one donation, not two.
 #[cfg_attr(feature = "ffi", uniffi::export)]
@@ -58,6 +79,9 @@ pub struct FundkitClient {
     shared: Arc<Shared>,
     engine: Arc<Engine>,
     runtime: Option<tokio::runtime::Runtime>,
+    /// The API's host: where share links point when the server's config names no link
+    /// host (an older server).
+    api_host: String,
     /// This client owns its database file for its whole life (`store::OwnerLock`);
     /// released when the client is dropped, after its runtime was told to stop.
     _owner: OwnerLock,
@@ -199,6 +223,8 @@ impl FundkitClient {
             .unwrap_or_else(|| ServerConfig {
                 rollout: Default::default(),
                 limits: Default::default(),
+                fees: FeeModel::launch(),
+                links: None,
             });
         let shared = Shared::start(
             store,
@@ -232,10 +258,15 @@ impl FundkitClient {
                 shared.trigger_sync();
             }
         }
+        let api_host = url::Url::parse(&config.server_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
         Ok(Arc::new(FundkitClient {
             shared,
             engine,
             runtime: Some(runtime),
+            api_host,
             _owner: owner,
         }))
     }
@@ -318,17 +349,23 @@ impl FundkitClient {
             &fundraiser,
             shared.now_ms(),
         ));
-        if !issues.is_empty() {
+        let quote = rules::quote_donation(&request, &fundraiser, &shared.config().fees)
+            .map_err(|more| issues.extend(more))
+            .ok();
+        let Some(quote) = quote.filter(|_| issues.is_empty()) else {
             return Err(FundkitError::Validation { issues });
-        }
+        };
         // Donations whose window has passed no longer count towards the caps.
         shared.expire_due()?;
         let offline = !shared.is_online();
-        let enqueued = shared
-            .store
-            .enqueue(&id, &request, shared.now_ms(), |pending| {
-                queue::check_caps(&request.amount, pending, &limits, offline)
-            })?;
+        // The caps hold what the donor's payment method is charged, fees included.
+        let enqueued = shared.store.enqueue(
+            &id,
+            &request,
+            &quote.donor_pays,
+            shared.now_ms(),
+            |pending| queue::check_caps(&quote.donor_pays, pending, &limits, offline),
+        )?;
         let donation = match enqueued {
             Enqueued::Existing(existing) => return Ok(existing),
             Enqueued::New(donation) => donation,
@@ -339,6 +376,74 @@ impl FundkitClient {
             shared.trigger_sync();
         }
         Ok(donation)
+    }
+
+    /// What a donation would cost, before the donor confirms it (docs/fees.md): the
+    /// amount, the fees, what the donor pays and what the organiser receives, and the Gift
+    /// Aid it adds (docs/gift-aid.md). The same rules `donate` applies: a request this
+    /// refuses, `donate` refuses too.
+    pub fn quote_donation(&self, request: DonationRequest) -> Result<DonationQuote, FundkitError> {
+        let request = rules::normalize_donation(&request);
+        let fundraiser = self.cached_fundraiser(&request.fundraiser_id)?;
+        let mut issues =
+            rules::validate_donation(&request, &fundraiser.goal.currency, &self.limits());
+        issues.retain(|i| i.field != "payment_token");
+        let fees = rules::quote_donation(&request, &fundraiser, &self.shared.config().fees)
+            .map_err(|more| issues.extend(more))
+            .ok();
+        let Some(fees) = fees.filter(|_| issues.is_empty()) else {
+            return Err(FundkitError::Validation { issues });
+        };
+        let gift_aid = rules::gift_aid_availability(&fundraiser);
+        Ok(DonationQuote {
+            gift_aid_amount: (gift_aid == GiftAidAvailability::Available)
+                .then(|| rules::gift_aid_on(&request.amount)),
+            gift_aid,
+            fees,
+        })
+    }
+
+    /// Can donations to this (cached) fundraiser carry Gift Aid, and if not why not.
+    pub fn gift_aid_availability(
+        &self,
+        fundraiser_id: String,
+    ) -> Result<GiftAidAvailability, FundkitError> {
+        Ok(rules::gift_aid_availability(
+            &self.cached_fundraiser(fundraiser_id.trim())?,
+        ))
+    }
+
+    // ---- share links ----
+
+    /// The links that share fundraiser `id` from `source` (docs/links.md).
+    pub fn share_links(
+        &self,
+        fundraiser_id: String,
+        source: DonationSource,
+    ) -> Result<ShareLinks, FundkitError> {
+        links::share_links(&self.link_config(), &fundraiser_id, source)
+            .map_err(|problem| FundkitError::Link { problem })
+    }
+
+    /// What `link` opens, from its shape alone (no network): the fundraiser and where it
+    /// was shared, or why it opens nothing.
+    pub fn parse_link(&self, link: String) -> Result<LinkTarget, FundkitError> {
+        links::parse_link(&self.link_config(), &link)
+            .map_err(|problem| FundkitError::Link { problem })
+    }
+
+    /// Opens a link: its shape (`parse_link`), then the fundraiser from the server (a
+    /// fundraiser the server does not show this user is `Link { NotVisible }`, whatever
+    /// the reason). A donation made from it passes `target.source` in its request.
+    pub async fn open_link(&self, link: String) -> Result<OpenedLink, FundkitError> {
+        let target = self.parse_link(link)?;
+        match self.refresh_fundraiser(target.fundraiser_id.clone()).await {
+            Ok(fundraiser) => Ok(OpenedLink { target, fundraiser }),
+            Err(FundkitError::NotFound { .. }) => Err(FundkitError::Link {
+                problem: LinkProblem::NotVisible,
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// Cancels a donation that has not been sent yet.
@@ -571,6 +676,19 @@ impl FundkitClient {
 }
 
 impl FundkitClient {
+    /// Where share links point: the server's link config, or the API's host with the
+    /// `fundkit` scheme when the server names none.
+    fn link_config(&self) -> LinkConfig {
+        self.shared
+            .config()
+            .links
+            .clone()
+            .unwrap_or_else(|| LinkConfig {
+                host: self.api_host.clone(),
+                app_scheme: "fundkit".into(),
+            })
+    }
+
     /// The answer to a repeated `donate` with an id already stored: the same donation, or
     /// a refusal if the id was made for a different one.
     fn same_donation(

@@ -77,6 +77,10 @@ pub enum FundkitError {
     /// use it, instead of opening a second one.
     #[error("the database {path} is in use by another FundKit client")]
     DatabaseInUse { path: String },
+    /// A link opens no fundraiser; `problem` says why (docs/links.md).
+    #[cfg(feature = "client")]
+    #[error("the link opens no fundraiser ({problem:?})")]
+    Link { problem: crate::links::LinkProblem },
     /// The local database failed (corruption, permissions, I/O).
     #[error("storage error: {detail}")]
     Storage { detail: String },

@@ -73,3 +73,29 @@ pub fn availability(config: RolloutConfig, user: UserContext, action: Action) ->
 pub fn organiser_actions(fundraiser: Fundraiser, now_ms: i64, limits: Limits) -> OrganiserActions {
     rules::organiser_actions(&fundraiser, now_ms, &limits)
 }
+
+/// The version of the Gift Aid declaration wording this build of FundKit expects: the app
+/// shows its own translation of that wording and passes this version in the declaration.
+#[uniffi::export]
+pub fn gift_aid_wording_version() -> String {
+    rules::GIFT_AID_WORDING_VERSION.to_owned()
+}
+
+/// Every issue of a Gift Aid declaration, to mark the form's fields as the donor types.
+#[uniffi::export]
+pub fn validate_gift_aid_declaration(
+    declaration: crate::model::GiftAidDeclaration,
+) -> Vec<ValidationIssue> {
+    rules::validate_declaration(&declaration)
+}
+
+/// Every issue of a charity on a draft (or a review): its name and registration number,
+/// and whether the fundraiser's kind and country take one.
+#[uniffi::export]
+pub fn validate_charity(
+    charity: crate::model::Charity,
+    kind: crate::model::FundraiserKind,
+    country: String,
+) -> Vec<ValidationIssue> {
+    rules::validate_charity(&charity, &kind, &country)
+}

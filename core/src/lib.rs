@@ -11,6 +11,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod error;
+pub mod fees;
 pub mod model;
 pub mod money;
 pub mod rollout;
@@ -18,17 +19,22 @@ pub mod rules;
 pub mod wire;
 
 pub use error::{FundkitError, OfflineCap};
+pub use fees::{FeeModel, FeeQuote};
 pub use model::*;
 pub use money::{Money, MoneyError};
 pub use rollout::{
     Action, Availability, Gate, Platform, RolloutConfig, UnavailableReason, UserContext,
 };
-pub use rules::{IssueArg, IssueCode, Limits, OrganiserActions, ValidationIssue};
+pub use rules::{
+    GiftAidAvailability, IssueArg, IssueCode, Limits, OrganiserActions, ValidationIssue,
+};
 
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "client")]
 pub mod clock;
+#[cfg(feature = "client")]
+pub mod links;
 #[cfg(feature = "client")]
 pub mod logging;
 #[cfg(feature = "client")]
@@ -43,9 +49,11 @@ mod store;
 pub mod sync;
 
 #[cfg(feature = "client")]
-pub use client::{new_donation_id, ClientConfig, FundkitClient};
+pub use client::{new_donation_id, ClientConfig, DonationQuote, FundkitClient, OpenedLink};
 #[cfg(feature = "client")]
 pub use clock::{Clock, SystemClock};
+#[cfg(feature = "client")]
+pub use links::{LinkProblem, LinkTarget, ShareLinks};
 #[cfg(feature = "client")]
 pub use shared::FundkitListener;
 #[cfg(feature = "client")]

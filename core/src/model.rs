@@ -91,6 +91,20 @@ pub struct FundraiserDraft {
     pub goal: Money,
     /// ISO 3166-1 alpha-2 code of the organiser's country (`US`, `GB`, `IE`).
     pub country: String,
+    /// The registered charity a nonprofit fundraiser in the UK raises for: with it, UK
+    /// donors may add Gift Aid (`rules::gift_aid_availability`). A reviewer may also set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub charity: Option<Charity>,
+}
+
+/// A UK charity as its regulator registers it (England and Wales, Scotland or Northern
+/// Ireland): its name and registration number (`rules::normalize_charity_number`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct Charity {
+    pub name: String,
+    pub number: String,
 }
 
 /// A fundraiser as the server knows it (and as the local store caches it).
@@ -122,6 +136,95 @@ pub struct Fundraiser {
     #[serde(default)]
     #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub viewer_is_organiser: bool,
+    /// The registered UK charity it raises for, if any (public: the regulator's register is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub charity: Option<Charity>,
+    /// What the organiser receives, Gift Aid and where donations came from: the organiser
+    /// only (the server leaves it out for everybody else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub organiser_stats: Option<OrganiserStats>,
+}
+
+/// The organiser's figures for one fundraiser, over its confirmed donations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct OrganiserStats {
+    /// What the organiser receives: the donations less the fees donors did not cover.
+    pub receives: Money,
+    /// The fees taken from the donations (the ones donors covered are not in it).
+    pub fees: Money,
+    /// Donations with a Gift Aid declaration, and the tax the charity can reclaim on them.
+    pub gift_aid_count: u64,
+    pub gift_aid_claimable: Money,
+    /// Donations by where the donor came from (`DonationSource`); the rest came from
+    /// within the app.
+    pub from_link: u64,
+    pub from_story_sticker: u64,
+    pub from_profile: u64,
+}
+
+/// Where a donor came from before donating: kept with the donation, counted for the
+/// organiser (`OrganiserStats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum DonationSource {
+    /// A shared link (a message, another app, a browser).
+    Link,
+    /// An Instagram story's fundraiser sticker.
+    StorySticker,
+    /// The fundraiser on the organiser's profile.
+    Profile,
+    /// A source a newer app names that this build does not know: kept, counted nowhere.
+    #[serde(other)]
+    Other,
+}
+
+impl DonationSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DonationSource::Link => "link",
+            DonationSource::StorySticker => "story_sticker",
+            DonationSource::Profile => "profile",
+            DonationSource::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> DonationSource {
+        match s {
+            "link" => DonationSource::Link,
+            "story_sticker" => DonationSource::StorySticker,
+            "profile" => DonationSource::Profile,
+            _ => DonationSource::Other,
+        }
+    }
+}
+
+/// A UK donor's Gift Aid declaration (docs/gift-aid.md): what HMRC asks a charity to hold.
+/// The charity's name is the fundraiser's; the statement's wording is the app's, named by
+/// `wording_version` (`rules::GIFT_AID_WORDING_VERSION`). Kept apart from public data:
+/// never in a feed, never shown to other donors; the organiser sees only that a donation
+/// carries Gift Aid, and the charity gets it in its claim export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct GiftAidDeclaration {
+    pub first_name: String,
+    pub last_name: String,
+    /// House name or number.
+    pub house: String,
+    /// A UK postcode (`rules::normalize_postcode`).
+    pub postcode: String,
+    /// The donor says they live in the UK.
+    pub lives_in_uk: bool,
+    /// The donor confirms they are a UK taxpayer, have paid at least as much income or
+    /// capital gains tax as the charity reclaims in the tax year, and owe any difference.
+    pub uk_taxpayer: bool,
+    /// The donor asks the charity to claim Gift Aid on this donation.
+    pub consent: bool,
+    /// The version of the wording the donor was shown.
+    pub wording_version: String,
 }
 
 impl Fundraiser {
@@ -151,6 +254,11 @@ pub struct DonationEntry {
     pub amount: Option<Money>,
     pub message: Option<String>,
     pub received_at_ms: i64,
+    /// The donor made a Gift Aid declaration (shown to the organiser only, as "Gift Aid:
+    /// yes"; the declaration itself never leaves the server but in the charity's export).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub gift_aid: bool,
 }
 
 /// The organiser's view of the donations a fundraiser received, from the local cache
@@ -212,6 +320,18 @@ pub struct DonationRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ffi", uniffi(default = None))]
     pub id: Option<String>,
+    /// The donor chose to pay the fees on top (off unless the donor turns it on).
+    #[serde(default)]
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub cover_fee: bool,
+    /// A UK donor's Gift Aid declaration, on a donation to a registered UK charity.
+    #[serde(default)]
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub gift_aid: Option<GiftAidDeclaration>,
+    /// Where the donor came from (a link, a story sticker, a profile), if from outside the app.
+    #[serde(default)]
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub source: Option<DonationSource>,
 }
 
 /// The life of a donation on the device (docs/queue.md).
@@ -305,6 +425,14 @@ pub struct Donation {
     pub received_at_ms: Option<i64>,
     /// For `needs_action`: where the donor completes the step the bank asks for.
     pub action_url: Option<String>,
+    /// What the donor's payment method is charged: the amount, plus the fees if the donor
+    /// covered them (the offline caps apply to this).
+    pub donor_pays: Money,
+    pub cover_fee: bool,
+    /// The donation carries a Gift Aid declaration (the declaration itself is erased from
+    /// the device once the server has answered, like the payment token).
+    pub gift_aid: bool,
+    pub source: Option<DonationSource>,
 }
 
 impl Donation {
@@ -316,6 +444,9 @@ impl Donation {
             && self.message == request.message
             && self.visibility == request.visibility
             && self.hide_amount == request.hide_amount
+            && self.cover_fee == request.cover_fee
+            && self.gift_aid == request.gift_aid.is_some()
+            && self.source == request.source
     }
 }
 

@@ -46,6 +46,13 @@ pub enum IssueArg {
     StepDays { days: u32 },
     /// The longest a fundraiser runs, in days (`InvalidDuration`).
     MaxDays { days: u32 },
+    /// The declaration wording this service shows now (`UnknownWording`).
+    Version { version: String },
+    /// Why this fundraiser takes no Gift Aid (`GiftAidNotAvailable`).
+    GiftAid { availability: GiftAidAvailability },
+    /// The fees a donation pays (`BelowFees`: the donation must be more than its fees,
+    /// unless the donor covers them).
+    Fees { amount: Money },
 }
 
 /// Machine codes of validation issues: stable, for the app to map to its own strings.
@@ -72,6 +79,19 @@ pub enum IssueCode {
     BidiControl,
     /// The fundraiser has ended: nothing more can change and no donation is taken.
     Ended,
+    /// Gift Aid on a donation, or a charity on a fundraiser, where it does not apply
+    /// (`IssueArg::GiftAid` says why).
+    GiftAidNotAvailable,
+    /// Not a UK postcode's shape.
+    InvalidPostcode,
+    /// Not a UK charity registration number's shape.
+    InvalidCharityNumber,
+    /// A statement the Gift Aid declaration needs was not made (a box left unticked).
+    NotDeclared,
+    /// A declaration wording this service does not accept (an old app's text).
+    UnknownWording,
+    /// The fees would take the whole donation: give more, or cover the fees.
+    BelowFees,
 }
 
 /// Limits of DESIGN.md §2. Amount limits are in *major* units of the fundraiser's currency
@@ -121,7 +141,8 @@ impl Default for Limits {
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::model::{DonationRequest, FundraiserDraft, FundraiserKind};
+use crate::fees::{self, FeeModel, FeeQuote};
+use crate::model::{DonationRequest, Fundraiser, FundraiserDraft, FundraiserKind};
 use crate::money::{self, Money};
 
 /// Longest id (fundraiser, nonprofit) accepted in any request.
@@ -143,6 +164,7 @@ pub fn normalize_draft(draft: &FundraiserDraft) -> FundraiserDraft {
     if let FundraiserKind::Nonprofit { nonprofit_id } = &mut d.kind {
         *nonprofit_id = nonprofit_id.trim().to_owned();
     }
+    d.charity = d.charity.as_ref().map(normalize_charity);
     d
 }
 
@@ -223,6 +245,9 @@ pub fn validate_draft(draft: &FundraiserDraft, limits: &Limits) -> Vec<Validatio
             limits.goal_max_major,
         );
     }
+    if let Some(charity) = &d.charity {
+        issues.extend(validate_charity(charity, &d.kind, &d.country));
+    }
     if country_currency.is_none() {
         if d.country.is_empty() {
             issues.push(issue(
@@ -256,8 +281,16 @@ pub fn normalize_donation(request: &DonationRequest) -> DonationRequest {
         .filter(|m| !m.is_empty())
         .map(str::to_owned);
     r.payment_token = r.payment_token.trim().to_owned();
+    r.gift_aid = r.gift_aid.as_ref().map(normalize_declaration);
     r
 }
+
+mod gift_aid;
+pub use gift_aid::{
+    gift_aid_availability, gift_aid_on, normalize_charity, normalize_charity_number,
+    normalize_declaration, normalize_postcode, validate_charity, validate_declaration,
+    validate_gift_aid, GiftAidAvailability, GIFT_AID_WORDING_VERSION, GIFT_AID_WORDING_VERSIONS,
+};
 
 mod organiser;
 pub use organiser::{
@@ -353,6 +386,47 @@ pub fn validate_donation(
         ));
     }
     issues
+}
+
+/// What a donation to `fundraiser` costs under the server's `fee_models`, once its Gift
+/// Aid and fees are checked: the one rule the device (before queueing, for the quote the
+/// donor sees) and the server (before charging) both apply. Issues: Gift Aid where it does
+/// not apply or an incomplete declaration; fees that would take the whole donation.
+pub fn quote_donation(
+    request: &DonationRequest,
+    fundraiser: &Fundraiser,
+    fee_models: &[FeeModel],
+) -> Result<FeeQuote, Vec<ValidationIssue>> {
+    let mut issues = validate_gift_aid(request.gift_aid.as_ref(), fundraiser);
+    let model = fees::model_for(fee_models, &fundraiser.country, &fundraiser.goal.currency);
+    let quote = match fees::quote(&request.amount, model, request.cover_fee) {
+        Ok(quote) => Some(quote),
+        Err(e) => {
+            issues.push(issue(
+                "amount",
+                IssueCode::CurrencyMismatch,
+                &format!("the fees cannot be worked out: {e}"),
+            ));
+            None
+        }
+    };
+    if let Some(q) = &quote {
+        // (An amount of nothing is `BelowMinimum` already.)
+        if q.organiser_receives.minor_units <= 0 && q.amount.minor_units > 0 {
+            issues.push(issue_with(
+                "amount",
+                IssueCode::BelowFees,
+                "the fees would take the whole donation",
+                vec![IssueArg::Fees {
+                    amount: q.fees.clone(),
+                }],
+            ));
+        }
+    }
+    match quote {
+        Some(quote) if issues.is_empty() => Ok(quote),
+        _ => Err(issues),
+    }
 }
 
 /// Extending an active fundraiser by `extra_days`: the new total duration, or the issues.

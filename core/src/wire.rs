@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 // `DonationEntry` lives in the model (the organiser's view holds it) and is re-exported
 // here, where it has always been named: the model does not depend on the wire layer.
+use crate::fees::FeeModel;
 pub use crate::model::DonationEntry;
-use crate::model::{DonationState, Fundraiser, Visibility};
+use crate::model::{DonationSource, DonationState, Fundraiser, GiftAidDeclaration, Visibility};
 use crate::money::Money;
 use crate::rollout::RolloutConfig;
 use crate::rules::{Limits, ValidationIssue};
@@ -23,6 +24,28 @@ pub const MAX_CHANGES_PAGE: u32 = 500;
 pub struct ServerConfig {
     pub rollout: RolloutConfig,
     pub limits: Limits,
+    /// The fee model of each country (docs/fees.md); a country without one charges no fee.
+    /// Absent from older servers: none.
+    #[serde(default)]
+    #[cfg_attr(feature = "ffi", uniffi(default = []))]
+    pub fees: Vec<FeeModel>,
+    /// Where share links point (docs/links.md). Absent from older servers: links are
+    /// made on the API's own host with the `fundkit` scheme.
+    #[serde(default)]
+    #[cfg_attr(feature = "ffi", uniffi(default = None))]
+    pub links: Option<LinkConfig>,
+}
+
+/// The hosts a fundraiser's share link may name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct LinkConfig {
+    /// The https host of share links (`fundraisers.example.com`), served with the
+    /// platforms' app-link files (`/.well-known/assetlinks.json`,
+    /// `/.well-known/apple-app-site-association`).
+    pub host: String,
+    /// The app's own URL scheme (`fundkit`), for links made inside the app.
+    pub app_scheme: String,
 }
 
 /// `GET /v1/fundraisers/changes?since=CURSOR&limit=N`: fundraisers changed after `since`,
@@ -46,6 +69,17 @@ pub struct DonationItem {
     pub visibility: Visibility,
     pub hide_amount: bool,
     pub payment_token: String,
+    /// What the donor agreed to pay (the quote they saw: the amount, plus the fees if
+    /// they cover them). Absent from older apps: the amount. The server works the quote
+    /// out from its own config and refuses the item (`fee_changed`) if the two differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub donor_pays: Option<Money>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cover_fee: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gift_aid: Option<GiftAidDeclaration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<DonationSource>,
 }
 
 impl DonationItem {
@@ -59,6 +93,9 @@ impl DonationItem {
             hide_amount: self.hide_amount,
             payment_token: self.payment_token.clone(),
             id: Some(self.id.clone()),
+            cover_fee: self.cover_fee,
+            gift_aid: self.gift_aid.clone(),
+            source: self.source,
         }
     }
 }

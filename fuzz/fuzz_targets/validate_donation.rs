@@ -32,6 +32,9 @@ fuzz_target!(|i: Input| {
         hide_amount: i.hide_amount,
         payment_token: i.payment_token,
         id: None,
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     };
     let currency = ["USD", "GBP", "EUR", "JPY", "BHD"][usize::from(i.fundraiser_currency) % 5];
     let limits = Limits::default();

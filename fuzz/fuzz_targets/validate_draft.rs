@@ -36,6 +36,7 @@ fuzz_target!(|i: Input| {
         story: i.story,
         goal: Money { minor_units: i.goal, currency: i.currency },
         country: i.country,
+        charity: None,
     };
     let limits = Limits::default();
     let issues = validate_draft(&draft, &limits);

@@ -152,6 +152,8 @@ impl Default for ServerOptions {
             config: ServerConfig {
                 rollout: Default::default(),
                 limits: Default::default(),
+                fees: Vec::new(),
+                links: None,
             },
             rate_limit_per_minute: 6_000,
             request_timeout: Duration::from_secs(10),

@@ -733,6 +733,10 @@ async fn donation_batch(
             visibility: request.visibility,
             hide_amount: request.hide_amount,
             payment_token: request.payment_token,
+            donor_pays: None,
+            cover_fee: false,
+            gift_aid: None,
+            source: None,
         };
         let fp = fingerprint(&[
             &item.fundraiser_id,

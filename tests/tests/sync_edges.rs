@@ -323,6 +323,8 @@ async fn a_config_from_a_newer_server_never_fails_the_pass() {
             let mut config = serde_json::to_value(fundkit::wire::ServerConfig {
                 rollout: Default::default(),
                 limits: Default::default(),
+                fees: Vec::new(),
+                links: None,
             })
             .unwrap();
             match round.load(Ordering::SeqCst) {

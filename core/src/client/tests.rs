@@ -137,6 +137,8 @@ pub(crate) fn fundraiser(id: &str, currency: &str, state: FundraiserState) -> Fu
         updated_at_ms: T0,
         removal_reason: None,
         viewer_is_organiser: false,
+        charity: None,
+        organiser_stats: None,
     }
 }
 
@@ -152,6 +154,9 @@ fn request(cents: i64) -> DonationRequest {
         hide_amount: false,
         payment_token: "tok_ok".into(),
         id: None,
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     }
 }
 
@@ -1054,6 +1059,7 @@ fn an_app_upgrade_over_every_released_database_keeps_and_drains_the_queue() {
         "v6-index-5.db",
         "v6.db",
         "v7.db",
+        "v8.db",
     ];
     // Every fixture is opened.
     let mut on_disk: Vec<String> = std::fs::read_dir(&fixtures)
@@ -1122,7 +1128,7 @@ fn an_app_upgrade_over_every_released_database_keeps_and_drains_the_queue() {
             );
             assert!(client.shared.store.fundraiser("fr_2").unwrap().is_none());
             let cursor = client.shared.store.meta(crate::sync::CURSOR_KEY).unwrap();
-            if name == "v7.db" {
+            if name == "v7.db" || name == "v8.db" {
                 // Already in columns: nothing was dropped, the feed goes on.
                 assert_eq!(cursor.as_deref(), Some("c7"), "{name}");
             } else {
@@ -1295,4 +1301,294 @@ fn logs_carry_no_amounts_messages_or_tokens() {
     for secret in ["12345", "123.45", "tok_ok", "LOG-MESSAGE-CHECK"] {
         assert!(!logs.contains(secret), "{secret} appears in logs:\n{logs}");
     }
+}
+
+// ---- fees, Gift Aid and links (docs/fees.md, docs/gift-aid.md, docs/links.md) ----
+
+/// A nonprofit in GB raising for a registered charity: Gift Aid applies.
+fn uk_charity(id: &str) -> Fundraiser {
+    Fundraiser {
+        kind: FundraiserKind::Nonprofit {
+            nonprofit_id: "npo_hospice".into(),
+        },
+        country: "GB".into(),
+        charity: Some(crate::model::Charity {
+            name: "St Hilda's Hospice".into(),
+            number: "1234567".into(),
+        }),
+        ..fundraiser(id, "GBP", FundraiserState::Active)
+    }
+}
+
+fn declaration() -> crate::model::GiftAidDeclaration {
+    crate::model::GiftAidDeclaration {
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        house: "12".into(),
+        postcode: "sw1a1aa".into(),
+        lives_in_uk: true,
+        uk_taxpayer: true,
+        consent: true,
+        wording_version: rules::GIFT_AID_WORDING_VERSION.into(),
+    }
+}
+
+fn gbp(id: &str, pence: i64) -> DonationRequest {
+    DonationRequest {
+        fundraiser_id: id.into(),
+        amount: Money::new(pence, "GBP").unwrap(),
+        ..request(0)
+    }
+}
+
+fn codes_of(e: FundkitError) -> Vec<(String, IssueCode)> {
+    match e {
+        FundkitError::Validation { issues } => {
+            issues.into_iter().map(|i| (i.field, i.code)).collect()
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+use crate::rules::IssueCode;
+
+#[test]
+fn the_quote_shows_fees_what_the_donor_pays_and_what_the_organiser_receives() {
+    let f = fixture();
+    // The launch fees (the compiled-in default until the server answers): US 2.9% + 30c.
+    let q = f.client.quote_donation(request(2_500)).unwrap();
+    assert_eq!(
+        (
+            q.fees.fees.minor_units,
+            q.fees.donor_pays.minor_units,
+            q.fees.organiser_receives.minor_units
+        ),
+        (103, 2_500, 2_397)
+    );
+    assert_eq!(q.gift_aid, GiftAidAvailability::NotANonprofit);
+    assert_eq!(q.gift_aid_amount, None);
+    let covered = f
+        .client
+        .quote_donation(DonationRequest {
+            cover_fee: true,
+            ..request(2_500)
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            covered.fees.donor_pays.minor_units,
+            covered.fees.organiser_receives.minor_units
+        ),
+        (2_603, 2_500)
+    );
+    // The quote refuses what `donate` refuses (no token is needed yet to ask).
+    assert_eq!(
+        codes_of(
+            f.client
+                .quote_donation(DonationRequest {
+                    payment_token: String::new(),
+                    ..request(0)
+                })
+                .unwrap_err()
+        ),
+        vec![("amount".into(), IssueCode::BelowMinimum)]
+    );
+}
+
+#[test]
+fn a_covered_fee_is_charged_kept_sent_and_counted_by_the_offline_caps() {
+    let f = fixture();
+    // $245.00 alone is under the $250 offline cap; with its fees covered ($7.41) it is not.
+    let over = DonationRequest {
+        cover_fee: true,
+        ..request(24_500)
+    };
+    assert_eq!(
+        f.client.donate(over).unwrap_err(),
+        FundkitError::OfflineLimit {
+            cap: crate::error::OfflineCap::SingleAmount
+        }
+    );
+    let plain = f.client.donate(request(24_500)).unwrap();
+    assert_eq!(plain.donor_pays.minor_units, 24_500);
+    let covered = f
+        .client
+        .donate(DonationRequest {
+            cover_fee: true,
+            ..request(10_000)
+        })
+        .unwrap();
+    // 2.9% of $100 = $2.90, + 30c.
+    assert_eq!(covered.donor_pays.minor_units, 10_320);
+    assert!(covered.cover_fee);
+    // $245 + $103.20 = $348.20 pending; the total cap ($1,000) counts what is charged.
+    let pending = f.client.pending_donations().unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|d| d.donor_pays.minor_units)
+            .sum::<i64>(),
+        34_820
+    );
+    // A restart reads it back, and the batch item carries what the donor agreed to pay.
+    let f = restart(f);
+    let again = f.client.donation(covered.id.clone()).unwrap().unwrap();
+    assert_eq!(again, covered);
+    let batch = f
+        .client
+        .shared
+        .store
+        .claim_batch(100, 1 << 20, 0, T0)
+        .unwrap();
+    let item = batch
+        .iter()
+        .find(|o| o.donation.id == covered.id)
+        .unwrap()
+        .to_item();
+    assert!(item.cover_fee);
+    assert_eq!(item.donor_pays.unwrap().minor_units, 10_320);
+}
+
+#[test]
+fn gift_aid_only_to_a_uk_charity_with_a_whole_declaration() {
+    let f = fixture();
+    f.client
+        .shared
+        .store
+        .upsert_fundraisers(&[uk_charity("fr_uk")], T0)
+        .unwrap();
+    // To a personal cause: refused, however complete the declaration.
+    let personal = DonationRequest {
+        gift_aid: Some(declaration()),
+        ..request(1_000)
+    };
+    assert_eq!(
+        codes_of(f.client.donate(personal).unwrap_err()),
+        vec![("gift_aid".into(), IssueCode::GiftAidNotAvailable)]
+    );
+    // Every gap of a declaration at once.
+    let mut gaps = declaration();
+    gaps.first_name = " ".into();
+    gaps.postcode = "D02 X285".into();
+    gaps.lives_in_uk = false;
+    gaps.consent = false;
+    gaps.wording_version = "uk-2019".into();
+    assert_eq!(
+        codes_of(
+            f.client
+                .donate(DonationRequest {
+                    gift_aid: Some(gaps),
+                    ..gbp("fr_uk", 1_000)
+                })
+                .unwrap_err()
+        ),
+        vec![
+            ("gift_aid.first_name".into(), IssueCode::Required),
+            ("gift_aid.postcode".into(), IssueCode::InvalidPostcode),
+            ("gift_aid.lives_in_uk".into(), IssueCode::NotDeclared),
+            ("gift_aid.consent".into(), IssueCode::NotDeclared),
+            ("gift_aid.wording_version".into(), IssueCode::UnknownWording),
+        ]
+    );
+    // The quote shows the 25% on the gift alone, never on the fees the donor covers.
+    let with = DonationRequest {
+        gift_aid: Some(declaration()),
+        cover_fee: true,
+        ..gbp("fr_uk", 1_001)
+    };
+    let q = f.client.quote_donation(with.clone()).unwrap();
+    assert_eq!(q.gift_aid, GiftAidAvailability::Available);
+    assert_eq!(q.gift_aid_amount.unwrap().minor_units, 250);
+    let d = f.client.donate(with).unwrap();
+    assert!(d.gift_aid);
+    // Queued with its declaration (postcode in its one spelling), on disk and in the batch.
+    let batch = f
+        .client
+        .shared
+        .store
+        .claim_batch(100, 1 << 20, 0, T0)
+        .unwrap();
+    let item = batch[0].to_item();
+    let sent = item.gift_aid.unwrap();
+    assert_eq!(sent.postcode, "SW1A 1AA");
+    assert_eq!(sent.last_name, "Lovelace");
+    // Once the server has answered, the declaration leaves the device with the token.
+    f.client
+        .shared
+        .store
+        .settle(
+            &[(
+                d.id.clone(),
+                Event::Accept {
+                    received_at_ms: Some(T0),
+                },
+            )],
+            "batch_answer",
+            T0,
+        )
+        .unwrap();
+    let conn = rusqlite::Connection::open(&f.path).unwrap();
+    let (declaration, flag): (Option<String>, bool) = conn
+        .query_row(
+            "SELECT gift_aid_declaration, gift_aid FROM donations WHERE id = ?1",
+            [&d.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((declaration, flag), (None, true));
+    assert!(f.client.donation(d.id).unwrap().unwrap().gift_aid);
+}
+
+#[test]
+fn a_repeated_donate_must_repeat_the_fee_choice_gift_aid_and_source() {
+    let f = fixture();
+    let id = new_donation_id();
+    let first = DonationRequest {
+        id: Some(id.clone()),
+        source: Some(DonationSource::StorySticker),
+        ..request(1_000)
+    };
+    let d = f.client.donate(first.clone()).unwrap();
+    assert_eq!(d.source, Some(DonationSource::StorySticker));
+    assert_eq!(f.client.donate(first.clone()).unwrap(), d);
+    for changed in [
+        DonationRequest {
+            cover_fee: true,
+            ..first.clone()
+        },
+        DonationRequest {
+            source: None,
+            ..first.clone()
+        },
+    ] {
+        assert_eq!(
+            f.client.donate(changed).unwrap_err(),
+            FundkitError::DuplicateDonationId { id: id.clone() }
+        );
+    }
+}
+
+#[test]
+fn share_links_point_at_the_configured_host_and_read_back() {
+    let f = fixture();
+    // No link config from a server yet: the API's host and the app's scheme.
+    let links = f
+        .client
+        .share_links("fr_1".into(), DonationSource::Profile)
+        .unwrap();
+    assert_eq!(links.web, "https://127.0.0.1/f/fr_1?src=profile");
+    assert_eq!(links.app, "fundkit://fundraiser/fr_1?src=profile");
+    let target = f.client.parse_link(links.web).unwrap();
+    assert_eq!(
+        (target.fundraiser_id.as_str(), target.source),
+        ("fr_1", DonationSource::Profile)
+    );
+    assert_eq!(
+        f.client
+            .parse_link("https://evil.example/f/fr_1".into())
+            .unwrap_err(),
+        FundkitError::Link {
+            problem: LinkProblem::UnknownHost
+        }
+    );
 }

@@ -177,6 +177,8 @@ mod tests {
             updated_at_ms: 0,
             removal_reason: None,
             viewer_is_organiser: true,
+            charity: None,
+            organiser_stats: None,
         }
     }
 

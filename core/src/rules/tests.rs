@@ -14,6 +14,7 @@ fn draft() -> FundraiserDraft {
             currency: "USD".into(),
         },
         country: "US".into(),
+        charity: None,
     }
 }
 
@@ -29,6 +30,9 @@ fn donation(cents: i64) -> DonationRequest {
         hide_amount: false,
         payment_token: "tok_ok".into(),
         id: None,
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     }
 }
 
@@ -250,6 +254,7 @@ fn every_issue_is_returned_at_once() {
             currency: "USD".into(),
         },
         country: "US".into(),
+        charity: None,
     };
     assert_eq!(
         codes(&validate_draft(&d, &L())),
@@ -780,6 +785,9 @@ fn a_donation_with_every_problem_lists_them_all() {
         hide_amount: true,
         payment_token: " ".into(),
         id: None,
+        cover_fee: false,
+        gift_aid: None,
+        source: None,
     };
     let issues = validate_donation(&r, "USD", &L());
     assert_eq!(
@@ -810,6 +818,7 @@ fn a_draft_with_every_problem_lists_them_all() {
             currency: "USD".into(),
         },
         country: "US".into(),
+        charity: None,
     };
     assert_eq!(
         codes(&validate_draft(&d, &L())),
@@ -838,6 +847,7 @@ fn normalizing_trims_and_uppercases() {
             currency: " gbp".into(),
         },
         country: "gb ".into(),
+        charity: None,
     };
     let n = normalize_draft(&d);
     assert_eq!(n.title, "Title");

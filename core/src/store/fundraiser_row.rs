@@ -6,18 +6,26 @@ use serde::de::{value::Error as ValueError, DeserializeOwned, IntoDeserializer};
 use serde::Serialize;
 
 use super::{Error, Result};
-use crate::model::{Fundraiser, FundraiserKind};
+use crate::model::{Charity, Fundraiser, FundraiserKind};
 use crate::money::Money;
+
+/// The columns schema v7 made (its migration writes these only).
+pub(super) const V7_COLUMNS: &str =
+    "id, organiser_id, organiser_name, kind, kind_detail, category, title, story, \
+     goal_minor, currency, country, state, confirmed_minor, confirmed_currency, donation_count, \
+     duration_days, created_at_ms, ends_at_ms, updated_at_ms, removal_reason, viewer_is_organiser";
 
 /// The columns, in the order `to_params` and `from_row` use.
 pub(super) const COLUMNS: &str =
     "id, organiser_id, organiser_name, kind, kind_detail, category, title, story, \
      goal_minor, currency, country, state, confirmed_minor, confirmed_currency, donation_count, \
-     duration_days, created_at_ms, ends_at_ms, updated_at_ms, removal_reason, viewer_is_organiser";
+     duration_days, created_at_ms, ends_at_ms, updated_at_ms, removal_reason, viewer_is_organiser, \
+     charity_name, charity_number, organiser_stats";
 
-/// `?1..?21` for `COLUMNS`, then `fetched_at_ms` as `?22`.
+/// `?1..?24` for `COLUMNS`, then `fetched_at_ms` as `?25`.
 pub(super) const PLACEHOLDERS: &str =
-    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22";
+    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, \
+     ?22, ?23, ?24, ?25";
 
 /// `INSERT OR REPLACE` of one fundraiser into `table`, bound by `Values::bind`.
 pub(super) fn insert_sql(table: &str) -> String {
@@ -32,6 +40,10 @@ pub(super) struct Values {
     state: String,
     confirmed_minor: i64,
     donation_count: i64,
+    charity_name: Option<String>,
+    charity_number: Option<String>,
+    /// The organiser's figures as JSON (a record that grows with the protocol).
+    organiser_stats: Option<String>,
 }
 
 impl Values {
@@ -51,6 +63,14 @@ impl Values {
             confirmed_minor: f.confirmed_total.minor_units,
             donation_count: i64::try_from(f.donation_count)
                 .map_err(|_| Error::Corrupt(format!("donation count of {}", f.id)))?,
+            charity_name: f.charity.as_ref().map(|c| c.name.clone()),
+            charity_number: f.charity.as_ref().map(|c| c.number.clone()),
+            organiser_stats: f
+                .organiser_stats
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| Error::Corrupt(format!("organiser stats: {e}")))?,
         })
     }
 
@@ -59,7 +79,7 @@ impl Values {
         &'a self,
         f: &'a Fundraiser,
         fetched_at_ms: &'a i64,
-    ) -> [&'a dyn ToSql; 22] {
+    ) -> [&'a dyn ToSql; 25] {
         [
             &f.id,
             &f.organiser_id,
@@ -82,6 +102,9 @@ impl Values {
             &f.updated_at_ms,
             &f.removal_reason,
             &f.viewer_is_organiser,
+            &self.charity_name,
+            &self.charity_number,
+            &self.organiser_stats,
             fetched_at_ms,
         ]
     }
@@ -126,6 +149,18 @@ pub(super) fn from_row(r: &Row<'_>) -> Result<Fundraiser> {
         updated_at_ms: r.get(18)?,
         removal_reason: r.get(19)?,
         viewer_is_organiser: r.get(20)?,
+        charity: match (
+            r.get::<_, Option<String>>(21)?,
+            r.get::<_, Option<String>>(22)?,
+        ) {
+            (Some(name), Some(number)) => Some(Charity { name, number }),
+            _ => None,
+        },
+        // Figures this build cannot read (a newer shape) are left out, not fatal: the next
+        // fetch brings them again.
+        organiser_stats: r
+            .get::<_, Option<String>>(23)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -173,6 +208,19 @@ mod tests {
             updated_at_ms: 3,
             removal_reason: Some("spam".into()),
             viewer_is_organiser: true,
+            charity: Some(crate::model::Charity {
+                name: "St Hilda's".into(),
+                number: "SC012345".into(),
+            }),
+            organiser_stats: Some(crate::model::OrganiserStats {
+                receives: Money::new(12_000, "JPY").unwrap(),
+                fees: Money::new(345, "JPY").unwrap(),
+                gift_aid_count: 1,
+                gift_aid_claimable: Money::new(0, "JPY").unwrap(),
+                from_link: 2,
+                from_story_sticker: 3,
+                from_profile: 4,
+            }),
         }
     }
 

@@ -23,8 +23,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 
 use crate::error::{Error, FundkitError};
 use crate::model::{
-    Donation, DonationRequest, DonationState, Fundraiser, FundraiserState, FundraiserView,
-    Visibility,
+    Donation, DonationRequest, DonationSource, DonationState, Fundraiser, FundraiserState,
+    FundraiserView, GiftAidDeclaration, Visibility,
 };
 use crate::money::Money;
 use crate::queue::state::{transition, Event};
@@ -44,11 +44,13 @@ pub(crate) enum Enqueued {
     Existing(Donation),
 }
 
-/// A donation taken into a batch, with its payment token for the wire.
+/// A donation taken into a batch, with its payment token (and Gift Aid declaration) for
+/// the wire.
 #[derive(Debug, Clone)]
 pub(crate) struct Outgoing {
     pub donation: Donation,
     pub payment_token: String,
+    pub gift_aid: Option<GiftAidDeclaration>,
 }
 
 /// Bytes of JSON a batch item takes besides its message and token (ids, amount, keys),
@@ -67,6 +69,10 @@ impl Outgoing {
             visibility: d.visibility,
             hide_amount: d.hide_amount,
             payment_token: self.payment_token.clone(),
+            donor_pays: Some(d.donor_pays.clone()),
+            cover_fee: d.cover_fee,
+            gift_aid: self.gift_aid.clone(),
+            source: d.source,
         }
     }
 }
@@ -96,7 +102,8 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 macro_rules! donation_columns {
     () => {
         "id, fundraiser_id, amount_minor, currency, message, visibility, hide_amount, \
-     state, reason, seq, created_at_ms, updated_at_ms, received_at_ms, action_url"
+     state, reason, seq, created_at_ms, updated_at_ms, received_at_ms, action_url, \
+     COALESCE(donor_pays_minor, amount_minor), cover_fee, gift_aid, source"
     };
 }
 const DONATION_COLUMNS: &str = donation_columns!();
@@ -168,6 +175,7 @@ impl Store {
         &self,
         id: &str,
         new: &DonationRequest,
+        donor_pays: &Money,
         now_ms: i64,
         check: impl FnOnce(PendingSummary) -> std::result::Result<(), FundkitError>,
     ) -> Result<Enqueued> {
@@ -182,7 +190,8 @@ impl Store {
         // Statements on the donate path are prepared once per connection (`prepare_cached`):
         // parsing this INSERT costs more CPU than executing it.
         let summary = tx.prepare_cached(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN currency = ?1 THEN amount_minor ELSE 0 END), 0)
+            "SELECT COUNT(*),
+                 COALESCE(SUM(CASE WHEN currency = ?1 THEN COALESCE(donor_pays_minor, amount_minor) ELSE 0 END), 0)
              FROM donations INDEXED BY donations_pending WHERE state IN ('queued', 'sending')",
         )?
         .query_row(params![new.amount.currency], |r| {
@@ -192,10 +201,17 @@ impl Store {
             })
         })?;
         check(summary)?;
+        let declaration = new
+            .gift_aid
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::Corrupt(format!("Gift Aid declaration: {e}")))?;
         tx.prepare_cached(
             "INSERT INTO donations (id, fundraiser_id, amount_minor, currency, message, visibility,
-                 hide_amount, payment_token, state, created_at_ms, updated_at_ms, log)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9, ?10)",
+                 hide_amount, payment_token, state, created_at_ms, updated_at_ms, log,
+                 donor_pays_minor, cover_fee, gift_aid, gift_aid_declaration, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
         .execute(params![
             id,
@@ -208,6 +224,11 @@ impl Store {
             new.payment_token,
             now_ms,
             schema::log_line(None, DonationState::Queued.as_str(), "donate", now_ms),
+            donor_pays.minor_units,
+            new.cover_fee,
+            new.gift_aid.is_some(),
+            declaration,
+            new.source.map(DonationSource::as_str),
         ])?;
         // The row just written, without reading it back.
         let donation = Donation {
@@ -224,6 +245,10 @@ impl Store {
             updated_at_ms: now_ms,
             received_at_ms: None,
             action_url: None,
+            donor_pays: donor_pays.clone(),
+            cover_fee: new.cover_fee,
+            gift_aid: new.gift_aid.is_some(),
+            source: new.source,
         };
         tx.commit()?;
         Ok(Enqueued::New(donation))
@@ -299,10 +324,11 @@ impl Store {
             &tx,
             "SELECT id FROM (
                  SELECT id, SUM(length(CAST(COALESCE(message, '') AS BLOB))
-                                + length(CAST(COALESCE(payment_token, '') AS BLOB)) + ?7)
+                                + length(CAST(COALESCE(payment_token, '') AS BLOB))
+                                + length(CAST(COALESCE(gift_aid_declaration, '') AS BLOB)) + ?7)
                             OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) AS running,
                         ROW_NUMBER() OVER (ORDER BY seq) AS n
-                 FROM (SELECT id, seq, message, payment_token
+                 FROM (SELECT id, seq, message, payment_token, gift_aid_declaration
                        FROM donations INDEXED BY donations_pending
                        WHERE state IN ('queued', 'sending') AND state = 'queued' AND seq > ?5
                        ORDER BY seq LIMIT ?4))
@@ -632,7 +658,7 @@ impl Store {
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let fundraiser = fundraiser_row::from_row(r)?;
-            let fetched_at_ms: i64 = r.get(21)?;
+            let fetched_at_ms: i64 = r.get(24)?;
             let (pending_minor, pending_count) = pending
                 .get(fundraiser.id.as_str())
                 .and_then(|sums| {
@@ -713,6 +739,7 @@ impl Store {
                 }),
                 message: r.get(4)?,
                 received_at_ms: r.get(5)?,
+                gift_aid: false,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -795,18 +822,32 @@ fn claim_in(
         "UPDATE donations SET state = ?1, updated_at_ms = ?2, attempts = attempts + 1,
              log = log || ?3
          WHERE id IN ({select})
-         RETURNING {DONATION_COLUMNS}, payment_token"
+         RETURNING {DONATION_COLUMNS}, payment_token, gift_aid_declaration"
     ))?;
     let mut rows = stmt.query(args)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let donation = donation_row(r)?;
-        let token: Option<String> = r.get(14)?;
+        let token: Option<String> = r.get(18)?;
         let payment_token =
             token.ok_or_else(|| Error::Corrupt("queued donation without a token".into()))?;
+        let declaration: Option<String> = r.get(19)?;
+        let gift_aid = match declaration {
+            Some(json) => Some(
+                serde_json::from_str(&json)
+                    .map_err(|e| Error::Corrupt(format!("Gift Aid declaration: {e}")))?,
+            ),
+            None if donation.gift_aid => {
+                return Err(Error::Corrupt(
+                    "queued Gift Aid donation without its declaration".into(),
+                ))
+            }
+            None => None,
+        };
         out.push(Outgoing {
             donation,
             payment_token,
+            gift_aid,
         });
     }
     out.sort_by_key(|o| o.donation.seq);
@@ -846,7 +887,9 @@ fn apply_in(
     let erase = to.has_left_queue() && current.state.is_pending();
     tx.prepare_cached(
         "UPDATE donations SET state = ?2, reason = ?3, received_at_ms = ?4, updated_at_ms = ?5,
-             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END, action_url = ?7,
+             payment_token = CASE WHEN ?6 THEN NULL ELSE payment_token END,
+             gift_aid_declaration = CASE WHEN ?6 THEN NULL ELSE gift_aid_declaration END,
+             action_url = ?7,
              log = log || ?8
          WHERE id = ?1",
     )?
@@ -908,6 +951,16 @@ fn donation_row(r: &Row<'_>) -> Result<Donation> {
         updated_at_ms: r.get(11)?,
         received_at_ms: r.get(12)?,
         action_url: r.get(13)?,
+        donor_pays: Money {
+            minor_units: r.get(14)?,
+            currency: r.get(3)?,
+        },
+        cover_fee: r.get(15)?,
+        gift_aid: r.get(16)?,
+        source: r
+            .get::<_, Option<String>>(17)?
+            .as_deref()
+            .map(DonationSource::parse),
     })
 }
 

@@ -192,7 +192,12 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             let mut unreadable = false;
             {
                 let mut read = tx.prepare("SELECT body, fetched_at_ms FROM fundraisers")?;
-                let mut write = tx.prepare(&super::fundraiser_row::insert_sql("fundraisers_v7"))?;
+                // v7's own columns (frozen here: later versions add more).
+                let mut write = tx.prepare(&format!(
+                    "INSERT OR REPLACE INTO fundraisers_v7 ({}, fetched_at_ms) VALUES ({})",
+                    super::fundraiser_row::V7_COLUMNS,
+                    (1..=22).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+                ))?;
                 let mut rows = read.query([])?;
                 while let Some(r) = rows.next()? {
                     let body: String = r.get(0)?;
@@ -206,7 +211,10 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
                         });
                     match parsed {
                         Ok((f, values)) => {
-                            write.execute(&values.bind(&f, &fetched_at_ms)[..])?;
+                            let all = values.bind(&f, &fetched_at_ms);
+                            let v7: Vec<&dyn rusqlite::ToSql> =
+                                all[..21].iter().chain(&all[24..]).copied().collect();
+                            write.execute(&v7[..])?;
                         }
                         Err(_) => unreadable = true,
                     }
@@ -232,6 +240,20 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
              CREATE INDEX donations_pending
                  ON donations(seq, state, fundraiser_id, currency, amount_minor, attempts, created_at_ms)
                  WHERE state IN ('queued', 'sending');",
+        ),
+        // v9: fees, Gift Aid and where the donor came from (docs/fees.md, docs/gift-aid.md,
+        // docs/links.md). `donor_pays_minor` is what the payment method is charged (NULL in
+        // older rows: the amount); the declaration is erased with the payment token once
+        // the server has answered, the `gift_aid` flag stays.
+        M::up(
+            "ALTER TABLE donations ADD COLUMN donor_pays_minor INTEGER;
+             ALTER TABLE donations ADD COLUMN cover_fee INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE donations ADD COLUMN gift_aid INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE donations ADD COLUMN gift_aid_declaration TEXT;
+             ALTER TABLE donations ADD COLUMN source TEXT;
+             ALTER TABLE fundraisers ADD COLUMN charity_name TEXT;
+             ALTER TABLE fundraisers ADD COLUMN charity_number TEXT;
+             ALTER TABLE fundraisers ADD COLUMN organiser_stats TEXT;",
         ),
     ])
 });

@@ -752,6 +752,8 @@ fn fundraiser_from(r: &impl Cols) -> Result<Fundraiser, StoreError> {
         updated_at_ms: r.int(16)?,
         removal_reason: r.opt_text(17)?,
         viewer_is_organiser: false,
+        charity: None,
+        organiser_stats: None,
     })
 }
 
@@ -832,6 +834,7 @@ fn entry_from(
         },
         message: r.opt_text(4)?,
         received_at_ms: r.int(7)?,
+        gift_aid: false,
     })
 }
 
@@ -959,6 +962,9 @@ mod tests {
                 hide_amount: false,
                 payment_token: "tok_ok".into(),
                 id: None,
+                cover_fee: false,
+                gift_aid: None,
+                source: None,
             };
             let issues = fundkit::rules::validate_donation(&request, "USD", &limits);
             assert!(issues.is_empty(), "{id}: {issues:?}");
@@ -982,6 +988,10 @@ mod tests {
                 visibility: Visibility::Public,
                 hide_amount: false,
                 payment_token: "tok_ok".into(),
+                donor_pays: None,
+                cover_fee: false,
+                gift_aid: None,
+                source: None,
             };
             let recorded = store
                 .record_batch(
