@@ -3,8 +3,11 @@
 //! An organiser in the US creates a fundraiser; a donor browses it, loses the network,
 //! donates five times (one card is declined, one bank asks for authentication), sees the
 //! optimistic total, comes back online, syncs with visible progress, and finally syncs
-//! again to show that nothing is sent twice. The server is the real reference server on
-//! 127.0.0.1 with SQLite; each client has its own SQLite file.
+//! again to show that nothing is sent twice. Then a UK charity's fundraiser travels as a
+//! story-sticker link: a donor opens it, sees the fees and the Gift Aid before paying, gives
+//! with a Gift Aid declaration, gives again covering the fee, and the charity's figures and
+//! Gift Aid export are checked against the server. The server is the real reference server
+//! on 127.0.0.1 with SQLite; each client has its own SQLite file.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -44,6 +47,17 @@ fn client(
     server: &str,
     token: &str,
 ) -> Result<Arc<FundkitClient>> {
+    client_in(dir, name, server, token, "US", "en-US")
+}
+
+fn client_in(
+    dir: &std::path::Path,
+    name: &str,
+    server: &str,
+    token: &str,
+    country: &str,
+    locale: &str,
+) -> Result<Arc<FundkitClient>> {
     let config = ClientConfig {
         database_path: dir
             .join(format!("{name}.db"))
@@ -51,11 +65,11 @@ fn client(
             .into_owned(),
         server_url: server.into(),
         user: UserContext {
-            country: "US".into(),
+            country: country.into(),
             platform: Platform::Android,
             age_years: Some(34),
         },
-        locale: "en-US".into(),
+        locale: locale.into(),
         online: true,
         background_sync: false,
     };
@@ -347,6 +361,8 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         after.donation_items_received - before.donation_items_received
     );
 
+    let giving_ok = giving(&dir, &url, &server).await?;
+
     let expected: [DonationState; 6] = [
         DonationState::Confirmed,
         DonationState::Confirmed,
@@ -364,6 +380,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
     ok &= server_total.minor_units == confirmed_by_client;
     ok &= again.sent == 0 && after.donation_items_received == before.donation_items_received;
     ok &= ended_ok;
+    ok &= giving_ok;
     println!("\n== Summary");
     println!(
         "  donations in the expected states: 5 confirmed (one after the bank's step, one double-tapped), 1 rejected (declined)"
@@ -383,6 +400,10 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
         "  organiser: reviewed, saw 5 donations, extended to 60 days, ended; a late donation refused: {}",
         if ended_ok { "yes" } else { "NO" }
     );
+    println!(
+        "  UK charity: a Gift Aid donation from a story-sticker link and one covering its fee, checked against the server and the ledger: {}",
+        if giving_ok { "yes" } else { "NO" }
+    );
     server.shutdown().await;
     if ok {
         println!("  DEMO OK");
@@ -390,4 +411,159 @@ pub async fn run(dir: Option<PathBuf>) -> Result {
     } else {
         Err("the demo's final state is not what the story expects".into())
     }
+}
+
+/// Step 11: a UK charity's fundraiser shared as a story sticker; Gift Aid and fees before
+/// paying; everything checked against the server. True when every check holds.
+async fn giving(
+    dir: &std::path::Path,
+    url: &str,
+    server: &fundkit_server::RunningServer,
+) -> Result<bool> {
+    use fundkit::{Charity, DonationSource, GiftAidAvailability, GiftAidDeclaration};
+    println!("\n== 11. George (UK) raises for a registered charity; Dana gives from his story");
+    let george = client_in(dir, "george", url, "dev-organiser-gb", "GB", "en-GB")?;
+    let created = george
+        .create_fundraiser(FundraiserDraft {
+            kind: FundraiserKind::Nonprofit {
+                nonprofit_id: "npo_st_hildas".into(),
+            },
+            category: Category::Community,
+            title: "A new roof for St Hilda's Hospice".into(),
+            story: "The hospice cares for 40 families a week. The roof leaks.".into(),
+            goal: george.parse_amount("10,000".into(), "GBP".into())?,
+            country: "GB".into(),
+            charity: Some(Charity {
+                name: "St Hilda's Hospice".into(),
+                number: "1234567".into(),
+            }),
+        })
+        .await?;
+    let id = created.fundraiser.id.clone();
+    reqwest::Client::new()
+        .post(format!("{url}/v1/review/fundraisers/{id}"))
+        .bearer_auth("dev-reviewer")
+        .json(&serde_json::json!({ "decision": "approve" }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let link = george
+        .share_links(id.clone(), DonationSource::StorySticker)?
+        .web;
+    println!("  George shares a story sticker: {link}");
+
+    let dana = client_in(dir, "dana", url, "dev-donor-2", "GB", "en-GB")?;
+    let opened = dana.open_link(link).await?;
+    println!(
+        "  Dana taps it: {:?}, from {:?}",
+        opened.fundraiser.fundraiser.title, opened.target.source
+    );
+    let declaration = GiftAidDeclaration {
+        first_name: "Dana".into(),
+        last_name: "Donor".into(),
+        house: "12".into(),
+        postcode: "sw1a 1aa".into(),
+        lives_in_uk: true,
+        uk_taxpayer: true,
+        consent: true,
+        wording_version: fundkit::rules::GIFT_AID_WORDING_VERSION.into(),
+    };
+    let gift = DonationRequest {
+        fundraiser_id: id.clone(),
+        amount: dana.parse_amount("20".into(), "GBP".into())?,
+        message: Some("For the roof".into()),
+        visibility: Visibility::Public,
+        hide_amount: false,
+        payment_token: "tok_ok".into(),
+        id: Some(fundkit::new_donation_id()),
+        cover_fee: false,
+        gift_aid: Some(declaration),
+        source: Some(opened.target.source),
+    };
+    let quote = dana.quote_donation(gift.clone())?;
+    let fmt = |m: &Money| money(&dana, m);
+    println!(
+        "  before Confirm: gift {}, fees {} (kept from the gift), Dana pays {}, the charity receives {}",
+        fmt(&quote.fees.amount),
+        fmt(&quote.fees.fees),
+        fmt(&quote.fees.donor_pays),
+        fmt(&quote.fees.organiser_receives)
+    );
+    let gift_aid = quote.gift_aid_amount.clone().ok_or("no Gift Aid offered")?;
+    println!("  Gift Aid: {:?}, adds {}", quote.gift_aid, fmt(&gift_aid));
+    let first = dana.donate(gift)?;
+    let covered = DonationRequest {
+        fundraiser_id: id.clone(),
+        amount: dana.parse_amount("10".into(), "GBP".into())?,
+        message: None,
+        visibility: Visibility::Public,
+        hide_amount: false,
+        payment_token: "tok_ok".into(),
+        id: Some(fundkit::new_donation_id()),
+        cover_fee: true,
+        gift_aid: None,
+        source: Some(opened.target.source),
+    };
+    let covered_quote = dana.quote_donation(covered.clone())?;
+    println!(
+        "  a second gift covering the fee: gift {}, Dana pays {}, the charity receives {}",
+        fmt(&covered_quote.fees.amount),
+        fmt(&covered_quote.fees.donor_pays),
+        fmt(&covered_quote.fees.organiser_receives)
+    );
+    let second = dana.donate(covered)?;
+    print_report(&dana.sync_now().await?);
+    let states = (
+        dana.donation(first.id.clone())?.map(|d| d.state),
+        dana.donation(second.id.clone())?.map(|d| d.state),
+    );
+
+    // Checked against the server: the charity's figures, its export, the ledger.
+    let mine = george.refresh_fundraiser(id.clone()).await?;
+    let stats = mine
+        .fundraiser
+        .organiser_stats
+        .clone()
+        .ok_or("the organiser's figures are missing")?;
+    println!(
+        "  George sees: raised {}, receives {}, fees {}, Gift Aid on {} donation(s) ({} to claim), {} from story stickers",
+        fmt(&mine.fundraiser.confirmed_total),
+        fmt(&stats.receives),
+        fmt(&stats.fees),
+        stats.gift_aid_count,
+        fmt(&stats.gift_aid_claimable),
+        stats.from_story_sticker
+    );
+    let csv = reqwest::Client::new()
+        .get(format!("{url}/v1/fundraisers/{id}/gift-aid.csv"))
+        .bearer_auth("dev-organiser-gb")
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    println!("  the charity's Gift Aid export (HMRC schedule columns):");
+    for line in csv.lines() {
+        println!("    {line}");
+    }
+    let ledger = server.ledger_mismatches().await;
+    println!(
+        "  ledger: every total is what was charged for it: {}",
+        ledger.is_empty()
+    );
+    Ok(states
+        == (
+            Some(DonationState::Confirmed),
+            Some(DonationState::Confirmed),
+        )
+        && quote.gift_aid == GiftAidAvailability::Available
+        && gift_aid.minor_units == 500
+        && mine.fundraiser.confirmed_total.minor_units == 3_000
+        && stats.gift_aid_count == 1
+        && stats.gift_aid_claimable.minor_units == 500
+        && stats.from_story_sticker == 2
+        && stats.fees == quote.fees.fees
+        && csv.lines().count() == 2
+        && csv.contains(",Dana,Donor,12,SW1A 1AA,")
+        && ledger.is_empty())
 }

@@ -182,11 +182,13 @@ mod tests {
             .clone()
     }
 
-    /// One table per launch country: amount, cover?, platform, processing, donor pays,
-    /// organiser receives. Worked by hand from the rules in the module's comment.
+    /// Country, currency, amount, cover?, platform, processing, donor pays, organiser receives.
+    type Row = (&'static str, &'static str, i64, bool, i64, i64, i64, i64);
+
+    /// One table per launch country. Worked by hand from the rules in the module's comment.
     #[test]
     fn launch_countries_table() {
-        let rows: [(&str, &str, i64, bool, i64, i64, i64, i64); 12] = [
+        let rows: [Row; 12] = [
             // US: 2.9% + 30c. 2.9% of $25.00 = 72.5c -> 73c (half up).
             ("US", "USD", 2_500, false, 0, 103, 2_500, 2_397),
             ("US", "USD", 2_500, true, 0, 103, 2_603, 2_500),

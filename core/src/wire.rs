@@ -205,6 +205,10 @@ pub struct ReviewRequest {
     /// Required to remove or to decline an edit: what the organiser is told.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The registered UK charity the reviewer checked (a nonprofit in GB): Gift Aid then
+    /// applies to its donations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charity: Option<crate::model::Charity>,
 }
 
 /// `POST /v1/fundraisers/{id}/extend` (the organiser only).

@@ -10,6 +10,8 @@
 mod auth;
 mod error;
 mod extract;
+mod gift_aid;
+mod links;
 mod payments;
 mod routes;
 mod store;
@@ -135,6 +137,30 @@ pub struct ServerOptions {
     /// How long a connection may take to send a request's headers, and how long a kept-alive
     /// connection may sit idle before its next request: then it is closed.
     pub header_read_timeout: Duration,
+    /// The apps that open share links (`/.well-known/assetlinks.json`,
+    /// `/.well-known/apple-app-site-association`; docs/links.md).
+    pub app_links: AppLinks,
+}
+
+/// The apps a share link opens, as the platforms' app-link files name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppLinks {
+    /// The Android app's package name.
+    pub android_package: String,
+    /// SHA-256 fingerprints of the Android app's signing certificates (`AA:BB:...`).
+    pub android_cert_sha256: Vec<String>,
+    /// The iOS app's ids (`TEAMID.bundle.id`).
+    pub apple_app_ids: Vec<String>,
+}
+
+impl Default for AppLinks {
+    fn default() -> Self {
+        AppLinks {
+            android_package: "dev.fundkit.app".into(),
+            android_cert_sha256: Vec::new(),
+            apple_app_ids: vec!["FUNDKIT000.dev.fundkit.sample".into()],
+        }
+    }
 }
 
 /// The steps of taking a payment: the attempt recorded, the provider charged.
@@ -152,7 +178,7 @@ impl Default for ServerOptions {
             config: ServerConfig {
                 rollout: Default::default(),
                 limits: Default::default(),
-                fees: Vec::new(),
+                fees: fundkit::FeeModel::launch(),
                 links: None,
             },
             rate_limit_per_minute: 6_000,
@@ -163,8 +189,20 @@ impl Default for ServerOptions {
             crash_after: None,
             public_url: None,
             header_read_timeout: Duration::from_secs(10),
+            app_links: AppLinks::default(),
         }
     }
+}
+
+/// The host of an `http(s)://host[:port]/...` URL.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => authority.split(':').next()?,
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// Counters for tests and benchmarks ("a repeated sync sends zero donations").
@@ -286,6 +324,15 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, ServerError>
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let header_read_timeout = options.header_read_timeout;
+    let mut options = options;
+    // Share links point at the public host unless the config names another.
+    if options.config.links.is_none() {
+        let host = url_host(&public_url).unwrap_or_else(|| addr.ip().to_string());
+        options.config.links = Some(fundkit::wire::LinkConfig {
+            host,
+            app_scheme: "fundkit".into(),
+        });
+    }
     let state = Arc::new(routes::AppState::new(db, options, public_url));
     let router = routes::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -27,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::auth::authenticate;
 use crate::error::{echo, Failure};
 use crate::extract::{Body, Params};
-use crate::store::{BankPage, Charge, ChargeRequest, Recorded, Store};
+use crate::store::{BankPage, Charge, ChargeRequest, Priced, Recorded, Store};
 use crate::users::DevUser;
 use crate::{Counters, PaymentStep, ServerOptions};
 
@@ -49,6 +49,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/donations/batch"),
     ("post", "/v1/donations/reconcile"),
     ("post", "/v1/bank/{challenge}"),
+    ("get", "/v1/fundraisers/{id}/gift-aid.csv"),
+    ("get", "/.well-known/assetlinks.json"),
+    ("get", "/.well-known/apple-app-site-association"),
+    ("get", "/f/{id}"),
 ];
 
 pub struct AppState {
@@ -125,6 +129,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/donations/batch", post(donation_batch))
         .route("/v1/donations/reconcile", post(reconcile))
         .route("/v1/bank/{challenge}", post(bank_step))
+        .route("/v1/fundraisers/{id}/gift-aid.csv", get(gift_aid_export))
+        .route(
+            "/.well-known/assetlinks.json",
+            get(crate::links::assetlinks),
+        )
+        .route(
+            "/.well-known/apple-app-site-association",
+            get(crate::links::apple_app_site_association),
+        )
+        .route("/f/{id}", get(crate::links::fundraiser_page))
         .fallback(|| async { Failure::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             Failure::new(
@@ -309,10 +323,23 @@ async fn shown(
     } else {
         None
     };
+    let f = with_organiser_stats(state, f, viewer).await?;
     Ok(as_seen_by(f, viewer).map(|fundraiser| Shown {
         fundraiser,
         pending_edit,
     }))
+}
+
+/// `f` with its organiser's figures when `viewer` organises it (nobody else sees them).
+async fn with_organiser_stats(
+    state: &AppState,
+    mut f: fundkit::Fundraiser,
+    viewer: &DevUser,
+) -> Result<fundkit::Fundraiser, Failure> {
+    if f.organiser_id == viewer.id {
+        f.organiser_stats = Some(state.store.organiser_stats(&f).await?);
+    }
+    Ok(f)
 }
 
 /// A fundraiser as `viewer` may see it: its organiser and reviewers see everything (the
@@ -321,6 +348,9 @@ async fn shown(
 fn as_seen_by(mut f: fundkit::Fundraiser, viewer: &DevUser) -> Option<fundkit::Fundraiser> {
     let organiser = f.organiser_id == viewer.id;
     f.viewer_is_organiser = organiser;
+    if !organiser {
+        f.organiser_stats = None;
+    }
     if organiser || viewer.reviewer {
         return Some(f);
     }
@@ -516,6 +546,42 @@ async fn fundraiser_donors(
     .into_response())
 }
 
+/// `GET /v1/fundraisers/{id}/gift-aid.csv` (the organiser only: the charity): its
+/// confirmed Gift Aid donations, as HMRC's Gift Aid schedule lists them (docs/gift-aid.md).
+async fn gift_aid_export(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let user = state.user(&headers)?;
+    let f = organisers_own(&state, user, id).await?;
+    if rules::gift_aid_availability(&f) != fundkit::GiftAidAvailability::Available {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "gift_aid_not_available",
+            "this fundraiser takes no Gift Aid",
+        ));
+    }
+    let claims = state.store.gift_aid_claims(f.id.clone()).await?;
+    let csv = crate::gift_aid::schedule_csv(&claims).map_err(Failure::internal)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"gift-aid-{}.csv\"", f.id),
+            ),
+            // Personal data: never kept by a cache on the way.
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
 fn reviewer(state: &AppState, headers: &HeaderMap) -> Result<&'static DevUser, Failure> {
     let user = state.user(headers)?;
     if user.reviewer {
@@ -575,6 +641,12 @@ async fn review_fundraiser(
         }
     };
     let now = state.now_ms();
+    // A reviewer who checked the charity's registration records it (Gift Aid then applies).
+    if let Some(charity) = &request.charity {
+        let charity = rules::normalize_charity(charity);
+        refusal(rules::validate_charity(&charity, &f.kind, &f.country))?;
+        state.store.set_charity(id.clone(), charity, now).await?;
+    }
     let f = state
         .store
         .review(id, request.decision, reason, now)
@@ -632,11 +704,14 @@ async fn changes(
     let viewer = state.user(&headers)?;
     let (since, limit) = q.parse()?;
     let (fundraisers, last, has_more) = state.store.changes(since, limit).await?;
-    // Rows a viewer may not see are left out; the cursor still moves past them.
-    let fundraisers = fundraisers
-        .into_iter()
-        .filter_map(|f| as_seen_by(f, viewer))
-        .collect();
+    // Rows a viewer may not see are left out; the cursor still moves past them. The
+    // viewer's own come with their figures (a few per page at most: one running each).
+    let mut seen = Vec::with_capacity(fundraisers.len());
+    for f in fundraisers {
+        let f = with_organiser_stats(&state, f, viewer).await?;
+        seen.extend(as_seen_by(f, viewer));
+    }
+    let fundraisers = seen;
     Ok(Json(ChangesPage {
         fundraisers,
         next_cursor: format!("c{last}"),
@@ -733,11 +808,20 @@ async fn donation_batch(
             visibility: request.visibility,
             hide_amount: request.hide_amount,
             payment_token: request.payment_token,
-            donor_pays: None,
-            cover_fee: false,
-            gift_aid: None,
-            source: None,
+            donor_pays: item.donor_pays,
+            cover_fee: request.cover_fee,
+            gift_aid: request.gift_aid,
+            source: request.source,
         };
+        // What the donor agreed to is part of the donation: the same id with another fee
+        // choice, price, declaration or source is another donation (a conflict).
+        let terms = serde_json::to_string(&(
+            &item.donor_pays,
+            item.cover_fee,
+            &item.gift_aid,
+            item.source,
+        ))
+        .map_err(Failure::internal)?;
         let fp = fingerprint(&[
             &item.fundraiser_id,
             &item.amount.minor_units.to_string(),
@@ -745,6 +829,7 @@ async fn donation_batch(
             item.message.as_deref().unwrap_or("\u{0}none"),
             &format!("{:?}/{}", item.visibility, item.hide_amount),
             &item.payment_token,
+            &terms,
         ]);
         answered.push(None);
         items.push((item, fp));
@@ -766,7 +851,7 @@ async fn donation_batch(
                 items,
                 now,
                 Box::new(move |item, fundraiser| {
-                    refusal_for(item, fundraiser, &config, &donor_ctx, now)
+                    price_for(item, fundraiser, &config, &donor_ctx, now)
                 }),
             )
             .await?
@@ -781,8 +866,15 @@ async fn donation_batch(
             key: item.id.clone(),
             token: item.payment_token.clone(),
             fundraiser_id: item.fundraiser_id.clone(),
-            amount_minor: item.amount.minor_units,
+            // What the donor agreed to pay, which `price_for` found equal to the server's
+            // own quote (an item whose price differs was refused, `fee_changed`).
+            amount_minor: donor_pays(item),
             currency: item.amount.currency.clone(),
+            covered_fee_minor: if item.cover_fee {
+                donor_pays(item) - item.amount.minor_units
+            } else {
+                0
+            },
         })
         .collect();
     let ids: Vec<String> = to_charge.iter().map(|r| r.key.clone()).collect();
@@ -878,6 +970,51 @@ async fn bank_step(
     let now = state.now_ms();
     let outcome = state.store.bank_step(challenge, complete, now).await?;
     Ok(Json(serde_json::json!({ "outcome": outcome })).into_response())
+}
+
+/// What the donor agreed to pay for `item`: the amount, if an older app did not say.
+fn donor_pays(item: &DonationItem) -> i64 {
+    item.donor_pays
+        .as_ref()
+        .map_or(item.amount.minor_units, |m| m.minor_units)
+}
+
+/// The price of a new donation by the server's own fee model, or why the server refuses
+/// it before any payment step.
+fn price_for(
+    item: &DonationItem,
+    fundraiser: Option<&fundkit::Fundraiser>,
+    config: &fundkit::wire::ServerConfig,
+    donor: &UserContext,
+    now_ms: i64,
+) -> Result<Priced, String> {
+    let code = |issue: &fundkit::ValidationIssue| {
+        serde_json::to_value(issue.code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "invalid_donation".into())
+    };
+    if let Some(refused) = refusal_for(item, fundraiser, config, donor, now_ms) {
+        return Err(refused);
+    }
+    let fundraiser = fundraiser.ok_or("fundraiser_not_found")?;
+    let request = item.as_request();
+    let quote = rules::quote_donation(&request, fundraiser, &config.fees)
+        .map_err(|issues| issues.first().map_or("invalid_donation".into(), code))?;
+    // The donor is charged what they were shown, or nothing: a price that differs from the
+    // server's quote (the fees changed after the device's quote, or a client that made up
+    // its own) is refused, and the donor can donate again at the new price.
+    let agreed = item.donor_pays.as_ref();
+    if agreed.is_some_and(|m| m.currency != quote.donor_pays.currency)
+        || donor_pays(item) != quote.donor_pays.minor_units
+    {
+        return Err("fee_changed".into());
+    }
+    Ok(Priced {
+        donor_pays_minor: quote.donor_pays.minor_units,
+        fee_minor: quote.fees.minor_units,
+        charity: fundraiser.charity.clone(),
+    })
 }
 
 /// Why the server refuses a new donation before any payment step, if it does.

@@ -329,6 +329,94 @@ mod tests {
     }
 
     #[test]
+    fn gift_aid_only_on_a_registered_charity_in_the_uk() {
+        use crate::model::{Beneficiary, FundraiserState};
+        let base = Fundraiser {
+            id: "fr_1".into(),
+            organiser_id: "o".into(),
+            organiser_name: "O".into(),
+            kind: FundraiserKind::Nonprofit {
+                nonprofit_id: "npo".into(),
+            },
+            category: crate::model::Category::Community,
+            title: "t".into(),
+            story: "s".into(),
+            goal: Money::new(100_000, "GBP").unwrap(),
+            country: "GB".into(),
+            state: FundraiserState::Active,
+            confirmed_total: Money::new(0, "GBP").unwrap(),
+            donation_count: 0,
+            duration_days: 30,
+            created_at_ms: 0,
+            ends_at_ms: 1,
+            updated_at_ms: 0,
+            removal_reason: None,
+            viewer_is_organiser: false,
+            charity: Some(Charity {
+                name: "Hospice".into(),
+                number: "1234567".into(),
+            }),
+            organiser_stats: None,
+        };
+        use GiftAidAvailability::*;
+        assert_eq!(gift_aid_availability(&base), Available);
+        for (f, want) in [
+            (
+                Fundraiser {
+                    kind: FundraiserKind::PersonalCause {
+                        beneficiary: Beneficiary::Myself,
+                    },
+                    ..base.clone()
+                },
+                NotANonprofit,
+            ),
+            (
+                Fundraiser {
+                    kind: FundraiserKind::BusinessProject,
+                    ..base.clone()
+                },
+                NotANonprofit,
+            ),
+            (
+                Fundraiser {
+                    country: "IE".into(),
+                    goal: Money::new(100_000, "EUR").unwrap(),
+                    ..base.clone()
+                },
+                NotInUk,
+            ),
+            (
+                Fundraiser {
+                    charity: None,
+                    ..base.clone()
+                },
+                CharityNotRegistered,
+            ),
+        ] {
+            assert_eq!(gift_aid_availability(&f), want);
+            let issues = validate_gift_aid(
+                Some(&GiftAidDeclaration {
+                    first_name: "A".into(),
+                    last_name: "B".into(),
+                    house: "1".into(),
+                    postcode: "M1 1AE".into(),
+                    lives_in_uk: true,
+                    uk_taxpayer: true,
+                    consent: true,
+                    wording_version: GIFT_AID_WORDING_VERSION.into(),
+                }),
+                &f,
+            );
+            assert_eq!(issues.len(), 1);
+            assert_eq!(issues[0].code, IssueCode::GiftAidNotAvailable);
+            assert_eq!(
+                issues[0].args,
+                vec![IssueArg::GiftAid { availability: want }]
+            );
+        }
+    }
+
+    #[test]
     fn gift_aid_adds_a_quarter_rounded_down_to_a_penny() {
         for (given, added) in [
             (1_000, 250),

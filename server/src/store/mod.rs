@@ -12,7 +12,10 @@ mod sqlite;
 
 use std::sync::Arc;
 
-use fundkit::model::{Fundraiser, FundraiserDraft, FundraiserEdit, FundraiserState, Visibility};
+use fundkit::model::{
+    Charity, Fundraiser, FundraiserDraft, FundraiserEdit, FundraiserState, OrganiserStats,
+    Visibility,
+};
 use fundkit::money::Money;
 use fundkit::wire::{
     DonationEntry, DonationItem, ItemOutcome, ItemResult, OwnDonation, PendingEdit, ReviewDecision,
@@ -72,8 +75,12 @@ pub struct ChargeRequest {
     pub key: String,
     pub token: String,
     pub fundraiser_id: String,
+    /// What the donor's payment method is charged: the donation, plus the fees if the donor
+    /// covers them.
     pub amount_minor: i64,
     pub currency: String,
+    /// The part of `amount_minor` that is fees the donor covered (not the fundraiser's).
+    pub covered_fee_minor: i64,
 }
 
 /// Step 1 of a batch, per item: the answer already known, or a recorded attempt to charge.
@@ -87,9 +94,33 @@ pub enum Recorded {
 /// A batch's items with their content fingerprints.
 pub type Items = Arc<Vec<(DonationItem, String)>>;
 
-/// Decides, for each new item, the refusal code if the server refuses it before any payment
-/// step (it sees the fundraiser as stored in the same transaction).
-pub type Validate = Box<dyn FnMut(&DonationItem, Option<&Fundraiser>) -> Option<String> + Send>;
+/// An item the server will charge, priced by its own fee model (equal to what the donor
+/// agreed to pay, or it would have been refused), with the charity a Gift Aid declaration
+/// is made to.
+#[derive(Debug, Clone)]
+pub struct Priced {
+    pub donor_pays_minor: i64,
+    pub fee_minor: i64,
+    pub charity: Option<Charity>,
+}
+
+/// Decides, for each new item, its price, or the refusal code if the server refuses it
+/// before any payment step (it sees the fundraiser as stored in the same transaction).
+pub type Validate =
+    Box<dyn FnMut(&DonationItem, Option<&Fundraiser>) -> Result<Priced, String> + Send>;
+
+/// One claimable Gift Aid donation, as the charity's export lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiftAidClaim {
+    pub donation_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub house: String,
+    pub postcode: String,
+    pub received_at_ms: i64,
+    pub amount: Money,
+    pub wording_version: String,
+}
 
 /// A page of a cursor feed: the items, the change number to resume after, more to read.
 pub type FeedPage<T> = (Vec<T>, i64, bool);
@@ -191,6 +222,56 @@ impl Store {
         match self {
             Store::Sqlite(db) => blocking(db, move |db| db.psp_charge(&requests, now_ms)).await,
             Store::Postgres(pg) => pg.psp_charge(&requests, now_ms).await,
+        }
+    }
+
+    /// The organiser's figures for fundraiser `f` (its confirmed donations).
+    pub async fn organiser_stats(&self, f: &Fundraiser) -> Result<OrganiserStats, StoreError> {
+        let (id, currency) = (f.id.clone(), f.goal.currency.clone());
+        let sums = match self {
+            Store::Sqlite(db) => {
+                let id = id.clone();
+                blocking(db, move |db| db.organiser_sums(&id)).await?
+            }
+            Store::Postgres(pg) => pg.organiser_sums(&id).await?,
+        };
+        let money = |minor: i64| Money {
+            minor_units: minor,
+            currency: currency.clone(),
+        };
+        let [total, fees, gift_aid_count, claimable, link, sticker, profile] = sums;
+        Ok(OrganiserStats {
+            receives: money(total - fees),
+            fees: money(fees),
+            gift_aid_count: gift_aid_count.max(0) as u64,
+            gift_aid_claimable: money(claimable),
+            from_link: link.max(0) as u64,
+            from_story_sticker: sticker.max(0) as u64,
+            from_profile: profile.max(0) as u64,
+        })
+    }
+
+    /// The confirmed donations of fundraiser `id` that carry a Gift Aid declaration, oldest
+    /// first (the charity's claim export).
+    pub async fn gift_aid_claims(&self, id: String) -> Result<Vec<GiftAidClaim>, StoreError> {
+        match self {
+            Store::Sqlite(db) => blocking(db, move |db| db.gift_aid_claims(&id)).await,
+            Store::Postgres(pg) => pg.gift_aid_claims(&id).await,
+        }
+    }
+
+    /// Sets the registered charity of fundraiser `id` (a reviewer's finding).
+    pub async fn set_charity(
+        &self,
+        id: String,
+        charity: Charity,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(db) => {
+                blocking(db, move |db| db.set_charity(&id, &charity, now_ms)).await
+            }
+            Store::Postgres(pg) => pg.set_charity(&id, &charity, now_ms).await,
         }
     }
 
@@ -723,7 +804,30 @@ trait Cols {
 /// `FUNDRAISER_COLUMNS` in order.
 const FUNDRAISER_COLUMNS: &str = "id, organiser_id, organiser_name, kind, category, title, story, goal_minor, currency, \
      country, state, confirmed_minor, donation_count, duration_days, created_at_ms, ends_at_ms, updated_at_ms, \
-     removal_reason";
+     removal_reason, charity_name, charity_number";
+
+/// The organiser's sums over a fundraiser's confirmed donations (`Store::organiser_stats`),
+/// the same SQL on both backends. Gift Aid claimable is 25% of each gift rounded down
+/// (`rules::gift_aid_on`), summed.
+const ORGANISER_SUMS: &str = "SELECT
+         CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT),
+         CAST(COALESCE(SUM(CASE WHEN cover_fee THEN 0 ELSE fee_minor END), 0) AS BIGINT),
+         CAST(COUNT(CASE WHEN gift_aid THEN 1 END) AS BIGINT),
+         CAST(COALESCE(SUM(CASE WHEN gift_aid THEN amount_minor / 4 ELSE 0 END), 0) AS BIGINT),
+         CAST(COUNT(CASE WHEN source = 'link' THEN 1 END) AS BIGINT),
+         CAST(COUNT(CASE WHEN source = 'story_sticker' THEN 1 END) AS BIGINT),
+         CAST(COUNT(CASE WHEN source = 'profile' THEN 1 END) AS BIGINT)
+     FROM donations WHERE fundraiser_id = $1 AND outcome = 'accepted'";
+
+/// A fundraiser's confirmed Gift Aid donations with their declarations, oldest first.
+const GIFT_AID_CLAIMS: &str = "SELECT g.first_name, g.last_name, g.house, g.postcode,
+         d.received_at_ms, d.amount_minor, d.currency, g.wording_version, d.id
+     FROM gift_aid_declarations g JOIN donations d ON d.id = g.donation_id
+     WHERE g.fundraiser_id = $1 AND d.outcome = 'accepted'
+     ORDER BY d.received_at_ms, d.id";
+
+/// The column after `FUNDRAISER_COLUMNS` (a feed's `change_seq`).
+const AFTER_FUNDRAISER_COLUMNS: usize = 20;
 
 fn fundraiser_from(r: &impl Cols) -> Result<Fundraiser, StoreError> {
     let currency = r.text(8)?;
@@ -752,7 +856,10 @@ fn fundraiser_from(r: &impl Cols) -> Result<Fundraiser, StoreError> {
         updated_at_ms: r.int(16)?,
         removal_reason: r.opt_text(17)?,
         viewer_is_organiser: false,
-        charity: None,
+        charity: match (r.opt_text(18)?, r.opt_text(19)?) {
+            (Some(name), Some(number)) => Some(Charity { name, number }),
+            _ => None,
+        },
         organiser_stats: None,
     })
 }
@@ -797,7 +904,8 @@ fn shown_to_donor(outcome: &str) -> bool {
 
 /// Columns of an accepted donation as stored, before masking.
 const ENTRY_COLUMNS: &str =
-    "d.id, d.donor_id, d.amount_minor, d.currency, d.message, d.visibility, d.hide_amount, d.received_at_ms";
+    "d.id, d.donor_id, d.amount_minor, d.currency, d.message, d.visibility, d.hide_amount, d.received_at_ms, \
+     d.gift_aid";
 
 /// A donation as `viewer` may see it (row in `ENTRY_COLUMNS` order): anonymous names never
 /// leave the server, not even to the organiser; hidden-from-public names and hidden amounts
@@ -834,7 +942,8 @@ fn entry_from(
         },
         message: r.opt_text(4)?,
         received_at_ms: r.int(7)?,
-        gift_aid: false,
+        // "Gift Aid: yes" is the organiser's to see (the declaration is nobody's).
+        gift_aid: is_organiser && r.flag(8)?,
     })
 }
 
@@ -998,7 +1107,13 @@ mod tests {
                     donor,
                     Arc::new(vec![(item, "fp".into())]),
                     1,
-                    Box::new(|_, _| None),
+                    Box::new(|_, _| {
+                        Ok(Priced {
+                            donor_pays_minor: 500,
+                            fee_minor: 0,
+                            charity: None,
+                        })
+                    }),
                 )
                 .await
                 .unwrap();
@@ -1021,6 +1136,7 @@ mod tests {
                         fundraiser_id: "fr_x".into(),
                         amount_minor: 500,
                         currency: "USD".into(),
+                        covered_fee_minor: 0,
                     }],
                     3,
                 )

@@ -33,7 +33,8 @@ use super::{
     answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, id_in_use,
     key_reused, name, new_fundraiser_id, own_from, refused_item, reviewed, shown_to_donor,
     stored_from, to_json, void_result, BankPage, Charge, ChargeRequest, Cols, FeedPage,
-    NewFundraiser, Recorded, StoreError, Stored, Validate, ENTRY_COLUMNS, FUNDRAISER_COLUMNS,
+    GiftAidClaim, NewFundraiser, Priced, Recorded, StoreError, Stored, Validate,
+    AFTER_FUNDRAISER_COLUMNS, ENTRY_COLUMNS, FUNDRAISER_COLUMNS, GIFT_AID_CLAIMS, ORGANISER_SUMS,
     OWN_COLUMNS, REFUSED, STORED_COLUMNS,
 };
 use crate::users::DevUser;
@@ -211,8 +212,9 @@ impl PgStore {
         let days = i64::from(new.config.limits.default_duration_days);
         tx.execute(
             "INSERT INTO fundraisers (id, organiser_id, organiser_name, kind, category, title, story, goal_minor,
-                 currency, country, state, duration_days, created_at_ms, ends_at_ms, updated_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13)",
+                 currency, country, state, duration_days, created_at_ms, ends_at_ms, updated_at_ms,
+                 charity_name, charity_number)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13, $15, $16)",
             &[
                 &id,
                 &organiser.id,
@@ -228,6 +230,8 @@ impl PgStore {
                 &days,
                 &new.now_ms,
                 &new.ends_at_ms(),
+                &draft.charity.as_ref().map(|c| c.name.clone()),
+                &draft.charity.as_ref().map(|c| c.number.clone()),
             ],
         )
         .await?;
@@ -262,7 +266,9 @@ impl PgStore {
         let rows = client
             .query(&stmt, &[&since, &(i64::from(limit) + 1)])
             .await?;
-        feed_page(&rows, since, limit, 18, |r| fundraiser_from(r).map(Some))
+        feed_page(&rows, since, limit, AFTER_FUNDRAISER_COLUMNS, |r| {
+            fundraiser_from(r).map(Some)
+        })
     }
 
     /// Three statements whatever the batch's size: what is stored for its ids, the
@@ -288,7 +294,7 @@ impl PgStore {
         let fundraisers = fundraisers_in(&tx, &named).await?;
         // The first occurrence of each id not stored yet is new; the rest are answered from
         // what is stored once the new ones are in.
-        let mut new: Vec<(usize, Option<String>)> = Vec::new();
+        let mut new: Vec<(usize, Result<Priced, String>)> = Vec::new();
         let mut seen = HashSet::new();
         for (k, (item, _)) in items.iter().enumerate() {
             if stored.contains_key(&item.id) || !seen.insert(item.id.as_str()) {
@@ -298,12 +304,13 @@ impl PgStore {
         }
         new.sort_by(|a, b| items[a.0].0.id.cmp(&items[b.0].0.id));
         let inserted = insert_new(&tx, donor, items, &new, now_ms).await?;
+        insert_terms(&tx, items, &new, &inserted, now_ms).await?;
         let mut out: Vec<Option<Recorded>> = (0..items.len()).map(|_| None).collect();
         for (k, refusal) in new {
             if inserted.contains(items[k].0.id.as_str()) {
                 out[k] = Some(match refusal {
-                    Some(code) => refused_item(&items[k].0, code, now_ms),
-                    None => Recorded::ToCharge,
+                    Err(code) => refused_item(&items[k].0, code, now_ms),
+                    Ok(_) => Recorded::ToCharge,
                 });
             }
         }
@@ -351,6 +358,7 @@ impl PgStore {
         order.sort_by(|a, b| requests[*a].key.cmp(&requests[*b].key));
         let mut cols: [Vec<Option<String>>; 6] = Default::default();
         let mut amounts: Vec<i64> = Vec::with_capacity(requests.len());
+        let mut covered: Vec<i64> = Vec::with_capacity(requests.len());
         for &k in &order {
             let (c, r) = (&charges[k], &requests[k]);
             cols[0].push(Some(r.key.clone()));
@@ -360,16 +368,18 @@ impl PgStore {
             cols[4].push(Some(r.fundraiser_id.clone()));
             cols[5].push(Some(r.currency.clone()));
             amounts.push(r.amount_minor);
+            covered.push(r.covered_fee_minor);
         }
         let inserted: HashSet<String> = tx
             .query(
                 "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms, fundraiser_id,
-                     currency, amount_minor)
-                 SELECT k, o, c, ch, $5, f, cur, a
-                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $6::text[], $7::text[], $8::int8[])
-                     AS u(k, o, c, ch, f, cur, a)
+                     currency, amount_minor, covered_fee_minor)
+                 SELECT k, o, c, ch, $5, f, cur, a, cf
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $6::text[], $7::text[], $8::int8[],
+                     $9::int8[])
+                     AS u(k, o, c, ch, f, cur, a, cf)
                  ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key",
-                &[&cols[0], &cols[1], &cols[2], &cols[3], &now_ms, &cols[4], &cols[5], &amounts],
+                &[&cols[0], &cols[1], &cols[2], &cols[3], &now_ms, &cols[4], &cols[5], &amounts, &covered],
             )
             .await?
             .iter()
@@ -408,7 +418,7 @@ impl PgStore {
             .query(
                 "SELECT id, confirmed_minor, charged FROM (
                      SELECT f.id, f.confirmed_minor,
-                         (SELECT COALESCE(SUM(p.amount_minor), 0)::BIGINT FROM psp_charges p
+                         (SELECT COALESCE(SUM(p.amount_minor - p.covered_fee_minor), 0)::BIGINT FROM psp_charges p
                           WHERE p.fundraiser_id = f.id AND p.outcome = 'accepted') AS charged
                      FROM fundraisers f) t
                  WHERE confirmed_minor <> charged ORDER BY id",
@@ -418,6 +428,65 @@ impl PgStore {
             .iter()
             .map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)))
             .collect()
+    }
+
+    /// See `SqliteStore::organiser_sums`.
+    pub(super) async fn organiser_sums(&self, id: &str) -> Result<[i64; 7], StoreError> {
+        let r = self
+            .client()
+            .await?
+            .query_one(ORGANISER_SUMS, &[&id])
+            .await?;
+        Ok([
+            r.int(0)?,
+            r.int(1)?,
+            r.int(2)?,
+            r.int(3)?,
+            r.int(4)?,
+            r.int(5)?,
+            r.int(6)?,
+        ])
+    }
+
+    pub(super) async fn gift_aid_claims(&self, id: &str) -> Result<Vec<GiftAidClaim>, StoreError> {
+        self.client()
+            .await?
+            .query(GIFT_AID_CLAIMS, &[&id])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(GiftAidClaim {
+                    first_name: r.text(0)?,
+                    last_name: r.text(1)?,
+                    house: r.text(2)?,
+                    postcode: r.text(3)?,
+                    received_at_ms: r.int(4)?,
+                    amount: fundkit::Money {
+                        minor_units: r.int(5)?,
+                        currency: r.text(6)?,
+                    },
+                    wording_version: r.text(7)?,
+                    donation_id: r.text(8)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn set_charity(
+        &self,
+        id: &str,
+        charity: &fundkit::model::Charity,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "UPDATE fundraisers SET charity_name = $2, charity_number = $3, updated_at_ms = $4,
+                 change_seq = NULL WHERE id = $1",
+            &[&id, &charity.name, &charity.number, &now_ms],
+        )
+        .await?;
+        commit(tx).await
     }
 
     pub(super) async fn psp_charges_for(&self, idem_key: &str) -> Result<u32, StoreError> {
@@ -1042,7 +1111,7 @@ async fn insert_new(
     tx: &Transaction<'_>,
     donor: &DevUser,
     items: &[(DonationItem, String)],
-    new: &[(usize, Option<String>)],
+    new: &[(usize, Result<Priced, String>)],
     now_ms: i64,
 ) -> Result<HashSet<String>, StoreError> {
     if new.is_empty() {
@@ -1053,7 +1122,7 @@ async fn insert_new(
     for (k, refusal) in new {
         let (item, fingerprint) = &items[*k];
         text[0].push(Some(item.id.clone()));
-        if let Some(code) = refusal {
+        if let Err(code) = refusal {
             // Refused before any payment step: id, donor, code and time, nothing else.
             text[1].push(Some(String::new()));
             text[2].push(Some(String::new()));
@@ -1100,6 +1169,68 @@ async fn insert_new(
     .iter()
     .map(|r| r.text(0))
     .collect()
+}
+
+/// The price, fee choice, Gift Aid flag and source of each new item just inserted for
+/// charging (one statement), and its Gift Aid declaration, kept in its own table.
+async fn insert_terms(
+    tx: &Transaction<'_>,
+    items: &[(DonationItem, String)],
+    new: &[(usize, Result<Priced, String>)],
+    inserted: &HashSet<String>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let mut ids = Vec::new();
+    let (mut pays, mut fees, mut cover, mut gift_aid) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut sources: Vec<Option<String>> = Vec::new();
+    for (k, priced) in new {
+        let (item, _) = &items[*k];
+        let Ok(priced) = priced else { continue };
+        if !inserted.contains(&item.id) {
+            continue;
+        }
+        ids.push(item.id.clone());
+        pays.push(priced.donor_pays_minor);
+        fees.push(priced.fee_minor);
+        cover.push(item.cover_fee);
+        gift_aid.push(item.gift_aid.is_some());
+        sources.push(item.source.map(|s| s.as_str().to_owned()));
+        if let (Some(d), Some(charity)) = (&item.gift_aid, &priced.charity) {
+            tx.execute(
+                "INSERT INTO gift_aid_declarations (donation_id, fundraiser_id, charity_name,
+                     charity_number, first_name, last_name, house, postcode, wording_version,
+                     declared_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[
+                    &item.id,
+                    &item.fundraiser_id,
+                    &charity.name,
+                    &charity.number,
+                    &d.first_name,
+                    &d.last_name,
+                    &d.house,
+                    &d.postcode,
+                    &d.wording_version,
+                    &now_ms,
+                ],
+            )
+            .await?;
+        }
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        "UPDATE donations d SET donor_pays_minor = u.pays, fee_minor = u.fee, cover_fee = u.cover,
+             gift_aid = u.gift_aid, source = u.source
+         FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::bool[], $5::bool[], $6::text[])
+             AS u(id, pays, fee, cover, gift_aid, source)
+         WHERE d.id = u.id",
+        &[&ids, &pays, &fees, &cover, &gift_aid, &sources],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The provider's ledger entries for `keys` (one query).

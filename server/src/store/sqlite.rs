@@ -15,8 +15,9 @@ use super::{
     answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, id_in_use,
     key_reused, name, new_fundraiser_id, own_from, refused_item, reviewed, shown_to_donor,
     stored_from, to_json, void_result, BankPage, Charge, ChargeRequest, Cols, FeedPage,
-    NewFundraiser, Recorded, StoreError, Stored, Validate, ENTRY_COLUMNS, FUNDRAISER_COLUMNS,
-    OWN_COLUMNS, REFUSED, STORED_COLUMNS,
+    GiftAidClaim, NewFundraiser, Recorded, StoreError, Stored, Validate, AFTER_FUNDRAISER_COLUMNS,
+    ENTRY_COLUMNS, FUNDRAISER_COLUMNS, GIFT_AID_CLAIMS, ORGANISER_SUMS, OWN_COLUMNS, REFUSED,
+    STORED_COLUMNS,
 };
 use crate::users::DevUser;
 use fundkit::wire::{PendingEdit, ReviewDecision};
@@ -164,6 +165,32 @@ fn migrations() -> Migrations<'static> {
                  declined_reason TEXT
              );",
             migrate_donations_v4,
+        ),
+        // v5: fees, Gift Aid and where donations came from (docs/fees.md, docs/gift-aid.md,
+        // docs/links.md). `donor_pays_minor` is what the donor was charged (NULL in older
+        // rows: the amount); declarations live in their own table, apart from public data.
+        M::up(
+            "ALTER TABLE fundraisers ADD COLUMN charity_name TEXT;
+             ALTER TABLE fundraisers ADD COLUMN charity_number TEXT;
+             ALTER TABLE donations ADD COLUMN donor_pays_minor INTEGER;
+             ALTER TABLE donations ADD COLUMN fee_minor INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE donations ADD COLUMN cover_fee INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE donations ADD COLUMN gift_aid INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE donations ADD COLUMN source TEXT;
+             ALTER TABLE psp_charges ADD COLUMN covered_fee_minor INTEGER NOT NULL DEFAULT 0;
+             CREATE TABLE gift_aid_declarations (
+                 donation_id     TEXT PRIMARY KEY,
+                 fundraiser_id   TEXT NOT NULL,
+                 charity_name    TEXT NOT NULL,
+                 charity_number  TEXT NOT NULL,
+                 first_name      TEXT NOT NULL,
+                 last_name       TEXT NOT NULL,
+                 house           TEXT NOT NULL,
+                 postcode        TEXT NOT NULL,
+                 wording_version TEXT NOT NULL,
+                 declared_at_ms  INTEGER NOT NULL
+             );
+             CREATE INDEX gift_aid_by_fundraiser ON gift_aid_declarations(fundraiser_id);",
         ),
     ])
 }
@@ -358,8 +385,10 @@ impl SqliteStore {
         tx.execute(
             &format!(
                 "INSERT INTO fundraisers (id, organiser_id, organiser_name, kind, category, title, story, goal_minor,
-                     currency, country, state, duration_days, created_at_ms, ends_at_ms, updated_at_ms, change_seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13, {NEXT_FUNDRAISER_CHANGE})"
+                     currency, country, state, duration_days, created_at_ms, ends_at_ms, updated_at_ms, change_seq,
+                     charity_name, charity_number)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?13, {NEXT_FUNDRAISER_CHANGE},
+                     ?15, ?16)"
             ),
             params![
                 id,
@@ -376,6 +405,8 @@ impl SqliteStore {
                 new.config.limits.default_duration_days,
                 new.now_ms,
                 new.ends_at_ms(),
+                draft.charity.as_ref().map(|c| &c.name),
+                draft.charity.as_ref().map(|c| &c.number),
             ],
         )?;
         tx.execute(
@@ -402,7 +433,9 @@ impl SqliteStore {
             "SELECT {FUNDRAISER_COLUMNS}, change_seq FROM fundraisers WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2"
         ))?;
         let rows = stmt.query(params![since, i64::from(limit) + 1])?;
-        feed_page(rows, since, limit, 18, |row| fundraiser_from(row).map(Some))
+        feed_page(rows, since, limit, AFTER_FUNDRAISER_COLUMNS, |row| {
+            fundraiser_from(row).map(Some)
+        })
     }
 
     pub(super) fn record_batch(
@@ -423,7 +456,7 @@ impl SqliteStore {
             let fundraiser = fundraiser_in(&tx, &item.fundraiser_id)?;
             match validate(item, fundraiser.as_ref()) {
                 // Refused before any payment step: id, donor, code and time, nothing else.
-                Some(code) => {
+                Err(code) => {
                     tx.prepare_cached(&format!(
                         "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message,
                              visibility, hide_amount, fingerprint, outcome, code, received_at_ms, change_seq)
@@ -433,11 +466,13 @@ impl SqliteStore {
                     .execute(params![item.id, donor.id, code, now_ms])?;
                     out.push(refused_item(item, code, now_ms));
                 }
-                None => {
+                Ok(priced) => {
                     tx.prepare_cached(&format!(
                         "INSERT INTO donations (id, donor_id, fundraiser_id, amount_minor, currency, message,
-                             visibility, hide_amount, fingerprint, outcome, received_at_ms, change_seq)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, {NEXT_DONATION_CHANGE})"
+                             visibility, hide_amount, fingerprint, outcome, received_at_ms, change_seq,
+                             donor_pays_minor, fee_minor, cover_fee, gift_aid, source)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, {NEXT_DONATION_CHANGE},
+                             ?11, ?12, ?13, ?14, ?15)"
                     ))?
                     .execute(params![
                         item.id,
@@ -450,7 +485,32 @@ impl SqliteStore {
                         item.hide_amount,
                         fingerprint,
                         now_ms,
+                        priced.donor_pays_minor,
+                        priced.fee_minor,
+                        item.cover_fee,
+                        item.gift_aid.is_some(),
+                        item.source.map(|s| s.as_str()),
                     ])?;
+                    if let (Some(d), Some(charity)) = (&item.gift_aid, &priced.charity) {
+                        tx.prepare_cached(
+                            "INSERT INTO gift_aid_declarations (donation_id, fundraiser_id, charity_name,
+                                 charity_number, first_name, last_name, house, postcode, wording_version,
+                                 declared_at_ms)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                        )?
+                        .execute(params![
+                            item.id,
+                            item.fundraiser_id,
+                            charity.name,
+                            charity.number,
+                            d.first_name,
+                            d.last_name,
+                            d.house,
+                            d.postcode,
+                            d.wording_version,
+                            now_ms,
+                        ])?;
+                    }
                     out.push(Recorded::ToCharge);
                 }
             }
@@ -477,7 +537,7 @@ impl SqliteStore {
             let c = crate::payments::charge(&r.token);
             tx.prepare_cached(
                 "INSERT INTO psp_charges (idem_key, outcome, code, challenge, charged_at_ms, fundraiser_id,
-                     amount_minor, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     amount_minor, currency, covered_fee_minor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 r.key,
@@ -487,7 +547,8 @@ impl SqliteStore {
                 now_ms,
                 r.fundraiser_id,
                 r.amount_minor,
-                r.currency
+                r.currency,
+                r.covered_fee_minor
             ])?;
             out.push(c);
         }
@@ -499,12 +560,71 @@ impl SqliteStore {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT f.id, f.confirmed_minor,
-                 (SELECT COALESCE(SUM(p.amount_minor), 0) FROM psp_charges p
+                 (SELECT COALESCE(SUM(p.amount_minor - p.covered_fee_minor), 0) FROM psp_charges p
                   WHERE p.fundraiser_id = f.id AND p.outcome = 'accepted') AS charged
              FROM fundraisers f WHERE f.confirmed_minor <> charged ORDER BY f.id",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// [confirmed total, fees taken (not covered), Gift Aid count, Gift Aid claimable,
+    /// from a link, from a story sticker, from a profile] over `id`'s confirmed donations.
+    pub(super) fn organiser_sums(&self, id: &str) -> Result<[i64; 7], StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached(ORGANISER_SUMS)?
+            .query_row(params![id], |r| {
+                Ok([
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ])
+            })?)
+    }
+
+    pub(super) fn gift_aid_claims(&self, id: &str) -> Result<Vec<GiftAidClaim>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(GIFT_AID_CLAIMS)?;
+        let rows = stmt.query_map(params![id], |r| {
+            Ok(GiftAidClaim {
+                first_name: r.get(0)?,
+                last_name: r.get(1)?,
+                house: r.get(2)?,
+                postcode: r.get(3)?,
+                received_at_ms: r.get(4)?,
+                amount: fundkit::Money {
+                    minor_units: r.get(5)?,
+                    currency: r.get(6)?,
+                },
+                wording_version: r.get(7)?,
+                donation_id: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(super) fn set_charity(
+        &self,
+        id: &str,
+        charity: &fundkit::model::Charity,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            &format!(
+                "UPDATE fundraisers SET charity_name = ?2, charity_number = ?3, updated_at_ms = ?4,
+                     change_seq = {NEXT_FUNDRAISER_CHANGE} WHERE id = ?1"
+            ),
+            params![id, charity.name, charity.number, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub(super) fn psp_charges_for(&self, idem_key: &str) -> Result<u32, StoreError> {
