@@ -458,12 +458,17 @@ fn formats_as_cldr_says() {
     let rows = cldr_rows();
     assert!(rows.len() >= 26 * 6, "{} rows", rows.len());
     let mut wrong = Vec::new();
+    let mut tolerated: HashMap<&str, usize> = HashMap::new();
     for (locale, cur, minor, text) in &rows {
         let got = format(&m(*minor, cur), locale).unwrap();
-        if got != *text && known_difference(locale, cur, text, &got).is_none() {
-            wrong.push(format!(
+        if got == *text {
+            continue;
+        }
+        match known_difference(locale, cur, text, &got) {
+            Some(rule) => *tolerated.entry(rule).or_default() += 1,
+            None => wrong.push(format!(
                 "{locale}\t{cur}\t{minor}\twant {text:?}\tgot {got:?}"
-            ));
+            )),
         }
     }
     assert!(
@@ -473,6 +478,10 @@ fn formats_as_cldr_says() {
         rows.len(),
         wrong.join("\n")
     );
+    // A rule no row needs any more (a newer ICU4X carries the datum) must go.
+    for rule in ["currency-separators", "iso-code-symbol"] {
+        assert!(tolerated.contains_key(rule), "{rule} is no longer needed");
+    }
 }
 
 #[test]
