@@ -1,20 +1,32 @@
 #!/usr/bin/env python3
 """Writes core/tests/fixtures/cldr-money.tsv: how CLDR formats money, according to Babel.
 
-The test oracle for core/src/money.rs (core/tests/cldr_money.rs) must not come from the
+The test oracle for core/src/money.rs (core/src/money/tests.rs) must not come from the
 implementation it checks (ICU4X): Babel reads CLDR's own data on its own. Both must be on
 the same CLDR version; the script refuses any other.
 
     python3 -m venv target/cldr-venv
     target/cldr-venv/bin/pip install babel==2.19.0
-    target/cldr-venv/bin/python scripts/cldr-fixtures.py
+    target/cldr-venv/bin/python scripts/cldr-fixtures.py    # needs npm on PATH (see below)
 
 Columns: locale (BCP 47), currency (ISO 4217), minor units (an integer in the currency's
 ISO 4217 minor unit), text (what CLDR formats: standard currency pattern, the locale's
 default numbering system).
 
-Two things Babel 2.19 does not do, and this script does from CLDR's rules, so that the rows
-are what CLDR specifies (UTS #35 part 3, "Currencies"):
+What Babel 2.19 gets wrong or leaves out, this script does from CLDR's own data, so that the
+rows are what CLDR specifies (UTS #35 part 3, "Number Format Patterns" and "Currencies"):
+- the number itself is written here, from the pattern Babel parsed (its affixes, grouping
+  sizes) and the locale's symbols Babel imported, rather than by `format_currency`, which
+  strips every text between two apostrophes after formatting: an apostrophe group
+  separator (de-CH, fr-CH) then loses its groups (`1000000.00`, `9876543'219.87`).
+- minimumGroupingDigits: no group separator unless the integer part has at least
+  primary grouping + minimumGroupingDigits digits (es, it, pl, pt-PT: `1234,56`, `12.345,67`).
+  Babel does not import this field; it is read from CLDR's JSON (cldr-numbers-full on npm,
+  the newest there, 48.2.0: `npm pack` into target/cldr-json, a few seconds), the one value
+  taken from it.
+- currencyDecimal and currencyGroup: the separators CLDR gives for amounts where they differ
+  from a number's (de-AT groups amounts with `.`, fr-CH writes their decimals with `.`).
+  Babel imports them but never applies them.
 - currency spacing: a symbol that ends (or starts) with a letter, next to a digit, is
   separated from it by a no-break space (`BHD 1.234`, `1,23 US$`); CLDR's data says so
   (currencySpacing, and the alphaNextToNumber patterns built from it). Root's rule is
@@ -22,8 +34,14 @@ are what CLDR specifies (UTS #35 part 3, "Currencies"):
 - native digits: Babel writes ASCII digits whatever the numbering system, so locales whose
   default numbering system is not `latn` (ar-EG, ar-SA) are written with `-u-nu-latn`,
   which is what their ASCII rows mean.
+Each row Babel's own `format_currency` would write differently only through those rules is
+checked against it, so that the number written here is Babel's where Babel is right.
 """
 
+import json
+import re
+import subprocess
+import tarfile
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +53,10 @@ from babel.numbers import format_currency, get_currency_precision, get_currency_
 
 CLDR_VERSION = "49"
 BABEL_VERSION = "2.19.0"
+# CLDR's JSON, for the one field Babel does not import (minimumGroupingDigits).
+CLDR_JSON = "cldr-numbers-full@48.2.0"
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The launch locales, then the ones both platforms ship translations or number formats
 # for that exercise different separators, symbol places, digits and groupings.
@@ -48,6 +70,77 @@ LOCALES = [
 # Currency and its ISO 4217 exponent (the unit of the minor-units column).
 CURRENCIES = {"USD": 2, "GBP": 2, "EUR": 2, "JPY": 0, "CAD": 2, "BHD": 3}
 MINOR_UNITS = [0, 5, 1234, 123456, 100000000, 987654321987]
+
+
+def minimum_grouping_digits() -> dict[str, int]:
+    """minimumGroupingDigits of each locale, from CLDR's JSON (every locale file there is
+    resolved: a default-content locale such as es-ES is its parent's file, `es`)."""
+    folder = ROOT / "target/cldr-json"
+    name, version = CLDR_JSON.split("@")
+    archive = folder / f"{name}-{version}.tgz"
+    if not archive.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "pack", "--loglevel=error", CLDR_JSON, "--pack-destination", str(folder)],
+                       check=True, stdout=subprocess.DEVNULL)
+    found = {}
+    with tarfile.open(archive) as tar:
+        files = {m.name: m for m in tar.getmembers()}
+        for tag in LOCALES:
+            candidate = tag
+            while f"package/main/{candidate}/numbers.json" not in files:
+                if "-" not in candidate:
+                    raise SystemExit(f"{CLDR_JSON} has no numbers for {tag}")
+                candidate = candidate.rsplit("-", 1)[0]
+            data = json.load(tar.extractfile(files[f"package/main/{candidate}/numbers.json"]))
+            found[tag] = int(data["main"][candidate]["numbers"]["minimumGroupingDigits"])
+    return found
+
+
+def grouped(integer: str, primary: int, secondary: int, min_grouping: int, group: str) -> str:
+    """The integer digits with CLDR's grouping: none below primary + minimumGroupingDigits
+    digits, then groups of `primary` next to the decimal separator and `secondary` before."""
+    if len(integer) < primary + min_grouping:
+        return integer
+    groups = [integer[-primary:]]
+    rest = integer[:-primary]
+    while len(rest) > secondary:
+        groups.insert(0, rest[-secondary:])
+        rest = rest[:-secondary]
+    if rest:
+        groups.insert(0, rest)
+    return group.join(groups)
+
+
+def unquoted(affix: str) -> str:
+    """A pattern's affix with its quoting removed ('' is one apostrophe), as Babel does to
+    the whole text; done here to the affixes only."""
+    return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", affix)
+
+
+def cldr_amount(minor: int, currency: str, exponent: int, locale: Locale,
+                min_grouping: int, *, as_babel: bool = False) -> str:
+    """A non-negative amount as CLDR formats it with the locale's standard currency pattern
+    and Latin digits, before currency spacing. `as_babel` makes Babel's mistakes (no
+    minimumGroupingDigits, no currency separators, quotes stripped from the whole text),
+    to check that this is Babel's formatting but for them."""
+    assert minor >= 0
+    pattern = locale.currency_formats["standard"]
+    symbols = locale.number_symbols["latn"]
+    decimal, group = symbols["decimal"], symbols["group"]
+    if not as_babel:
+        decimal = symbols.get("currencyDecimal", decimal)
+        group = symbols.get("currencyGroup", group)
+    primary, secondary = pattern.grouping
+    digits = str(minor).rjust(exponent + 1, "0")
+    integer, fraction = digits[: len(digits) - exponent], digits[len(digits) - exponent:]
+    number = grouped(integer, primary, secondary, 1 if as_babel else min_grouping, group)
+    if exponent:
+        number += decimal + fraction
+    symbol = get_currency_symbol(currency, locale=locale)
+    prefix, suffix = (a[0].replace("\u00a4", symbol) for a in (pattern.prefix, pattern.suffix))
+    if as_babel:
+        return unquoted(prefix + number + suffix)
+    return unquoted(prefix) + number + unquoted(suffix)
 
 
 def spaced(text: str, symbol: str) -> str:
@@ -73,8 +166,10 @@ def main() -> None:
             f"need Babel {BABEL_VERSION} (CLDR {CLDR_VERSION}); "
             f"have {babel.__version__} (CLDR {get_cldr_version()})"
         )
+    min_grouping = minimum_grouping_digits()
     rows = []
     for tag in LOCALES:
+        grouping = min_grouping[tag]
         locale = tag.replace("-", "_")
         if Locale.parse(locale).default_numbering_system != "latn":
             tag += "-u-nu-latn"
@@ -84,14 +179,18 @@ def main() -> None:
             assert get_currency_precision(currency) == exponent, currency
             for minor in MINOR_UNITS:
                 amount = Decimal(minor).scaleb(-exponent)
-                text = format_currency(amount, currency, locale=locale, numbering_system="latn")
+                babel_text = format_currency(amount, currency, locale=locale, numbering_system="latn")
+                parsed = Locale.parse(locale)
+                mimic = cldr_amount(minor, currency, exponent, parsed, grouping, as_babel=True)
+                assert mimic == babel_text, (tag, currency, minor, mimic, babel_text)
+                text = cldr_amount(minor, currency, exponent, parsed, grouping)
                 text = spaced(text, get_currency_symbol(currency, locale=locale))
                 assert "\t" not in text and "\n" not in text, (tag, currency, text)
                 rows.append(f"{tag}\t{currency}\t{minor}\t{text}")
-    out = Path(__file__).resolve().parent.parent / "core/tests/fixtures/cldr-money.tsv"
+    out = ROOT / "core/tests/fixtures/cldr-money.tsv"
     header = (
         f"# Generated by scripts/cldr-fixtures.py with Babel {BABEL_VERSION} "
-        f"(CLDR {CLDR_VERSION}); do not edit.\n"
+        f"(CLDR {CLDR_VERSION}; minimumGroupingDigits from {CLDR_JSON}); do not edit.\n"
         "# locale\tcurrency\tminor_units\ttext\n"
     )
     out.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")

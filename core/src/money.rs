@@ -302,14 +302,25 @@ impl Conventions {
 
     /// Is `c` a digit-group separator a person may type here? Where CLDR's separator is a
     /// (narrow) no-break space, a plain space is what keyboards type, and, with a decimal
-    /// comma, a point (de-AT's CLDR currency group, which ICU4X 2.4 does not write); where
+    /// comma, a point (de-AT's CLDR currencyGroup, which ICU4X 2.4 does not write); where
     /// it is an apostrophe (de-CH), the right single quotation mark and back.
     fn is_group(&self, c: char) -> bool {
         c == self.group
             || (is_space(self.group) && is_space(c))
             || (is_space(self.group) && self.decimal == ',' && c == '.')
-            || (matches!(self.group, '\u{2019}' | '\'') && matches!(c, '\u{2019}' | '\''))
+            || (is_apostrophe(self.group) && is_apostrophe(c))
     }
+
+    /// Is `c` the decimal separator? Where an apostrophe groups with a decimal comma, a
+    /// point too: fr-CH's CLDR currencyDecimal, which ICU4X 2.4 does not write.
+    fn is_decimal(&self, c: char) -> bool {
+        c == self.decimal || (is_apostrophe(self.group) && self.decimal == ',' && c == '.')
+    }
+}
+
+/// The apostrophes Swiss locales group digits with (CLDR writes U+2019 or U+0027).
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\u{2019}' | '\'')
 }
 
 /// Spaces a number or a currency may be written with (CLDR uses the no-break ones).
@@ -421,7 +432,7 @@ pub fn parse(input: &str, currency: &str, locale: &str) -> Result<Money, MoneyEr
     for c in text.chars() {
         if let Some(d) = style.digit(c) {
             normalised.push(d);
-        } else if c == style.decimal {
+        } else if style.is_decimal(c) {
             normalised.push('.');
         } else if style.is_group(c) {
             normalised.push(',');
