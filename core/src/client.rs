@@ -439,9 +439,12 @@ impl FundkitClient {
         let target = self.parse_link(link)?;
         match self.refresh_fundraiser(target.fundraiser_id.clone()).await {
             Ok(fundraiser) => Ok(OpenedLink { target, fundraiser }),
-            Err(FundkitError::NotFound { .. }) => Err(FundkitError::Link {
-                problem: LinkProblem::NotVisible,
-            }),
+            // The server answers one 404 for in review, removed and unknown alike.
+            Err(FundkitError::NotFound { .. } | FundkitError::Server { status: 404, .. }) => {
+                Err(FundkitError::Link {
+                    problem: LinkProblem::NotVisible,
+                })
+            }
             Err(e) => Err(e),
         }
     }

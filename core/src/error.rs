@@ -78,7 +78,6 @@ pub enum FundkitError {
     #[error("the database {path} is in use by another FundKit client")]
     DatabaseInUse { path: String },
     /// A link opens no fundraiser; `problem` says why (docs/links.md).
-    #[cfg(feature = "client")]
     #[error("the link opens no fundraiser ({problem:?})")]
     Link { problem: crate::links::LinkProblem },
     /// The local database failed (corruption, permissions, I/O).

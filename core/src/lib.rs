@@ -1,6 +1,6 @@
 //! FundKit: the shared native core of mobile personal fundraisers.
 //!
-//! Pure domain (`money`, `model`, `rules`, `rollout`) and the wire types (`wire`) build
+//! Pure domain (`money`, `model`, `rules`, `fees`, `links`, `rollout`) and the wire types (`wire`) build
 //! without any feature, for the reference server. The `client` feature adds the device
 //! side (`store`, `queue`, `sync`, `client`); `ffi` adds the UniFFI exports the apps use;
 //! `reqwest-transport` adds a built-in HTTP transport (`sync::ReqwestTransport`) for the CLI,
@@ -12,6 +12,7 @@ uniffi::setup_scaffolding!();
 
 pub mod error;
 pub mod fees;
+pub mod links;
 pub mod model;
 pub mod money;
 pub mod rollout;
@@ -34,8 +35,6 @@ pub mod client;
 #[cfg(feature = "client")]
 pub mod clock;
 #[cfg(feature = "client")]
-pub mod links;
-#[cfg(feature = "client")]
 pub mod logging;
 #[cfg(feature = "client")]
 pub mod queue;
@@ -52,7 +51,6 @@ pub mod sync;
 pub use client::{new_donation_id, ClientConfig, DonationQuote, FundkitClient, OpenedLink};
 #[cfg(feature = "client")]
 pub use clock::{Clock, SystemClock};
-#[cfg(feature = "client")]
 pub use links::{LinkProblem, LinkTarget, ShareLinks};
 #[cfg(feature = "client")]
 pub use shared::FundkitListener;

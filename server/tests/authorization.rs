@@ -84,12 +84,22 @@ type Expect = (u16, &'static str);
 fn expect(op: (&str, &str), role: Role, state: State) -> Expect {
     const UNAUTHORIZED: Expect = (401, "unauthorized");
     const NOT_FOUND: Expect = (404, "not_found");
-    if role == Anonymous && op.1 != "/v1/bank/{challenge}" {
-        return UNAUTHORIZED;
-    }
     // Who may see the fundraiser as a page: everyone while public (active, ended); its
     // organiser and reviewers always.
     let public = matches!(state, Active | Ended);
+    // The public web: the platforms' app-link files, and a share link's page for a browser
+    // without the app (no token: the same answer for everyone).
+    match op.1 {
+        "/.well-known/assetlinks.json" | "/.well-known/apple-app-site-association" => {
+            return (200, "")
+        }
+        "/f/{id}" if public => return (200, "page"),
+        "/f/{id}" => return (404, "not_available"),
+        _ => {}
+    }
+    if role == Anonymous && op.1 != "/v1/bank/{challenge}" {
+        return UNAUTHORIZED;
+    }
     let privileged = matches!(role, Organiser | Reviewer);
     let sees = public || privileged;
     match op {
@@ -128,6 +138,12 @@ fn expect(op: (&str, &str), role: Role, state: State) -> Expect {
         }
         ("get", "/v1/fundraisers/{id}/donors") => match role {
             Organiser => (200, ""),
+            _ => NOT_FOUND,
+        },
+        // The charity's Gift Aid export: its organiser only (this one is a US personal
+        // cause, which takes no Gift Aid; tests/giving.rs has the export itself).
+        ("get", "/v1/fundraisers/{id}/gift-aid.csv") => match role {
+            Organiser => (409, "gift_aid_not_available"),
             _ => NOT_FOUND,
         },
         ("get", "/v1/review/fundraisers") => match (role, state) {
@@ -292,7 +308,19 @@ async fn send(w: &World, op: (&str, &str), role: Role) -> (StatusCode, Value) {
     if let Some(body) = body {
         req = req.json(&body);
     }
-    read(req.send().await.unwrap()).await
+    let resp = req.send().await.unwrap();
+    if path.starts_with("/f/") {
+        // The one answer for browsers, in HTML: what it says, in the model's words.
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let said = if text.contains("not available") {
+            json!({"error": {"code": "not_available"}})
+        } else {
+            json!({"page": text})
+        };
+        return (status, said);
+    }
+    read(resp).await
 }
 
 /// What a successful answer shows, in the model's words.
@@ -330,6 +358,9 @@ fn shown(op: (&str, &str), w: &World, body: &Value) -> String {
         }
         ("post", "/v1/donations/batch") | ("post", "/v1/donations/reconcile") => item(body),
         ("post", "/v1/bank/{challenge}") => body["outcome"].as_str().unwrap().into(),
+        ("get", "/f/{id}") if body["page"].as_str().is_some_and(|p| p.contains("<h1>")) => {
+            "page".into()
+        }
         _ => String::new(),
     }
 }
