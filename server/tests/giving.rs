@@ -274,6 +274,27 @@ async fn gift_aid_goes_only_with_a_registered_uk_charity_and_a_whole_declaration
         .collect();
     assert_eq!(flags, vec![true, false]);
     assert!(!donors.to_string().contains("Lovelace"));
+    // Page by page, each donation once, in order, and the feed ends.
+    let (mut cursor, mut paged) = (String::new(), Vec::new());
+    for _ in 0..5 {
+        let (_, page) = get(
+            &api,
+            &format!("/v1/fundraisers/{uk}/donors?limit=1&since={cursor}"),
+            "dev-organiser-gb",
+        )
+        .await;
+        for d in page["donations"].as_array().unwrap() {
+            paged.push((
+                d["id"].as_str().unwrap().to_owned(),
+                d["gift_aid"].as_bool().unwrap_or(false),
+            ));
+        }
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+        if page["has_more"] == false {
+            break;
+        }
+    }
+    assert_eq!(paged, vec![(uuid(1), true), (uuid(6), false)]);
     let (_, mine) = get(&api, &format!("/v1/fundraisers/{uk}"), "dev-organiser-gb").await;
     assert_eq!(mine["organiser_stats"]["gift_aid_count"], 1);
     assert_eq!(

@@ -907,6 +907,9 @@ const ENTRY_COLUMNS: &str =
     "d.id, d.donor_id, d.amount_minor, d.currency, d.message, d.visibility, d.hide_amount, d.received_at_ms, \
      d.gift_aid";
 
+/// The column after `ENTRY_COLUMNS` (the donors feed's `change_seq`).
+const AFTER_ENTRY_COLUMNS: usize = 9;
+
 /// A donation as `viewer` may see it (row in `ENTRY_COLUMNS` order): anonymous names never
 /// leave the server, not even to the organiser; hidden-from-public names and hidden amounts
 /// are shown to the organiser (and to the donor themself).

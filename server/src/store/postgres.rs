@@ -34,8 +34,8 @@ use super::{
     key_reused, name, new_fundraiser_id, own_from, refused_item, reviewed, shown_to_donor,
     stored_from, to_json, void_result, BankPage, Charge, ChargeRequest, Cols, FeedPage,
     GiftAidClaim, NewFundraiser, Priced, Recorded, StoreError, Stored, Validate,
-    AFTER_FUNDRAISER_COLUMNS, ENTRY_COLUMNS, FUNDRAISER_COLUMNS, GIFT_AID_CLAIMS, ORGANISER_SUMS,
-    OWN_COLUMNS, REFUSED, STORED_COLUMNS,
+    AFTER_ENTRY_COLUMNS, AFTER_FUNDRAISER_COLUMNS, ENTRY_COLUMNS, FUNDRAISER_COLUMNS,
+    GIFT_AID_CLAIMS, ORGANISER_SUMS, OWN_COLUMNS, REFUSED, STORED_COLUMNS,
 };
 use crate::users::DevUser;
 use fundkit::wire::{PendingEdit, ReviewDecision};
@@ -844,7 +844,7 @@ impl PgStore {
                 &[&fundraiser.id, &since, &(i64::from(limit) + 1)],
             )
             .await?;
-        let page = feed_page(&rows, since, limit, 8, |r| {
+        let page = feed_page(&rows, since, limit, AFTER_ENTRY_COLUMNS, |r| {
             entry_from(r, fundraiser, viewer).map(Some)
         })?;
         let donors = client

@@ -15,9 +15,9 @@ use super::{
     answer_for_stored, bank_outcome, charge_from, entry_from, fundraiser_from, id_in_use,
     key_reused, name, new_fundraiser_id, own_from, refused_item, reviewed, shown_to_donor,
     stored_from, to_json, void_result, BankPage, Charge, ChargeRequest, Cols, FeedPage,
-    GiftAidClaim, NewFundraiser, Recorded, StoreError, Stored, Validate, AFTER_FUNDRAISER_COLUMNS,
-    ENTRY_COLUMNS, FUNDRAISER_COLUMNS, GIFT_AID_CLAIMS, ORGANISER_SUMS, OWN_COLUMNS, REFUSED,
-    STORED_COLUMNS,
+    GiftAidClaim, NewFundraiser, Recorded, StoreError, Stored, Validate, AFTER_ENTRY_COLUMNS,
+    AFTER_FUNDRAISER_COLUMNS, ENTRY_COLUMNS, FUNDRAISER_COLUMNS, GIFT_AID_CLAIMS, ORGANISER_SUMS,
+    OWN_COLUMNS, REFUSED, STORED_COLUMNS,
 };
 use crate::users::DevUser;
 use fundkit::wire::{PendingEdit, ReviewDecision};
@@ -890,7 +890,7 @@ impl SqliteStore {
              ORDER BY d.change_seq LIMIT ?3"
         ))?;
         let rows = stmt.query(params![fundraiser.id, since, i64::from(limit) + 1])?;
-        let page = feed_page(rows, since, limit, 8, |r| {
+        let page = feed_page(rows, since, limit, AFTER_ENTRY_COLUMNS, |r| {
             entry_from(r, fundraiser, viewer).map(Some)
         })?;
         let donors: i64 = conn.query_row(
