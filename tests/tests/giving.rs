@@ -121,6 +121,20 @@ async fn a_gift_aid_donation_made_offline_reaches_the_charity_once_and_leaves_th
         (2_000, 0)
     );
     assert_eq!(stats.from_story_sticker, 1);
+    // The organiser's dashboard, from the local cache (offline too): "Gift Aid: yes".
+    organiser.client.sync_now().await.unwrap();
+    let donors = organiser
+        .client
+        .organiser_donations(id.clone(), 50, 0)
+        .unwrap();
+    assert_eq!(
+        donors
+            .donations
+            .iter()
+            .map(|d| d.gift_aid)
+            .collect::<Vec<_>>(),
+        vec![true]
+    );
     let (status, csv) = text(
         format!("{url}/v1/fundraisers/{id}/gift-aid.csv"),
         "dev-organiser-gb",

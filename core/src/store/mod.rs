@@ -692,11 +692,12 @@ impl Store {
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO received_donations (id, fundraiser_id, donor_name, amount_minor, currency, message,
-                     received_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     received_at_ms, gift_aid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(id) DO UPDATE SET donor_name = excluded.donor_name,
                      amount_minor = excluded.amount_minor, currency = excluded.currency,
-                     message = excluded.message, received_at_ms = excluded.received_at_ms",
+                     message = excluded.message, received_at_ms = excluded.received_at_ms,
+                     gift_aid = excluded.gift_aid",
             )?;
             for e in entries {
                 stmt.execute(params![
@@ -706,7 +707,8 @@ impl Store {
                     e.amount.as_ref().map(|m| m.minor_units),
                     e.amount.as_ref().map(|m| m.currency.as_str()),
                     e.message,
-                    e.received_at_ms
+                    e.received_at_ms,
+                    e.gift_aid
                 ])?;
             }
         }
@@ -723,7 +725,7 @@ impl Store {
     ) -> Result<Vec<DonationEntry>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, donor_name, amount_minor, currency, message, received_at_ms
+            "SELECT id, donor_name, amount_minor, currency, message, received_at_ms, gift_aid
              FROM received_donations WHERE fundraiser_id = ?1
              ORDER BY received_at_ms DESC, id LIMIT ?2 OFFSET ?3",
         )?;
@@ -739,7 +741,7 @@ impl Store {
                 }),
                 message: r.get(4)?,
                 received_at_ms: r.get(5)?,
-                gift_aid: false,
+                gift_aid: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -253,7 +253,8 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
              ALTER TABLE donations ADD COLUMN source TEXT;
              ALTER TABLE fundraisers ADD COLUMN charity_name TEXT;
              ALTER TABLE fundraisers ADD COLUMN charity_number TEXT;
-             ALTER TABLE fundraisers ADD COLUMN organiser_stats TEXT;",
+             ALTER TABLE fundraisers ADD COLUMN organiser_stats TEXT;
+             ALTER TABLE received_donations ADD COLUMN gift_aid INTEGER NOT NULL DEFAULT 0;",
         ),
     ])
 });
