@@ -20,6 +20,15 @@ public struct Localizer: Sendable {
 
     public func string(_ key: String, _ args: LocalizedArgument...) -> String { string(key, args) }
 
+    /// The catalog has `key` (in some language): a text looked up by a name the core gives
+    /// (the Gift Aid wording's version) is shown only if this build has its words.
+    public func has(_ key: String) -> Bool {
+        #if canImport(Darwin)
+        if PlatformStrings.string(key, locale: locale, []) != nil { return true }
+        #endif
+        return StringCatalog.shared?.entries[key] != nil
+    }
+
     public func string(_ key: String, _ args: [LocalizedArgument]) -> String {
         #if canImport(Darwin)
         if let text = PlatformStrings.string(key, locale: locale, args) { return text }
