@@ -259,6 +259,11 @@ public final class FundKitSession: Sendable {
             return .opened(try await client.openLink(link: link))
         } catch FundkitError.Link(let problem) {
             return .refused(problem)
+        } catch FundkitError.Server(404, _, _) {
+            // The server answers 404 alike for a fundraiser in review, removed or never made
+            // (docs/authorization.md): not visible to this user. The core at fd3ec3a maps a
+            // 404 to `Server`, not to the `NotFound` its `open_link` turns into `NotVisible`.
+            return .refused(.notVisible)
         } catch FundkitError.Network {
             if let target = try? parseLink(link) { return .offline(target: target) }
             return .failed(.Network(detail: "offline"))
