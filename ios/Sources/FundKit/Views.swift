@@ -247,9 +247,9 @@ extension View {
 /// with Try again where trying again can help.
 public struct LinkProblemView: View {
     let model: LinkOpenerViewModel
-    let onOpen: (AppRoute) -> Void
+    let onOpen: @MainActor (AppRoute) -> Void
 
-    public init(model: LinkOpenerViewModel, onOpen: @escaping (AppRoute) -> Void) {
+    public init(model: LinkOpenerViewModel, onOpen: @escaping @MainActor (AppRoute) -> Void) {
         self.model = model
         self.onOpen = onOpen
     }

@@ -20,6 +20,7 @@ final class ServerAnswers: HttpTransport, @unchecked Sendable {
     private var stats: [String: [String: Any]] = [:]
     private var giftAidEntries: Set<String> = []
     private var batches: [Data] = []
+    private var down = false
 
     private func locked<T>(_ body: () -> T) -> T {
         lock.lock()
@@ -35,6 +36,9 @@ final class ServerAnswers: HttpTransport, @unchecked Sendable {
 
     func giftAid(onDonation id: String) { _ = locked { giftAidEntries.insert(id) } }
 
+    /// While down, every request fails as with no network.
+    func network(up: Bool) { locked { down = !up } }
+
     /// The donation items the core sent, as JSON objects.
     func sentItems() -> [[String: Any]] {
         locked { batches }.flatMap { body -> [[String: Any]] in
@@ -46,6 +50,7 @@ final class ServerAnswers: HttpTransport, @unchecked Sendable {
     }
 
     func send(request: HttpRequest) async throws -> HttpResponse {
+        if locked({ down }) { throw TransportError.Offline(detail: "the test took the network away") }
         if request.method == "POST", request.url.contains("/donations"), let body = request.body {
             locked { batches.append(Data(body)) }
         }
@@ -511,8 +516,41 @@ final class LinkTests: XCTestCase {
         let second = try XCTUnwrap(page.donate())
         XCTAssertNotEqual(second.donationId, first.donationId, "a new sheet is a new donation")
         page.closeDonate()
-        // A scene restored after the app was stopped reopens the sheet with its saved id.
+        // A scene restored after the app was stopped reopens the sheet with its saved id, and
+        // its confirm is the donation the first sheet made, not a second one.
+        donor.setOnline(false)
+        first.amountChanged("10")
+        await first.confirm(paymentToken: "tok_ok")
+        guard case .queued(let made) = first.state.result else { return XCTFail("not queued") }
         let restored = try XCTUnwrap(page.donate(restoring: first.donationId))
         XCTAssertEqual(restored.donationId, first.donationId)
+        restored.amountChanged("10")
+        await restored.confirm(paymentToken: "tok_ok")
+        guard case .queued(let again) = restored.state.result else { return XCTFail("not queued") }
+        XCTAssertEqual(again.id, made.id)
+        let pending = try await donor.pending()
+        XCTAssertEqual(pending.count, 1, "one donation")
+    }
+
+    func testOfflineALinkSaysSoAndOpensWhenTriedAgain() async throws { try await Self._testOfflineLink() }
+    @MainActor private static func _testOfflineLink() async throws {
+        let server = try ReferenceServer()
+        let f = try await fundraiser(on: server)
+        let answers = ServerAnswers()
+        let donor = try await openWith(answers, server, "dev-donor-1")
+        defer { donor.close() }
+        let link = try XCTUnwrap(donor.shareLinks(fundraiserId: f.fundraiser.id)?.web)
+        let links = LinkOpenerViewModel(session: donor)
+        answers.network(up: false)
+        let offline = await links.open(link: link)
+        XCTAssertNil(offline)
+        XCTAssertNil(links.state.problem, "the link is good: it could not be fetched")
+        XCTAssertEqual(links.state.problemText, links.text.string("error.offline"))
+        XCTAssertTrue(links.state.canRetry)
+        assertScreenReadable(links.state)
+        answers.network(up: true)
+        let route = await links.retry()
+        XCTAssertEqual(route, .fundraiser(id: f.fundraiser.id, link: link))
+        XCTAssertFalse(links.state.failed)
     }
 }
