@@ -36,17 +36,21 @@ import SwiftUI
 @main
 struct FundKitSampleApp: App {
     @State private var session: FundKitSession?
+    /// A link the app was opened with (a Universal Link, the app's scheme): kept until the
+    /// session is open, so a link that launched the app is not lost while FundKit opens.
+    @State private var openedURL: URL?
     @Environment(\.scenePhase) private var scenePhase
 
     var body: some Scene {
         WindowGroup {
             Group {
                 if let session {
-                    SampleHome(session: session)
+                    SampleHome(session: session, openedURL: $openedURL)
                 } else {
                     ProgressView()
                 }
             }
+            .onOpenURL { url in openedURL = url }
             .task {
                 guard session == nil, let opened = try? await FundKitSession.open(config: SampleSettings.config(),
                                                                                   tokens: { _ in SampleSettings.token },
@@ -85,6 +89,7 @@ struct FundKitSampleApp: App {
 
 struct SampleHome: View {
     let session: FundKitSession
+    @Binding var openedURL: URL?
     @State private var pending: PendingDonationsViewModel?
     @State private var links: LinkOpenerViewModel?
     @State private var path: [AppRoute] = []
@@ -106,11 +111,15 @@ struct SampleHome: View {
         }
         .onChange(of: path) { _, path in savedPath = (try? JSONEncoder().encode(path)) ?? Data() }
         // Universal Links (https://<link host>/f/<id>) and the app's own scheme
-        // (fundkit://fundraiser/<id>) both arrive here; the core reads the link and the server
-        // says whether this user may see the fundraiser.
-        .onOpenURL { url in
-            guard let links else { return }
-            Task { if let route = await links.open(url) { path.append(route) } }
+        // (fundkit://fundraiser/<id>) both arrive through `.onOpenURL` (on the app's root);
+        // the core reads the link and the server says whether this user may see the fundraiser.
+        .task(id: openedURL) {
+            guard let url = openedURL else { return }
+            let opener = links ?? LinkOpenerViewModel(session: session)
+            links = opener
+            if let route = await opener.open(url) { path.append(route) }
+            // Cleared once handled (clearing it first would cancel this task).
+            if openedURL == url { openedURL = nil }
         }
         .overlay {
             if let opening = links?.state.openingText { ProgressView(opening).padding().background(.regularMaterial) }
