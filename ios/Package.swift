@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "FundKit", dependencies: ["FundKitBindings"] + platformDependencies, path: "Sources/FundKit",
                 exclude: ["README.md"], resources: resources, swiftSettings: strict),
         .executableTarget(name: "FundKitSample", dependencies: ["FundKit"], path: "Sources/FundKitSample",
-                          swiftSettings: strict),
+                          exclude: ["FundKitSample.entitlements"], swiftSettings: strict),
         .testTarget(name: "FundKitTests", dependencies: ["FundKit"], path: "Tests/FundKitTests",
                     swiftSettings: strict),
     ],

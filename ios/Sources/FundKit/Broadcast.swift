@@ -8,7 +8,15 @@ final class Broadcast<Element: Sendable>: @unchecked Sendable {
     // written only inside `locked { }`, which holds `lock` for the whole body; `Element` is
     // Sendable and AsyncStream.Continuation is Sendable, so what crosses threads is safe.
     // `finish()` calls the continuations outside the lock, because finishing runs
-    // `onTermination`, which takes the lock again (NSLock is not recursive).
+    // `onTermination`, which removes the subscription (NSLock is not recursive).
+    //
+    // `onTermination` never waits for the lock: it removes the subscription from another
+    // thread. It can run inside `Task.cancel()`, while the runtime holds the cancelled task's
+    // status lock; `send` holds this lock while it yields, and a yield that resumes that
+    // task's `next()` takes the task's status lock. Waiting here would be a lock-order
+    // inversion (seen as a rare hang of the tests: the main thread in `unsubscribe`, the
+    // core's notifier thread in a yield). Until the removal runs, a yield to the ended stream
+    // does nothing.
     private let lock = NSLock()
     private var next = 0
     /// How many elements were sent so far: tells a subscriber whether its first read is stale.
@@ -38,7 +46,7 @@ final class Broadcast<Element: Sendable>: @unchecked Sendable {
             continuations[next] = continuation
             return (next, sent)
         }
-        continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
+        continuation.onTermination = { [weak self] _ in self?.unsubscribeLater(id) }
         if let value = current() {
             locked {
                 if sent == seen { continuation.yield(value) }
@@ -57,13 +65,18 @@ final class Broadcast<Element: Sendable>: @unchecked Sendable {
             continuations[next] = continuation
             return next
         }
-        continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
+        continuation.onTermination = { [weak self] _ in self?.unsubscribeLater(id) }
         continuation.yield(trigger)
         return stream
     }
 
     private func unsubscribe(_ id: Int) {
         _ = locked { continuations.removeValue(forKey: id) }
+    }
+
+    /// For `onTermination`: see the note on the lock above.
+    private func unsubscribeLater(_ id: Int) {
+        DispatchQueue.global().async { [weak self] in self?.unsubscribe(id) }
     }
 
     /// Yields under the lock, so a subscriber's first read is ordered with every send.

@@ -38,6 +38,19 @@ public enum OrganiserOutcome: Equatable, Sendable {
     case failed(FundkitError)
 }
 
+/// What became of opening a link (a Universal Link, the app's own scheme, a pasted link).
+public enum LinkOutcome: Equatable, Sendable {
+    /// The fundraiser, as the server just sent it, and where the link was shared: pass
+    /// `target.source` in the donation made from it.
+    case opened(OpenedLink)
+    /// The link opens no fundraiser, and why (another host, not a fundraiser's path, a
+    /// fundraiser this user may not see...).
+    case refused(LinkProblem)
+    /// No network: the link is a fundraiser's, but it could not be fetched; try again.
+    case offline(target: LinkTarget)
+    case failed(FundkitError)
+}
+
 /// The app's handle on FundKit. Open it once per signed-in user; `close()` on sign-out.
 ///
 /// **Threads and cancellation.** The core's blocking calls (SQLite, with fsync on every
@@ -182,7 +195,24 @@ public final class FundKitSession: Sendable {
         return "\(formatter.string(from: number) ?? number.stringValue) \(money.currency)"
     }
 
+    /// The links that share a fundraiser (`web` for the share sheet, `app` inside the app),
+    /// made by the core from the server's link host; nil if the id cannot be in a link.
+    public func shareLinks(fundraiserId: String, source: DonationSource = .link) -> ShareLinks? {
+        try? client.shareLinks(fundraiserId: fundraiserId, source: source)
+    }
+
+    /// What a link opens, from its shape alone (no network); throws `FundkitError.Link`
+    /// with why it opens nothing.
+    public func parseLink(_ link: String) throws -> LinkTarget { try client.parseLink(link: link) }
+
     // MARK: - Reads and writes (blocking in the core: on the session's serial queue)
+
+    /// What a donation would cost (amount, fees, what the donor pays and the fundraiser
+    /// receives) and the Gift Aid it may add, by the rules `donate` applies; throws
+    /// `FundkitError.Validation` for a request `donate` would refuse.
+    public func quoteDonation(_ request: DonationRequest) async throws -> DonationQuote {
+        try await io.run { [client] in try client.quoteDonation(request: request) }
+    }
 
     /// Queues a donation; returns once it is committed to disk.
     public func donate(_ request: DonationRequest) async -> DonateOutcome {
@@ -222,6 +252,27 @@ public final class FundKitSession: Sendable {
 
     public func syncNow() async throws -> SyncReport { try await client.syncNow() }
     public func refreshFundraiser(id: String) async throws -> FundraiserView { try await client.refreshFundraiser(id: id) }
+
+    /// Opens a link: its shape, then the fundraiser from the server.
+    public func openLink(_ link: String) async -> LinkOutcome {
+        do {
+            return .opened(try await client.openLink(link: link))
+        } catch FundkitError.Link(let problem) {
+            return .refused(problem)
+        } catch FundkitError.Server(404, _, _) {
+            // The server answers 404 alike for a fundraiser in review, removed or never made
+            // (docs/authorization.md): not visible to this user. The core at fd3ec3a maps a
+            // 404 to `Server`, not to the `NotFound` its `open_link` turns into `NotVisible`.
+            return .refused(.notVisible)
+        } catch FundkitError.Network {
+            if let target = try? parseLink(link) { return .offline(target: target) }
+            return .failed(.Network(detail: "offline"))
+        } catch let error as FundkitError {
+            return .failed(error)
+        } catch {
+            return .failed(.Internal(detail: String(describing: type(of: error))))
+        }
+    }
     public func createFundraiser(_ draft: FundraiserDraft) async -> OrganiserOutcome { await organiser { try await $0.createFundraiser(draft: draft) } }
     public func editFundraiser(id: String, edit: FundraiserEdit) async -> OrganiserOutcome { await organiser { try await $0.editFundraiser(id: id, edit: edit) } }
     public func extendFundraiser(id: String, days: UInt32 = 30) async -> OrganiserOutcome { await organiser { try await $0.extendFundraiser(id: id, days: days) } }

@@ -21,8 +21,76 @@ extension Localizer {
         case .belowRaised: key = "below_raised"
         case .bidiControl: key = "bidi_control"
         case .ended: key = "ended"
+        case .giftAidNotAvailable: key = "gift_aid_not_available"
+        case .invalidPostcode: key = "invalid_postcode"
+        case .invalidCharityNumber: key = "invalid_charity_number"
+        case .notDeclared: key = "not_declared"
+        case .unknownWording: key = "unknown_wording"
+        case .belowFees: key = "below_fees"
         }
         return string("issue." + key)
+    }
+
+    /// One issue in words, with what its facts add (`args`): the fees a donation is below,
+    /// why a fundraiser takes no Gift Aid. `money` formats an amount (the core's formatter,
+    /// `FundKitSession.formatAmount`). An issue whose facts add nothing reads as its code.
+    public func issue(_ issue: ValidationIssue, money: (Money) -> String) -> String {
+        for arg in issue.args {
+            if let text = detail(issue.code, arg, money: money) { return text }
+        }
+        return self.issue(issue.code)
+    }
+
+    public func issues(_ issues: [ValidationIssue], money: (Money) -> String) -> String {
+        issues.map { issue($0, money: money) }.joined(separator: " ")
+    }
+
+    /// What a fact says about an issue, when it says more than the code's sentence.
+    private func detail(_ code: IssueCode, _ arg: IssueArg, money: (Money) -> String) -> String? {
+        switch arg {
+        case .fees(let amount):
+            return code == .belowFees ? string("issue.below_fees_amount %@", .text(money(amount))) : nil
+        case .giftAid(let availability):
+            return code == .giftAidNotAvailable && availability != .available ? giftAid(availability) : nil
+        // The wording version is a name for machines: the code's sentence says to update the app.
+        case .version:
+            return nil
+        // The limits, currencies and days of the older codes: their sentences say enough.
+        case .minimum, .maximum, .maxChars, .currency, .country, .stepDays, .maxDays:
+            return nil
+        }
+    }
+
+    /// Whether a fundraiser takes Gift Aid, and if not why not.
+    public func giftAid(_ availability: GiftAidAvailability) -> String {
+        switch availability {
+        case .available: return string("gift_aid.availability.available")
+        case .notANonprofit: return string("gift_aid.availability.not_a_nonprofit")
+        case .notInUk: return string("gift_aid.availability.not_in_uk")
+        case .charityNotRegistered: return string("gift_aid.availability.charity_not_registered")
+        }
+    }
+
+    /// Who a fundraiser raises for, as the create form offers it.
+    public func kind(_ kind: KindChoice) -> String {
+        switch kind {
+        case .myself: return string("kind.myself")
+        case .someoneElse: return string("kind.someone_else")
+        case .business: return string("kind.business")
+        case .nonprofit: return string("kind.nonprofit")
+        }
+    }
+
+    /// Why a link opens no fundraiser.
+    public func linkProblem(_ problem: LinkProblem) -> String {
+        switch problem {
+        case .notALink: return string("link.problem.not_a_link")
+        case .unsupportedScheme: return string("link.problem.unsupported_scheme")
+        case .unknownHost: return string("link.problem.unknown_host")
+        case .unknownPath: return string("link.problem.unknown_path")
+        case .malformedId: return string("link.problem.malformed_id")
+        case .notVisible: return string("link.problem.not_visible")
+        }
     }
 
     public func issues(_ codes: [IssueCode]) -> String { codes.map(issue).joined(separator: " ") }
@@ -74,7 +142,8 @@ extension Localizer {
                      "authentication_failed", "expired_offline", "expired_unconfirmed", "never_received",
                      "cancelled_by_donor", "fundraiser_ended", "fundraiser_not_active", "fundraiser_not_found",
                      "unavailable", "invalid_id", "invalid_donation", "idempotency_conflict", "id_in_use",
-                     "fundraiser_removed"]
+                     "fundraiser_removed", "fee_changed", "gift_aid_not_available", "invalid_postcode",
+                     "not_declared", "unknown_wording"]
         return string("reason." + (known.contains(code) ? code : "other"))
     }
 
@@ -121,6 +190,7 @@ extension Localizer {
         case .Configuration: return string("error.configuration")
         case .StorageFull: return string("error.out_of_space")
         case .DatabaseInUse: return string("error.database_in_use")
+        case .Link(let problem): return linkProblem(problem)
         case .Storage: return string("error.storage")
         case .Internal: return string("error.generic")
         }

@@ -20,6 +20,15 @@ public struct Localizer: Sendable {
 
     public func string(_ key: String, _ args: LocalizedArgument...) -> String { string(key, args) }
 
+    /// The catalog has `key` (in some language): a text looked up by a name the core gives
+    /// (the Gift Aid wording's version) is shown only if this build has its words.
+    public func has(_ key: String) -> Bool {
+        #if canImport(Darwin)
+        if PlatformStrings.format(key, locale: locale) != nil { return true }
+        #endif
+        return StringCatalog.shared?.entries[key] != nil
+    }
+
     public func string(_ key: String, _ args: [LocalizedArgument]) -> String {
         #if canImport(Darwin)
         if let text = PlatformStrings.string(key, locale: locale, args) { return text }
@@ -32,18 +41,23 @@ public struct Localizer: Sendable {
 /// The platform's lookup of the compiled catalog, in the session's language.
 enum PlatformStrings {
     static func string(_ key: String, locale: String, _ args: [LocalizedArgument]) -> String? {
+        guard let format = format(key, locale: locale) else { return nil }
+        let values: [any CVarArg] = args.map { arg in
+            switch arg {
+            case .text(let text): return text
+            case .count(let n): return n
+            }
+        }
+        return String(format: format, locale: Locale(identifier: locale), arguments: values)
+    }
+
+    /// The compiled catalog's format for `key` in the session's language, unformatted.
+    static func format(_ key: String, locale: String) -> String? {
         let missing = "\u{1}"
         for name in StringCatalog.candidates(for: locale) {
             guard let path = Bundle.module.path(forResource: name, ofType: "lproj"), let bundle = Bundle(path: path) else { continue }
             let format = bundle.localizedString(forKey: key, value: missing, table: "Localizable")
-            if format == missing { continue }
-            let values: [any CVarArg] = args.map { arg in
-                switch arg {
-                case .text(let text): return text
-                case .count(let n): return n
-                }
-            }
-            return String(format: format, locale: Locale(identifier: locale), arguments: values)
+            if format != missing { return format }
         }
         return nil
     }

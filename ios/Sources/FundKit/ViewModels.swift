@@ -37,12 +37,22 @@ public func gate(_ session: FundKitSession, _ action: Action) -> GateState {
 
 // MARK: - Create
 
+/// Who a fundraiser raises for, as the create form offers it.
+public enum KindChoice: String, CaseIterable, Identifiable, Sendable {
+    case myself, someoneElse, business, nonprofit
+    public var id: String { rawValue }
+}
+
 public struct CreateFormState: Equatable, Sendable {
     public var title = ""
     public var story = ""
     public var goalText = ""
     public var category: Category = .community
     public var kind: FundraiserKind = .personalCause(beneficiary: .myself)
+    /// The registered charity a nonprofit in the UK raises for (Gift Aid for its UK
+    /// donors); sent only where the core says a charity goes (`offersCharity`).
+    public var charityName = ""
+    public var charityNumber = ""
     public var issues: [String: [IssueCode]] = [:]
     public var submitting = false
     public var created: FundraiserView?
@@ -68,6 +78,48 @@ public final class CreateFundraiserViewModel {
 
     public func edit(_ change: (inout CreateFormState) -> Void) { change(&state) }
 
+    /// The kind picked in the form.
+    public var kindChoice: KindChoice {
+        switch state.kind {
+        case .personalCause(.myself): return .myself
+        case .personalCause: return .someoneElse
+        case .businessProject: return .business
+        case .nonprofit: return .nonprofit
+        }
+    }
+
+    public func choose(_ kind: KindChoice) {
+        switch kind {
+        case .myself: state.kind = .personalCause(beneficiary: .myself)
+        case .someoneElse: state.kind = .personalCause(beneficiary: .someoneElse)
+        case .business: state.kind = .businessProject
+        case .nonprofit: if case .nonprofit = state.kind {} else { state.kind = .nonprofit(nonprofitId: "") }
+        }
+    }
+
+    /// The nonprofit's id (the payments partner's), while the kind is a nonprofit.
+    public var nonprofitId: String {
+        if case .nonprofit(let id) = state.kind { return id }
+        return ""
+    }
+
+    public func nonprofitIdChanged(_ id: String) { state.kind = .nonprofit(nonprofitId: id) }
+
+    /// The form offers the charity's name and number: the core says a charity goes with
+    /// this kind of fundraiser in this country (a nonprofit in the UK).
+    public var offersCharity: Bool {
+        !validateCharity(charity: Charity(name: "", number: ""), kind: state.kind, country: country)
+            .contains { $0.field == "charity" && $0.code == .giftAidNotAvailable }
+    }
+
+    /// The charity as typed, if the form offers one and something was typed.
+    private func charity(_ form: CreateFormState) -> Charity? {
+        guard offersCharity else { return nil }
+        let blank = { (s: String) in s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        if blank(form.charityName) && blank(form.charityNumber) { return nil }
+        return Charity(name: form.charityName, number: form.charityNumber)
+    }
+
     /// The issues of a field, in words.
     public func issueText(_ field: String) -> String? { state.issues[field].map(text.issues) }
 
@@ -76,7 +128,8 @@ public final class CreateFundraiserViewModel {
         let form = state
         let goal = try? session.parseAmount(form.goalText, currency: currency)
         let draft = FundraiserDraft(kind: form.kind, category: form.category, title: form.title,
-                                    story: form.story, goal: goal ?? Money(minorUnits: 0, currency: currency), country: country)
+                                    story: form.story, goal: goal ?? Money(minorUnits: 0, currency: currency), country: country,
+                                    charity: charity(form))
         var issues = byField(session.validateDraft(draft))
         if goal == nil { issues["goal"] = [.required] }
         guard issues.isEmpty else {
@@ -118,19 +171,34 @@ public struct FundraiserScreenState: Equatable, Sendable {
     public var canDonate = false
     /// Why Donate is not offered to this user here, in words.
     public var donateUnavailable: String?
+    /// "Raising for Save the Rivers, registered charity 1234567", when it has one.
+    public var charityLabel: String?
+    /// The https link the Share button shares (the core's `shareLinks(...).web`).
+    public var shareURL: String?
+    /// The Share button's spoken label ("Share the fundraiser Flood relief").
+    public var shareAccessibilityLabel: String?
     public var loaded = false
 }
 
 @MainActor @Observable
 public final class FundraiserViewModel {
     public private(set) var state = FundraiserScreenState()
+    /// The open donate sheet: held here, not by the view, so that re-creating the view keeps
+    /// the same sheet, and so the same donation id, until the donor closes it.
+    public private(set) var sheet: DonateViewModel?
     @ObservationIgnored private let session: FundKitSession
     @ObservationIgnored public let text: Localizer
+    @ObservationIgnored public let fundraiserId: String
+    /// Where the donor came from (the link this page was opened from), passed to the donation.
+    @ObservationIgnored public let source: DonationSource?
     @ObservationIgnored private var view: FundraiserView?
     @ObservationIgnored private var lifetime: Lifetime?
 
-    public init(session: FundKitSession, fundraiserId: String) {
+    /// `source`: the link's (`LinkTarget.source`) when the page was opened from a link.
+    public init(session: FundKitSession, fundraiserId: String, source: DonationSource? = nil) {
         self.session = session
+        self.fundraiserId = fundraiserId
+        self.source = source
         text = Localizer(locale: session.locale)
         let views = session.fundraiser(id: fundraiserId)
         let states = session.syncStates()
@@ -160,6 +228,9 @@ public final class FundraiserViewModel {
         state.goalLabel = session.formatAmount(view.fundraiser.goal)
         state.pendingLabel = view.pendingCount > 0 ? text.pending(session.formatAmount(view.pendingTotal)) : nil
         state.progress = goal > 0 ? min(1, max(0, Double(view.displayedTotal.minorUnits) / Double(goal))) : 0
+        state.charityLabel = view.fundraiser.charity.map { text.string("fundraiser.charity %@ %@", .text($0.name), .text($0.number)) }
+        state.shareURL = session.shareLinks(fundraiserId: view.fundraiser.id, source: .link)?.web
+        state.shareAccessibilityLabel = text.string("button.share.accessibility %@", .text(view.fundraiser.title))
         switch gate(session, .donate) {
         case .open:
             state.canDonate = view.fundraiser.state == .active
@@ -171,24 +242,85 @@ public final class FundraiserViewModel {
         state.loaded = true
     }
 
-    /// The Donate button's sheet, with a fresh donation id; nil while Donate is not offered.
-    public func donate() -> DonateViewModel? {
+    /// The Donate button's sheet: the open one, or a new one with a fresh donation id (or
+    /// `restoring` the id a scene saved, so a sheet restored after the app was stopped
+    /// confirms the same donation); nil while Donate is not offered.
+    @discardableResult
+    public func donate(restoring donationId: String? = nil) -> DonateViewModel? {
+        if let sheet { return sheet }
         guard state.canDonate, let view else { return nil }
-        return DonateViewModel(session: session, fundraiser: view)
+        let sheet = DonateViewModel(session: session, fundraiser: view, source: source, donationId: donationId)
+        self.sheet = sheet
+        return sheet
     }
+
+    /// The donor closed the sheet: the next Donate is a new donation.
+    public func closeDonate() { sheet = nil }
 }
 
 // MARK: - Donate sheet
 
+/// A UK donor's Gift Aid declaration as the form holds it (every box unticked until the
+/// donor ticks it).
+public struct GiftAidForm: Equatable, Sendable {
+    /// The donor chose to add Gift Aid.
+    public var add = false
+    public var livesInUk = false
+    public var firstName = ""
+    public var lastName = ""
+    public var house = ""
+    public var postcode = ""
+    /// The donor confirms the taxpayer statement (`giftAidTaxpayerText`).
+    public var ukTaxpayer = false
+    /// The donor asks the charity to claim Gift Aid (`giftAidConsentText`).
+    public var consent = false
+
+    public init() {}
+}
+
+/// The quote before Confirm, line by line, in words (amounts formatted by the core).
+public struct QuoteLines: Equatable, Sendable {
+    /// "Donation: $25.00"
+    public let amount: String
+    /// "Fee: $1.03"
+    public let fee: String
+    /// "You pay: $25.00" (plus the fee when the donor covers it)
+    public let total: String
+    /// "The fundraiser receives: $23.97"
+    public let receives: String
+}
+
 public struct DonateSheetState: Equatable, Sendable {
     public var amountText = ""
     public var amountLabel: String?
-    /// Localized.
+    /// Localized: why the amount cannot be given (it does not parse, or the core refuses it:
+    /// below the minimum, below its fees...).
     public var amountError: String?
     public var message = ""
     public var visibility: Visibility = .public
     public var hideAmount = false
+    /// The donor chose to pay the fee on top. Off unless the donor turns it on.
+    public var coverFee = false
+    /// The core's quote for the amount and the toggle as they are now; nil while there is
+    /// none (the amount does not parse, or the core refuses it: `amountError` says why).
+    public var quote: DonationQuote?
+    /// The quote in words, shown before Confirm.
+    public var quoteLines: QuoteLines?
+    /// The cover-the-fee toggle's label, with the fee ("Cover the $1.03 fee, ...").
+    public var coverFeeLabel: String?
+    /// The Gift Aid section is shown: the core says this fundraiser takes Gift Aid, and the
+    /// app has the declaration's wording for the version the core expects.
+    public var giftAidOffered = false
+    /// "Add Gift Aid: £6.25 more for the charity, ..." (the amount is the core's).
+    public var giftAidLabel: String?
+    public var giftAid = GiftAidForm()
+    /// HMRC's statements, in the donor's language, for the core's wording version.
+    public var giftAidConsentText: String?
+    public var giftAidTaxpayerText: String?
+    public var giftAidNotice: String?
     public var issues: [String: [IssueCode]] = [:]
+    /// The issues by field, in words (with their facts: the fees, why no Gift Aid).
+    public var issueTexts: [String: String] = [:]
     public var result: DonateOutcome?
     /// The result in words.
     public var resultText: String?
@@ -206,16 +338,26 @@ public struct DonateSheetState: Equatable, Sendable {
 @MainActor @Observable
 public final class DonateViewModel {
     public private(set) var state = DonateSheetState()
-    /// Made when the sheet opens: every confirm of this sheet is the same donation.
-    @ObservationIgnored public let donationId = FundKitSession.newDonationId()
+    /// Made when the sheet opens (or restored from the scene): every confirm of this sheet
+    /// is the same donation.
+    @ObservationIgnored public let donationId: String
+    /// Where the donor came from (a link's source), recorded with the donation.
+    @ObservationIgnored public let source: DonationSource?
     @ObservationIgnored public let text: Localizer
     @ObservationIgnored private let session: FundKitSession
     @ObservationIgnored private let fundraiser: FundraiserView
+    /// The Gift Aid wording this build of the core expects; the app's words for it are
+    /// looked up by it, and it goes in the declaration.
+    @ObservationIgnored private let wording = giftAidWordingVersion()
+    @ObservationIgnored private var quoteTask: Task<Void, Never>?
+    @ObservationIgnored private var quoteGeneration = 0
     private var currency: String { fundraiser.fundraiser.goal.currency }
 
-    public init(session: FundKitSession, fundraiser: FundraiserView) {
+    public init(session: FundKitSession, fundraiser: FundraiserView, source: DonationSource? = nil, donationId: String? = nil) {
         self.session = session
         self.fundraiser = fundraiser
+        self.source = source
+        self.donationId = donationId ?? FundKitSession.newDonationId()
         text = Localizer(locale: session.locale)
     }
 
@@ -225,16 +367,40 @@ public final class DonateViewModel {
             let money = try session.parseAmount(input, currency: currency)
             state.amountLabel = session.formatAmount(money)
             state.amountError = nil
+            requote()
         } catch {
             state.amountLabel = nil
             state.amountError = text.error(error)
+            dropQuote()
         }
+    }
+
+    /// The cover-the-fee toggle.
+    public func coverFeeChanged(_ on: Bool) {
+        state.coverFee = on
+        requote()
     }
 
     public func edit(_ change: (inout DonateSheetState) -> Void) { change(&state) }
 
+    /// The Gift Aid form as the donor fills it in. Once a confirm has marked its fields,
+    /// they are checked again by the core as the donor corrects them.
+    public func editGiftAid(_ change: (inout GiftAidForm) -> Void) {
+        change(&state.giftAid)
+        let marked = state.issues.keys.filter { $0.hasPrefix("gift_aid.") }
+        guard !marked.isEmpty else { return }
+        let now = state.giftAid.add ? validateGiftAidDeclaration(declaration: declaration(state.giftAid)) : []
+        for field in marked { state.issues[field] = nil; state.issueTexts[field] = nil }
+        let fresh = now.filter { marked.contains($0.field) }
+        state.issues.merge(byField(fresh)) { $1 }
+        state.issueTexts.merge(texts(fresh)) { $1 }
+    }
+
     /// The issues of a field, in words.
-    public func issueText(_ field: String) -> String? { state.issues[field].map(text.issues) }
+    public func issueText(_ field: String) -> String? { state.issueTexts[field] }
+
+    /// Waits for the quote of the form as it is now.
+    public func quoteSettled() async { await quoteTask?.value }
 
     /// `paymentToken` comes from Apple Pay's sheet. A second tap while the first is in
     /// flight, or after the donation is queued, returns false and does nothing; even past
@@ -243,6 +409,8 @@ public final class DonateViewModel {
     public func confirm(paymentToken: String) async -> Bool {
         guard state.canConfirm else { return false }
         state.submitting = true
+        // What the donor is charged is what the quote on screen says: wait for it.
+        await quoteSettled()
         let form = state
         let amount: Money
         do {
@@ -254,13 +422,107 @@ public final class DonateViewModel {
         }
         let request = DonationRequest(fundraiserId: fundraiser.fundraiser.id, amount: amount,
                                       message: form.message.isEmpty ? nil : form.message, visibility: form.visibility,
-                                      hideAmount: form.hideAmount, paymentToken: paymentToken, id: donationId)
+                                      hideAmount: form.hideAmount, paymentToken: paymentToken, id: donationId,
+                                      coverFee: form.coverFee,
+                                      giftAid: form.giftAidOffered && form.giftAid.add ? declaration(form.giftAid) : nil,
+                                      source: source)
         let outcome = await session.donate(request)
         state.result = outcome
         state.submitting = false
-        if case .invalid(let issues) = outcome { state.issues = byField(issues) } else { state.issues = [:] }
+        if case .invalid(let issues) = outcome {
+            state.issues = byField(issues)
+            state.issueTexts = texts(issues)
+        } else {
+            state.issues = [:]
+            state.issueTexts = [:]
+        }
         state.resultText = describe(outcome)
         return true
+    }
+
+    private func declaration(_ form: GiftAidForm) -> GiftAidDeclaration {
+        GiftAidDeclaration(firstName: form.firstName, lastName: form.lastName, house: form.house, postcode: form.postcode,
+                           livesInUk: form.livesInUk, ukTaxpayer: form.ukTaxpayer, consent: form.consent,
+                           wordingVersion: wording)
+    }
+
+    private func texts(_ issues: [ValidationIssue]) -> [String: String] {
+        Dictionary(grouping: issues, by: \.field).mapValues { text.issues($0, money: session.formatAmount) }
+    }
+
+    // The quote: asked of the core on the session's queue whenever the amount or the toggle
+    // changes; only the answer to the latest question is shown.
+
+    private func quoteRequest() -> DonationRequest? {
+        guard let amount = try? session.parseAmount(state.amountText, currency: currency) else { return nil }
+        return DonationRequest(fundraiserId: fundraiser.fundraiser.id, amount: amount, message: nil, visibility: state.visibility,
+                               hideAmount: false, paymentToken: "", id: nil, coverFee: state.coverFee, giftAid: nil,
+                               source: source)
+    }
+
+    private func requote() {
+        guard let request = quoteRequest() else { return dropQuote() }
+        quoteGeneration += 1
+        let generation = quoteGeneration
+        let previous = quoteTask
+        previous?.cancel()
+        quoteTask = Task { [weak self, session] in
+            let answer: Result<DonationQuote, any Error>
+            do { answer = .success(try await session.quoteDonation(request)) } catch { answer = .failure(error) }
+            guard let self, generation == self.quoteGeneration else { return }
+            self.show(answer)
+        }
+    }
+
+    private func dropQuote() {
+        quoteGeneration += 1
+        quoteTask?.cancel()
+        quoteTask = nil
+        show(nil)
+    }
+
+    private func show(_ answer: Result<DonationQuote, any Error>?) {
+        guard case .success(let quote) = answer else {
+            state.quote = nil
+            state.quoteLines = nil
+            state.coverFeeLabel = nil
+            state.giftAidLabel = nil
+            state.giftAidConsentText = nil
+            if case .failure(let error) = answer, !(error is CancellationError) {
+                if case .Validation(let issues)? = error as? FundkitError {
+                    state.amountError = text.issues(issues, money: session.formatAmount)
+                } else {
+                    state.amountError = text.error(error)
+                }
+            }
+            return
+        }
+        let fees = quote.fees
+        state.quote = quote
+        state.amountError = nil
+        state.quoteLines = QuoteLines(amount: text.string("donate.quote.amount %@", .text(session.formatAmount(fees.amount))),
+                                      fee: text.string("donate.quote.fee %@", .text(session.formatAmount(fees.fees))),
+                                      total: text.string("donate.quote.total %@", .text(session.formatAmount(fees.donorPays))),
+                                      receives: text.string("donate.quote.receives %@", .text(session.formatAmount(fees.organiserReceives))))
+        state.coverFeeLabel = text.string("field.cover_fee %@", .text(session.formatAmount(fees.fees)))
+        let consentKey = "gift_aid.consent.\(wording) %@ %@"
+        let taxpayerKey = "gift_aid.taxpayer.\(wording)"
+        let charity = fundraiser.fundraiser.charity
+        // Gift Aid is offered only where the core says so, and only with the words of the
+        // declaration the core expects (a build without them offers no Gift Aid).
+        state.giftAidOffered = quote.giftAid == .available && charity != nil
+            && text.has(consentKey) && text.has(taxpayerKey)
+        if state.giftAidOffered, let charity, let boost = quote.giftAidAmount {
+            state.giftAidLabel = text.string("field.gift_aid %@", .text(session.formatAmount(boost)))
+            state.giftAidConsentText = text.string(consentKey, .text(session.formatAmount(fees.amount)), .text(charity.name))
+            state.giftAidTaxpayerText = text.string(taxpayerKey)
+            state.giftAidNotice = text.string("gift_aid.notice")
+        } else {
+            state.giftAidLabel = nil
+            state.giftAidConsentText = nil
+            state.giftAidTaxpayerText = nil
+            state.giftAidNotice = nil
+        }
     }
 
     private func describe(_ outcome: DonateOutcome) -> String {
@@ -349,6 +611,10 @@ public struct DonorRow: Equatable, Sendable {
     public let name: String
     public let amountLabel: String
     public let message: String?
+    /// The donor made a Gift Aid declaration (the organiser sees only that).
+    public let giftAid: Bool
+    /// "Gift Aid: yes", when `giftAid`.
+    public let giftAidLabel: String?
 }
 
 public struct OrganiserDashboardState: Equatable, Sendable {
@@ -366,6 +632,16 @@ public struct OrganiserDashboardState: Equatable, Sendable {
     public var donorCount: UInt64 = 0
     public var donorsLabel = ""
     public var donations: [DonorRow] = []
+    /// What the organiser receives: the donations less the fees donors did not cover
+    /// ("You receive $97.00"), and those fees; from the server's figures for the organiser.
+    public var receivesLabel: String?
+    public var feesLabel: String?
+    /// Gift Aid, on a fundraiser for a registered charity (or with Gift Aid donations):
+    /// "Gift Aid on 3 donations", "Gift Aid to claim: £12.50".
+    public var giftAidCountLabel: String?
+    public var giftAidClaimableLabel: String?
+    /// Where donors came from: shared links, story stickers, the profile.
+    public var sourceLabels: [String] = []
     /// Why the reviewers removed it, shown to its organiser only.
     public var removalReason: String?
     public var canEdit = false
@@ -422,7 +698,25 @@ public final class OrganiserDashboardViewModel {
         state.donorsLabel = text.donors(state.donorCount)
         state.donations = (donors?.donations ?? []).map { d in
             DonorRow(id: d.id, name: d.donorName ?? text.string("donor.anonymous"),
-                     amountLabel: d.amount.map(session.formatAmount) ?? text.string("amount.hidden"), message: d.message)
+                     amountLabel: d.amount.map(session.formatAmount) ?? text.string("amount.hidden"), message: d.message,
+                     giftAid: d.giftAid, giftAidLabel: d.giftAid ? text.string("donor.gift_aid") : nil)
+        }
+        if let stats = f.organiserStats {
+            state.receivesLabel = text.string("dashboard.receives %@", .text(session.formatAmount(stats.receives)))
+            state.feesLabel = text.string("dashboard.fees %@", .text(session.formatAmount(stats.fees)))
+            let giftAid = f.charity != nil || stats.giftAidCount > 0
+            state.giftAidCountLabel = giftAid ? text.string("dashboard.gift_aid_count %lld", .count(Int64(clamping: stats.giftAidCount))) : nil
+            state.giftAidClaimableLabel = giftAid
+                ? text.string("dashboard.gift_aid_claimable %@", .text(session.formatAmount(stats.giftAidClaimable))) : nil
+            state.sourceLabels = [("dashboard.from_link %lld", stats.fromLink), ("dashboard.from_story_sticker %lld", stats.fromStorySticker),
+                                  ("dashboard.from_profile %lld", stats.fromProfile)]
+                .map { text.string($0.0, .count(Int64(clamping: $0.1))) }
+        } else {
+            state.receivesLabel = nil
+            state.feesLabel = nil
+            state.giftAidCountLabel = nil
+            state.giftAidClaimableLabel = nil
+            state.sourceLabels = []
         }
         state.removalReason = f.removalReason
         state.canEdit = actions.canEdit

@@ -6,8 +6,11 @@
 //
 // To run it on a device, put it in an Xcode iOS app target: add
 // `BGTaskSchedulerPermittedIdentifiers` = [BackgroundRefresh.taskIdentifier] and the
-// `fetch` background mode to its Info.plist, and the `fundkit` URL scheme (the bank step's
-// return address).
+// `fetch` background mode to its Info.plist, the `fundkit` URL scheme (the bank step's
+// return address, and the app's own fundraiser links), and FundKitSample.entitlements as
+// the target's Code Signing Entitlements: Associated Domains `applinks:<host>`, where
+// <host> is the server's share-link host (its /.well-known/apple-app-site-association
+// names this app), so https share links open in the app (Universal Links).
 import FundKit
 import Foundation
 
@@ -33,17 +36,21 @@ import SwiftUI
 @main
 struct FundKitSampleApp: App {
     @State private var session: FundKitSession?
+    /// A link the app was opened with (a Universal Link, the app's scheme): kept until the
+    /// session is open, so a link that launched the app is not lost while FundKit opens.
+    @State private var openedURL: URL?
     @Environment(\.scenePhase) private var scenePhase
 
     var body: some Scene {
         WindowGroup {
             Group {
                 if let session {
-                    SampleHome(session: session)
+                    SampleHome(session: session, openedURL: $openedURL)
                 } else {
                     ProgressView()
                 }
             }
+            .onOpenURL { url in openedURL = url }
             .task {
                 guard session == nil, let opened = try? await FundKitSession.open(config: SampleSettings.config(),
                                                                                   tokens: { _ in SampleSettings.token },
@@ -82,15 +89,76 @@ struct FundKitSampleApp: App {
 
 struct SampleHome: View {
     let session: FundKitSession
+    @Binding var openedURL: URL?
     @State private var pending: PendingDonationsViewModel?
+    @State private var links: LinkOpenerViewModel?
+    @State private var path: [AppRoute] = []
+    /// The navigation path, saved with the scene and restored when the system relaunches it.
+    @SceneStorage("fundkit.path") private var savedPath = Data()
 
     var body: some View {
-        NavigationStack {
+        NavigationStack(path: $path) {
             Group {
                 if let pending { PendingDonationsList(model: pending) }
             }
             .navigationTitle("FundKit")
-            .task { pending = PendingDonationsViewModel(session: session) }
+            .navigationDestination(for: AppRoute.self) { route in RouteScreen(session: session, route: route) }
+            .task {
+                if pending == nil { pending = PendingDonationsViewModel(session: session) }
+                if links == nil { links = LinkOpenerViewModel(session: session) }
+                if path.isEmpty, let restored = try? JSONDecoder().decode([AppRoute].self, from: savedPath) { path = restored }
+            }
+        }
+        .onChange(of: path) { _, path in savedPath = (try? JSONEncoder().encode(path)) ?? Data() }
+        // Universal Links (https://<link host>/f/<id>) and the app's own scheme
+        // (fundkit://fundraiser/<id>) both arrive through `.onOpenURL` (on the app's root);
+        // the core reads the link and the server says whether this user may see the fundraiser.
+        .task(id: openedURL) {
+            guard let url = openedURL else { return }
+            let opener = links ?? LinkOpenerViewModel(session: session)
+            links = opener
+            if let route = await opener.open(url) { path.append(route) }
+            // Cleared once handled (clearing it first would cancel this task).
+            if openedURL == url { openedURL = nil }
+        }
+        .overlay {
+            if let opening = links?.state.openingText { ProgressView(opening).padding().background(.regularMaterial) }
+        }
+        .sheet(isPresented: Binding(get: { links?.state.failed == true }, set: { if !$0 { links?.dismiss() } })) {
+            if let links { LinkProblemView(model: links) { route in links.dismiss(); path.append(route) } }
+        }
+    }
+}
+
+/// One screen of the path; its view model lives as long as the screen is on the stack.
+struct RouteScreen: View {
+    let session: FundKitSession
+    let route: AppRoute
+    @State private var fundraiser: FundraiserViewModel?
+    @State private var dashboard: OrganiserDashboardViewModel?
+    @State private var pending: PendingDonationsViewModel?
+
+    var body: some View {
+        Group {
+            switch route {
+            case .fundraiser:
+                if let fundraiser { FundraiserScreen(model: fundraiser) }
+            case .dashboard:
+                if let dashboard { OrganiserDashboard(model: dashboard) }
+            case .pending:
+                if let pending { PendingDonationsList(model: pending) }
+            }
+        }
+        .task {
+            switch route {
+            case .fundraiser(let id, _):
+                // A donation made from a link records where the link was shared.
+                if fundraiser == nil { fundraiser = FundraiserViewModel(session: session, fundraiserId: id, source: route.source(in: session)) }
+            case .dashboard(let id):
+                if dashboard == nil { dashboard = OrganiserDashboardViewModel(session: session, fundraiserId: id) }
+            case .pending:
+                if pending == nil { pending = PendingDonationsViewModel(session: session) }
+            }
         }
     }
 }

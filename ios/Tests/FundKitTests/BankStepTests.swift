@@ -97,7 +97,8 @@ final class BankStepTests: XCTestCase {
         defer { donor.close() }
         let bare = Donation(id: d.id, fundraiserId: d.fundraiserId, amount: d.amount, message: nil, visibility: d.visibility,
                             hideAmount: d.hideAmount, state: d.state, reason: d.reason, seq: d.seq, createdAtMs: d.createdAtMs,
-                            updatedAtMs: d.updatedAtMs, receivedAtMs: d.receivedAtMs, actionUrl: nil)
+                            updatedAtMs: d.updatedAtMs, receivedAtMs: d.receivedAtMs, actionUrl: nil, donorPays: d.donorPays,
+                            coverFee: d.coverFee, giftAid: d.giftAid, source: d.source)
         let step = BankStepViewModel(session: donor, donation: bare, presenter: ScriptedBank([]))
         XCTAssertFalse(step.canStart)
         let started = await step.start()

@@ -10,15 +10,21 @@ final class LocalizationTests: XCTestCase {
 
     static let issueCodes: [IssueCode] = [.required, .tooLong, .controlCharacter, .cardNumber, .belowMinimum, .aboveMaximum,
                                           .currencyMismatch, .unknownCurrency, .wrongCurrencyForCountry, .invalidId,
-                                          .invalidDuration, .notActive, .belowRaised, .bidiControl, .ended]
+                                          .invalidDuration, .notActive, .belowRaised, .bidiControl, .ended,
+                                          .giftAidNotAvailable, .invalidPostcode, .invalidCharityNumber, .notDeclared,
+                                          .unknownWording, .belowFees]
     static let errors: [FundkitError] = [
         .Validation(issues: []), .InvalidAmount(reason: .empty), .InvalidAmount(reason: .tooManyDecimals(currency: "USD", max: 2)),
         .Unavailable(reason: .tooYoung), .OfflineLimit(cap: .count), .NotFound(what: "donation x"),
         .DuplicateDonationId(id: "x"), .IllegalTransition(state: .confirmed, action: "cancel"), .Network(detail: "timeout"),
         .Unauthorized(detail: "no token"), .Server(status: 500, code: "internal", detail: "boom"),
         .Configuration(detail: "http"), .StorageFull, .DatabaseInUse(path: "/x/fundkit.db"), .Storage(detail: "disk I/O"),
-        .Internal(detail: "bug"),
+        .Internal(detail: "bug"), .Link(problem: .unknownHost), .Link(problem: .notVisible),
     ]
+    static let linkProblems: [LinkProblem] = [.notALink, .unsupportedScheme, .unknownHost, .unknownPath, .malformedId, .notVisible]
+    static let giftAid: [GiftAidAvailability] = [.available, .notANonprofit, .notInUk, .charityNotRegistered]
+    /// The server's reasons for refusing a queued donation that issue 25 added.
+    static let launchReasons = ["fee_changed", "gift_aid_not_available", "invalid_postcode", "not_declared", "unknown_wording"]
 
     func testEveryKeyIsInEnglishAndSpanish() throws {
         let catalog = try XCTUnwrap(StringCatalog.shared, "the catalog is in the bundle")
@@ -112,6 +118,62 @@ final class LocalizationTests: XCTestCase {
             ["declined", "expired_offline", "authentication_failed", "fundraiser_ended", "id_in_use", "fundraiser_removed"]
                 .forEach { assertUserVisible(text.reason($0)) }
         }
+    }
+
+    func testTheLaunchFeaturesCodesReadAsSentencesInEveryLanguage() throws {
+        let catalog = try XCTUnwrap(StringCatalog.shared)
+        let languages = Set(catalog.keys.flatMap(catalog.languages(of:)))
+        XCTAssertEqual(languages, ["en", "es-US"], "the languages shipped")
+        let texts = languages.sorted().map { Localizer(locale: $0) }
+        for text in texts {
+            for code: IssueCode in [.giftAidNotAvailable, .invalidPostcode, .invalidCharityNumber, .notDeclared, .unknownWording, .belowFees] {
+                assertUserVisible(text.issue(code))
+            }
+            Self.linkProblems.forEach { assertUserVisible(text.linkProblem($0)) }
+            Self.giftAid.forEach { assertUserVisible(text.giftAid($0)) }
+            for reason in Self.launchReasons {
+                assertUserVisible(text.reason(reason))
+                XCTAssertNotEqual(text.reason(reason), text.string("reason.other"), "\(reason) has its own words")
+            }
+            KindChoice.allCases.forEach { assertUserVisible(text.kind($0)) }
+        }
+        XCTAssertEqual(Set(Self.linkProblems.map(en.linkProblem)).count, Self.linkProblems.count, "each problem says why")
+        XCTAssertNotEqual(en.linkProblem(.notVisible), es.linkProblem(.notVisible))
+        XCTAssertEqual(en.error(FundkitError.Link(problem: .unknownHost)), en.linkProblem(.unknownHost))
+    }
+
+    func testAnIssuesFactsAreInItsWords() {
+        let money: (Money) -> String = { $0 == Money(minorUnits: 39, currency: "GBP") ? "£0.39" : "?" }
+        let belowFees = ValidationIssue(field: "amount", code: .belowFees, message: "x",
+                                        args: [.fees(amount: Money(minorUnits: 39, currency: "GBP"))])
+        XCTAssertEqual(en.issue(belowFees, money: money), "The fees (£0.39) would take the whole donation. Give more, or cover the fee.")
+        assertUserVisible(es.issue(belowFees, money: money))
+        let noGiftAid = ValidationIssue(field: "gift_aid", code: .giftAidNotAvailable, message: "x",
+                                        args: [.giftAid(availability: .notInUk)])
+        XCTAssertEqual(en.issue(noGiftAid, money: money), en.giftAid(.notInUk))
+        let oldWording = ValidationIssue(field: "gift_aid.wording_version", code: .unknownWording, message: "x",
+                                         args: [.version(version: "uk-2030-01")])
+        XCTAssertEqual(en.issue(oldWording, money: money), en.issue(.unknownWording), "the version is never shown")
+        XCTAssertFalse(es.issue(oldWording, money: money).contains("uk-2030-01"))
+    }
+
+    func testTheGiftAidDeclarationHasWordsForTheCoresWordingInEveryLanguage() throws {
+        let version = giftAidWordingVersion()
+        let catalog = try XCTUnwrap(StringCatalog.shared)
+        for key in ["gift_aid.consent.\(version) %@ %@", "gift_aid.taxpayer.\(version)"] {
+            XCTAssertEqual(catalog.languages(of: key), ["en", "es-US"], "\(key): a new wording needs its words in every language")
+            XCTAssertTrue(en.has(key))
+        }
+        XCTAssertEqual(en.string("gift_aid.consent.\(version) %@ %@", .text("£10.00"), .text("Rivers Trust")),
+                       "I want to Gift Aid my donation of £10.00 to Rivers Trust.")
+        assertUserVisible(es.string("gift_aid.taxpayer.\(version)"))
+        XCTAssertFalse(en.has("gift_aid.taxpayer.uk-1999-01"))
+    }
+
+    func testTheOrganisersFiguresPluralize() {
+        XCTAssertEqual(en.string("dashboard.gift_aid_count %lld", .count(1)), "Gift Aid on 1 donation")
+        XCTAssertEqual(en.string("dashboard.from_link %lld", .count(3)), "3 donations from shared links")
+        XCTAssertEqual(es.string("dashboard.from_story_sticker %lld", .count(1)), "1 donación desde stickers de historias")
     }
 
     func testAnUnknownReasonCodeIsNeverShown() {

@@ -14,12 +14,13 @@ final class ReferenceServer: @unchecked Sendable {
     /// so it never outlives the test process, whether or not `deinit` runs.
     private let keepAlive = Pipe()
 
-    /// `arguments` go after the usual ones (e.g. `--rate-limit-per-minute 60`).
-    init(arguments: [String] = []) throws {
+    /// `arguments` go after the usual ones (e.g. `--rate-limit-per-minute 60`); without
+    /// `autoApprove`, new fundraisers wait for review.
+    init(arguments: [String] = [], autoApprove: Bool = true) throws {
         let dir = ProcessInfo.processInfo.environment["FUNDKIT_LIB_DIR"] ?? "../target/debug"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "\(dir)/fundkit")
-        process.arguments = ["serve", "--addr", "127.0.0.1:0", "--auto-approve", "--exit-with-stdin"] + arguments
+        process.arguments = ["serve", "--addr", "127.0.0.1:0", "--exit-with-stdin"] + (autoApprove ? ["--auto-approve"] : []) + arguments
         process.standardInput = keepAlive
         let out = Pipe()
         process.standardOutput = out
