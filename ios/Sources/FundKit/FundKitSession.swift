@@ -253,17 +253,14 @@ public final class FundKitSession: Sendable {
     public func syncNow() async throws -> SyncReport { try await client.syncNow() }
     public func refreshFundraiser(id: String) async throws -> FundraiserView { try await client.refreshFundraiser(id: id) }
 
-    /// Opens a link: its shape, then the fundraiser from the server.
+    /// Opens a link: its shape, then the fundraiser from the server. Why a link opens
+    /// nothing is the core's answer (`FundkitError.Link`), including a fundraiser this user
+    /// may not see (`.notVisible`: the server's one 404 for in review, removed and unknown).
     public func openLink(_ link: String) async -> LinkOutcome {
         do {
             return .opened(try await client.openLink(link: link))
         } catch FundkitError.Link(let problem) {
             return .refused(problem)
-        } catch FundkitError.Server(404, _, _) {
-            // The server answers 404 alike for a fundraiser in review, removed or never made
-            // (docs/authorization.md): not visible to this user. The core at fd3ec3a maps a
-            // 404 to `Server`, not to the `NotFound` its `open_link` turns into `NotVisible`.
-            return .refused(.notVisible)
         } catch FundkitError.Network {
             if let target = try? parseLink(link) { return .offline(target: target) }
             return .failed(.Network(detail: "offline"))

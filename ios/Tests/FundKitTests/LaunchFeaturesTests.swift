@@ -1,98 +1,68 @@
 // Issue 25's launch features from the shell's side, against the real core and reference
-// server: the fee quote before Confirm and the cover-the-fee toggle, Gift Aid (offered where
-// the core says, field errors from the core, the declaration queued and sent), the
-// organiser's figures, the charity on create, and share links opened as Universal Links.
+// server and its own answers: the fee quote before Confirm on the server's fees and the
+// cover-the-fee toggle (the server takes the price the donor was shown), Gift Aid (offered
+// where the core says, field errors from the core, the declaration queued, sent and exported
+// to the charity), the organiser's figures as the server works them out, the charity on
+// create, and share links opened as Universal Links (the server's app-site association
+// claims them; a fundraiser this user may not see is the core's `.notVisible`).
 import Foundation
 import XCTest
 @testable import FundKit
 
-/// The reference server's answers, with what this version of the server does not hold
-/// yet added on their way to the core: a registered charity on a fundraiser, the organiser's
-/// figures, "Gift Aid: yes" on a donation entry. (The server at this commit accepts them from
-/// the core's types but does not store them; everything else is the server's own answer.)
-/// It also keeps the bodies of the donation batches the core sends.
-final class ServerAnswers: HttpTransport, @unchecked Sendable {
-    // @unchecked, proved: the mutable dictionaries and `batches` are read and written only
-    // while `lock` is held; `inner` is a Sendable `let`.
+/// The real transport with the network's switch in the test's hand: while it is off, every
+/// request fails as with no network; while on, requests and the server's answers pass
+/// through untouched.
+final class NetworkSwitch: HttpTransport, @unchecked Sendable {
+    // @unchecked, proved: `down` is read and written only while `lock` is held; `inner` is a
+    // Sendable `let`.
     private let inner = URLSessionTransport()
     private let lock = NSLock()
-    private var charities: [String: [String: Any]] = [:]
-    private var stats: [String: [String: Any]] = [:]
-    private var giftAidEntries: Set<String> = []
-    private var batches: [Data] = []
     private var down = false
 
-    private func locked<T>(_ body: () -> T) -> T {
+    func network(up: Bool) { lock.lock(); down = !up; lock.unlock() }
+
+    private func isDown() -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        return body()
-    }
-
-    func charity(_ fundraiserId: String, name: String, number: String) {
-        locked { charities[fundraiserId] = ["name": name, "number": number] }
-    }
-
-    func organiserStats(_ fundraiserId: String, _ json: [String: Any]) { locked { stats[fundraiserId] = json } }
-
-    func giftAid(onDonation id: String) { _ = locked { giftAidEntries.insert(id) } }
-
-    /// While down, every request fails as with no network.
-    func network(up: Bool) { locked { down = !up } }
-
-    /// The donation items the core sent, as JSON objects.
-    func sentItems() -> [[String: Any]] {
-        locked { batches }.flatMap { body -> [[String: Any]] in
-            let json = try? JSONSerialization.jsonObject(with: body)
-            if let items = (json as? [String: Any])?["donations"] as? [[String: Any]] { return items }
-            if let items = (json as? [String: Any])?["items"] as? [[String: Any]] { return items }
-            return (json as? [[String: Any]]) ?? []
-        }
+        return down
     }
 
     func send(request: HttpRequest) async throws -> HttpResponse {
-        if locked({ down }) { throw TransportError.Offline(detail: "the test took the network away") }
-        if request.method == "POST", request.url.contains("/donations"), let body = request.body {
-            locked { batches.append(Data(body)) }
-        }
-        let response = try await inner.send(request: request)
-        guard let json = try? JSONSerialization.jsonObject(with: Data(response.body)) else { return response }
-        let patched = locked { patch(json) }
-        guard let body = try? JSONSerialization.data(withJSONObject: patched) else { return response }
-        return HttpResponse(status: response.status, headers: response.headers.filter { $0.name.lowercased() != "content-length" },
-                            body: body)
-    }
-
-    /// Adds the missing fields to every fundraiser and donation entry in an answer.
-    private func patch(_ value: Any) -> Any {
-        if let array = value as? [Any] { return array.map(patch) }
-        guard var object = value as? [String: Any] else { return value }
-        for (key, child) in object { object[key] = patch(child) }
-        if let id = object["id"] as? String {
-            if object["goal"] != nil, object["charity"] == nil, let charity = charities[id] { object["charity"] = charity }
-            if object["goal"] != nil, object["organiser_stats"] == nil, let stats = stats[id] { object["organiser_stats"] = stats }
-            if object["received_at_ms"] != nil, object["fundraiser_id"] == nil, giftAidEntries.contains(id) { object["gift_aid"] = true }
-        }
-        return object
+        if isDown() { throw TransportError.Offline(detail: "the test took the network away") }
+        return try await inner.send(request: request)
     }
 }
 
-func openWith(_ transport: ServerAnswers, _ server: ReferenceServer, _ token: String, country: String = "US",
-              locale: String = "en-US") async throws -> FundKitSession {
-    try await FundKitSession.open(config: testConfig(server.url, country: country, locale: locale),
-                                  tokens: { _ in token }, transport: transport)
+/// One GET on the reference server, as `token`'s user (no token: as the public web).
+func get(_ server: ReferenceServer, _ path: String, token: String? = nil) async throws -> (status: UInt16, body: String) {
+    let headers = token.map { [HttpHeader(name: "Authorization", value: "Bearer \($0)")] } ?? []
+    let answer = try await URLSessionTransport().send(request: HttpRequest(method: "GET", url: server.url + path, headers: headers,
+                                                                           body: nil, timeoutMs: 10_000, maxResponseBytes: 1 << 20))
+    return (answer.status, String(decoding: answer.body, as: UTF8.self))
 }
 
-/// A running nonprofit fundraiser in the UK (GBP) for a registered charity, as `answers`
-/// passes it on.
-func ukCharityFundraiser(on server: ReferenceServer, _ answers: ServerAnswers) async throws -> FundraiserView {
-    let organiser = try await openWith(answers, server, "dev-organiser-gb", country: "GB")
+/// A running nonprofit fundraiser in the UK (GBP) for a registered charity, as the server
+/// stored it from the draft.
+func ukCharityFundraiser(on server: ReferenceServer) async throws -> FundraiserView {
+    let organiser = try await open(server, "dev-organiser-gb", country: "GB")
     defer { organiser.close() }
     let draft = FundraiserDraft(kind: .nonprofit(nonprofitId: "np_rivers"), category: .community, title: "Save the Rivers",
                                 story: "Clean water for every village.", goal: Money(minorUnits: 500_000, currency: "GBP"),
                                 country: "GB", charity: Charity(name: "Rivers Trust", number: "1234567"))
     guard case .done(let created) = await organiser.createFundraiser(draft) else { throw Failure("not created") }
-    answers.charity(created.fundraiser.id, name: "Rivers Trust", number: "1234567")
+    XCTAssertEqual(created.fundraiser.charity, Charity(name: "Rivers Trust", number: "1234567"), "the server keeps the charity")
     return created
+}
+
+/// The launch fee model of `country`, as the server's config (`GET /v1/config`) carries it
+/// to the core: a quote is worked out on the server's fees, not the core's built-in ones.
+func assertServerFees(_ session: FundKitSession, _ country: String, bps: UInt32, fixedMinor: Int64,
+                      file: StaticString = #filePath, line: UInt = #line) async throws {
+    _ = try await session.syncNow()
+    let model = session.client.serverConfig().fees.first { $0.country == country }
+    XCTAssertEqual(model?.processingFeeBps, bps, file: file, line: line)
+    XCTAssertEqual(model?.processingFeeFixedMinor, fixedMinor, file: file, line: line)
+    XCTAssertEqual(model?.platformFeeBps, 0, file: file, line: line)
 }
 
 // Test bodies are static and @MainActor: the view models live on the main actor, and no
@@ -104,13 +74,14 @@ final class DonateQuoteTests: XCTestCase {
         let f = try await fundraiser(on: server)
         let donor = try await open(server, "dev-donor-1")
         defer { donor.close() }
+        try await assertServerFees(donor, "US", bps: 290, fixedMinor: 30)
         _ = try await donor.refreshFundraiser(id: f.fundraiser.id)
         let sheet = DonateViewModel(session: donor, fundraiser: f)
         XCTAssertFalse(sheet.state.coverFee, "covering the fee is off until the donor turns it on")
         sheet.amountChanged("25")
         await sheet.quoteSettled()
         let quote = try XCTUnwrap(sheet.state.quote)
-        // The core's numbers (the launch fee model: US 2.9% + 30 cents), in the core's format.
+        // The core's numbers on the server's fees (US 2.9% + 30 cents), in the core's format.
         XCTAssertFalse(quote.fees.coverFee)
         XCTAssertEqual(quote.fees.fees, Money(minorUnits: 103, currency: "USD"))
         XCTAssertEqual(sheet.state.quoteLines,
@@ -128,6 +99,7 @@ final class DonateQuoteTests: XCTestCase {
         let f = try await fundraiser(on: server)
         let donor = try await open(server, "dev-donor-1")
         defer { donor.close() }
+        try await assertServerFees(donor, "US", bps: 290, fixedMinor: 30)
         _ = try await donor.refreshFundraiser(id: f.fundraiser.id)
         donor.setOnline(false)
         let sheet = DonateViewModel(session: donor, fundraiser: f)
@@ -152,6 +124,14 @@ final class DonateQuoteTests: XCTestCase {
         XCTAssertEqual(queued.amount, Money(minorUnits: 10_000, currency: "USD"))
         XCTAssertEqual(queued.donorPays, Money(minorUnits: 10_320, currency: "USD"), "the donor is charged what the quote said")
         XCTAssertNil(queued.source, "a donation from inside the app has no link source")
+        // The server prices it by its own fees and takes it: the price the donor was shown
+        // is the server's (a different one would be refused, fee_changed, nothing charged).
+        donor.setOnline(true)
+        let report = try await donor.syncNow()
+        XCTAssertEqual(report.confirmed, 1)
+        let confirmed = try await donor.donation(id: queued.id)
+        XCTAssertEqual(confirmed?.state, .confirmed)
+        XCTAssertEqual(confirmed?.donorPays, Money(minorUnits: 10_320, currency: "USD"))
     }
 
     func testAnAmountTheCoreRefusesHasNoQuoteAndSaysWhy() async throws { try await Self._testRefusedAmount() }
@@ -192,12 +172,13 @@ final class DonateQuoteTests: XCTestCase {
 
 final class GiftAidTests: XCTestCase {
     /// The donate sheet for a UK charity's fundraiser, with £25 typed and Gift Aid added.
-    @MainActor private static func sheet(_ server: ReferenceServer, _ answers: ServerAnswers,
+    @MainActor private static func sheet(_ server: ReferenceServer,
                                          locale: String = "en-GB") async throws -> (DonateViewModel, FundKitSession, FundraiserView) {
-        let f = try await ukCharityFundraiser(on: server, answers)
-        let donor = try await openWith(answers, server, "dev-donor-1", country: "GB", locale: locale)
+        let f = try await ukCharityFundraiser(on: server)
+        let donor = try await open(server, "dev-donor-1", country: "GB", locale: locale)
+        try await assertServerFees(donor, "GB", bps: 190, fixedMinor: 20)
         let cached = try await donor.refreshFundraiser(id: f.fundraiser.id)
-        XCTAssertEqual(cached.fundraiser.charity?.number, "1234567")
+        XCTAssertEqual(cached.fundraiser.charity, Charity(name: "Rivers Trust", number: "1234567"), "the server sends the charity")
         let page = FundraiserViewModel(session: donor, fundraiserId: f.fundraiser.id)
         try await eventually("loaded") { page.state.loaded }
         let sheet = try XCTUnwrap(page.donate())
@@ -209,8 +190,7 @@ final class GiftAidTests: XCTestCase {
     func testAUkCharityOffersGiftAidWithWhatItAddsAndHmrcsStatement() async throws { try await Self._testOffered() }
     @MainActor private static func _testOffered() async throws {
         let server = try ReferenceServer()
-        let answers = ServerAnswers()
-        let (sheet, donor, _) = try await Self.sheet(server, answers)
+        let (sheet, donor, _) = try await Self.sheet(server)
         defer { donor.close() }
         XCTAssertEqual(sheet.state.quote?.giftAid, .available)
         XCTAssertEqual(sheet.state.quote?.giftAidAmount, Money(minorUnits: 625, currency: "GBP"))
@@ -228,8 +208,7 @@ final class GiftAidTests: XCTestCase {
     func testTheFormsFieldErrorsComeFromTheCore() async throws { try await Self._testFieldErrors() }
     @MainActor private static func _testFieldErrors() async throws {
         let server = try ReferenceServer()
-        let answers = ServerAnswers()
-        let (sheet, donor, _) = try await Self.sheet(server, answers)
+        let (sheet, donor, _) = try await Self.sheet(server)
         defer { donor.close() }
         donor.setOnline(false)
         sheet.editGiftAid { $0.add = true; $0.firstName = "Ada"; $0.postcode = "nope" }
@@ -257,8 +236,7 @@ final class GiftAidTests: XCTestCase {
     func testAGiftAidDonationIsQueuedAndSentWithItsDeclaration() async throws { try await Self._testQueuedWithDeclaration() }
     @MainActor private static func _testQueuedWithDeclaration() async throws {
         let server = try ReferenceServer()
-        let answers = ServerAnswers()
-        let (sheet, donor, _) = try await Self.sheet(server, answers)
+        let (sheet, donor, f) = try await Self.sheet(server)
         defer { donor.close() }
         donor.setOnline(false)
         sheet.editGiftAid {
@@ -272,29 +250,32 @@ final class GiftAidTests: XCTestCase {
         XCTAssertEqual(queued.donorPays, Money(minorUnits: 2_500, currency: "GBP"))
         XCTAssertEqual(queued.id, sheet.donationId)
         donor.setOnline(true)
-        _ = try await donor.syncNow()
-        let item = try XCTUnwrap(answers.sentItems().first { $0["id"] as? String == queued.id }, "the donation was sent")
-        let declaration = try XCTUnwrap(item["gift_aid"] as? [String: Any], "with its declaration")
-        XCTAssertEqual(declaration["first_name"] as? String, "Ada")
-        XCTAssertEqual(declaration["last_name"] as? String, "Lovelace")
-        XCTAssertEqual(declaration["house"] as? String, "12")
-        XCTAssertEqual(declaration["postcode"] as? String, "SW1A 1AA", "in its one spelling, by the core")
-        XCTAssertEqual(declaration["lives_in_uk"] as? Bool, true)
-        XCTAssertEqual(declaration["uk_taxpayer"] as? Bool, true)
-        XCTAssertEqual(declaration["consent"] as? Bool, true)
-        XCTAssertEqual(declaration["wording_version"] as? String, giftAidWordingVersion())
+        let report = try await donor.syncNow()
+        XCTAssertEqual(report.confirmed, 1, "the server took the declaration and the price the donor was shown")
+        let confirmed = try await donor.donation(id: queued.id)
+        XCTAssertEqual(confirmed?.state, .confirmed)
+        XCTAssertEqual(confirmed?.giftAid, true)
+        // The server kept the declaration apart and exports it to the charity as HMRC's
+        // schedule: the donor's name, house and postcode (in its one spelling, by the core)
+        // and the amount in pounds.
+        let export = try await get(server, "/v1/fundraisers/\(f.fundraiser.id)/gift-aid.csv", token: "dev-organiser-gb")
+        XCTAssertEqual(export.status, 200, export.body)
+        let rows = export.body.split(separator: "\n").map(String.init)
+        XCTAssertEqual(rows.count, 2, export.body)
+        XCTAssertTrue(rows.last?.hasPrefix(",Ada,Lovelace,12,SW1A 1AA,,,") == true, export.body)
+        XCTAssertTrue(rows.last?.hasSuffix(",25.00") == true, export.body)
     }
 
     func testNoGiftAidWithoutARegisteredCharity() async throws { try await Self._testNoCharity() }
     @MainActor private static func _testNoCharity() async throws {
         let server = try ReferenceServer()
-        let answers = ServerAnswers()
-        let organiser = try await openWith(answers, server, "dev-organiser-gb", country: "GB")
+        let organiser = try await open(server, "dev-organiser-gb", country: "GB")
         let draft = FundraiserDraft(kind: .nonprofit(nonprofitId: "np_rivers"), category: .community, title: "Save the Rivers",
                                     story: "Clean water.", goal: Money(minorUnits: 500_000, currency: "GBP"), country: "GB")
         guard case .done(let f) = await organiser.createFundraiser(draft) else { return XCTFail("not created") }
         organiser.close()
-        let donor = try await openWith(answers, server, "dev-donor-1", country: "GB", locale: "en-GB")
+        XCTAssertNil(f.fundraiser.charity)
+        let donor = try await open(server, "dev-donor-1", country: "GB", locale: "en-GB")
         defer { donor.close() }
         _ = try await donor.refreshFundraiser(id: f.fundraiser.id)
         let sheet = DonateViewModel(session: donor, fundraiser: f)
@@ -310,9 +291,8 @@ final class OrganiserFiguresTests: XCTestCase {
     func testTheDashboardShowsWhatTheOrganiserReceivesGiftAidAndSources() async throws { try await Self._testFigures() }
     @MainActor private static func _testFigures() async throws {
         let server = try ReferenceServer()
-        let answers = ServerAnswers()
-        let f = try await ukCharityFundraiser(on: server, answers)
-        let donor = try await openWith(answers, server, "dev-donor-1", country: "GB")
+        let f = try await ukCharityFundraiser(on: server)
+        let donor = try await open(server, "dev-donor-1", country: "GB")
         _ = try await donor.refreshFundraiser(id: f.fundraiser.id)
         guard case .queued(let gift) = await donor.donate(DonationRequest(
             fundraiserId: f.fundraiser.id, amount: Money(minorUnits: 2_000, currency: "GBP"), message: nil, visibility: .public,
@@ -321,15 +301,13 @@ final class OrganiserFiguresTests: XCTestCase {
                                         ukTaxpayer: true, consent: true, wordingVersion: giftAidWordingVersion()),
             source: .storySticker)) else { return XCTFail("not queued") }
         XCTAssertEqual(gift.source, .storySticker)
-        _ = try await donor.syncNow()
+        let sent = try await donor.syncNow()
+        XCTAssertEqual(sent.confirmed, 1)
+        // The organiser's figures are for the organiser: a donor is not sent them.
+        let seenByDonor = try await donor.refreshFundraiser(id: f.fundraiser.id)
+        XCTAssertNil(seenByDonor.fundraiser.organiserStats)
         donor.close()
-        answers.giftAid(onDonation: gift.id)
-        answers.organiserStats(f.fundraiser.id, [
-            "receives": ["minor_units": 1_942, "currency": "GBP"], "fees": ["minor_units": 58, "currency": "GBP"],
-            "gift_aid_count": 1, "gift_aid_claimable": ["minor_units": 500, "currency": "GBP"],
-            "from_link": 0, "from_story_sticker": 1, "from_profile": 0,
-        ])
-        let organiser = try await openWith(answers, server, "dev-organiser-gb", country: "GB", locale: "en-GB")
+        let organiser = try await open(server, "dev-organiser-gb", country: "GB", locale: "en-GB")
         defer { organiser.close() }
         _ = try await organiser.syncNow()
         _ = try await organiser.refreshFundraiser(id: f.fundraiser.id)
@@ -341,31 +319,46 @@ final class OrganiserFiguresTests: XCTestCase {
         XCTAssertEqual(model.state.giftAidClaimableLabel, "Gift Aid to claim: £5.00")
         XCTAssertEqual(model.state.sourceLabels, ["0 donations from shared links", "1 donation from story stickers",
                                                   "0 donations from your profile"])
-        // "Gift Aid: yes" on the donor's row comes from the organiser's cached donations
-        // (`DonationEntry.giftAid`); the core at this commit does not keep that flag in its
-        // cache (store `received` answers false), so the row says so once the core does.
+        // "Gift Aid: yes" on the donor's row: the server's donors feed flags the entry, and
+        // the organiser's cache keeps the flag.
         let row = try XCTUnwrap(model.state.donations.first)
-        XCTAssertEqual(row.giftAidLabel, row.giftAid ? "Gift Aid: yes" : nil)
+        XCTAssertTrue(row.giftAid)
+        XCTAssertEqual(row.giftAidLabel, "Gift Aid: yes")
         assertScreenReadable(model.state)
     }
 
-    func testWithoutTheServersFiguresNoneAreMadeUp() async throws { try await Self._testNoFigures() }
-    @MainActor private static func _testNoFigures() async throws {
+    func testOnAPersonalCauseTheServersFiguresHaveNoGiftAid() async throws { try await Self._testPersonalCauseFigures() }
+    @MainActor private static func _testPersonalCauseFigures() async throws {
         let server = try ReferenceServer()
         let f = try await fundraiser(on: server)
+        let donor = try await open(server, "dev-donor-1")
+        _ = try await donor.refreshFundraiser(id: f.fundraiser.id)
+        // $100 from a shared link with the fee covered (the donor pays $103.20), and $25
+        // without (a $1.03 fee: US 2.9% + 30 cents).
+        let covered = DonationRequest(fundraiserId: f.fundraiser.id, amount: Money(minorUnits: 10_000, currency: "USD"), message: nil,
+                                      visibility: .public, hideAmount: false, paymentToken: "tok_ok", id: nil, coverFee: true,
+                                      giftAid: nil, source: .link)
+        for request in [covered, donation(f, 2_500)] {
+            guard case .queued = await donor.donate(request) else { return XCTFail("not queued") }
+        }
+        let sent = try await donor.syncNow()
+        XCTAssertEqual(sent.confirmed, 2)
+        donor.close()
         let organiser = try await open(server, "dev-organiser")
         defer { organiser.close() }
-        _ = try await organiser.refreshFundraiser(id: f.fundraiser.id)
+        _ = try await organiser.syncNow()
+        let view = try await organiser.refreshFundraiser(id: f.fundraiser.id)
+        XCTAssertNotNil(view.fundraiser.organiserStats, "the organiser is sent the figures")
         let model = OrganiserDashboardViewModel(session: organiser, fundraiserId: f.fundraiser.id)
-        try await eventually("loaded") { model.state.loaded }
-        if f.fundraiser.organiserStats == nil {
-            XCTAssertNil(model.state.receivesLabel)
-            XCTAssertNil(model.state.giftAidCountLabel)
-            XCTAssertEqual(model.state.sourceLabels, [])
-        } else {
-            XCTAssertNotNil(model.state.receivesLabel)
-            XCTAssertNil(model.state.giftAidCountLabel, "no Gift Aid on a personal cause")
-        }
+        try await eventually("the figures") { model.state.receivesLabel != nil }
+        // The server's figures: both donations, less the one fee the donor did not cover.
+        XCTAssertEqual(model.state.receivesLabel, "You receive $123.97")
+        XCTAssertEqual(model.state.feesLabel, "Fees: $1.03")
+        XCTAssertNil(model.state.giftAidCountLabel, "no Gift Aid on a personal cause")
+        XCTAssertNil(model.state.giftAidClaimableLabel)
+        XCTAssertEqual(model.state.sourceLabels, ["1 donation from shared links", "0 donations from story stickers",
+                                                  "0 donations from your profile"])
+        assertScreenReadable(model.state)
     }
 }
 
@@ -453,6 +446,30 @@ final class LinkTests: XCTestCase {
         XCTAssertEqual(viaScheme, .fundraiser(id: f.fundraiser.id, link: app))
     }
 
+    func testTheServersAppSiteAssociationClaimsTheLinksTheAppShares() async throws { try await Self._testAppSiteAssociation() }
+    @MainActor private static func _testAppSiteAssociation() async throws {
+        let server = try ReferenceServer()
+        let f = try await fundraiser(on: server)
+        let donor = try await open(server, "dev-donor-1")
+        defer { donor.close() }
+        _ = try await donor.syncNow()
+        // What iOS fetches (no credentials) before it opens the app for a link on this host.
+        let aasa = try await get(server, "/.well-known/apple-app-site-association")
+        XCTAssertEqual(aasa.status, 200, aasa.body)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(aasa.body.utf8)) as? [String: Any])
+        let details = try XCTUnwrap((json["applinks"] as? [String: Any])?["details"] as? [[String: Any]])
+        let detail = try XCTUnwrap(details.first)
+        XCTAssertEqual(detail["appIDs"] as? [String], ["FUNDKIT000.dev.fundkit.sample"])
+        let paths = (detail["components"] as? [[String: Any]] ?? []).compactMap { $0["/"] as? String }
+        XCTAssertEqual(paths, ["/f/*"])
+        // The Share button's link is on the server's link host, under a path it claims.
+        let shared = try XCTUnwrap(donor.shareLinks(fundraiserId: f.fundraiser.id)?.web)
+        let url = try XCTUnwrap(URLComponents(string: shared))
+        XCTAssertEqual(url.host, URLComponents(string: server.url)?.host)
+        XCTAssertEqual(url.path, "/f/\(f.fundraiser.id)")
+        XCTAssertEqual(try donor.parseLink(shared).fundraiserId, f.fundraiser.id)
+    }
+
     func testALinkToAnotherHostIsRefusedInWords() async throws { try await Self._testUnknownHost() }
     @MainActor private static func _testUnknownHost() async throws {
         let server = try ReferenceServer()
@@ -536,19 +553,19 @@ final class LinkTests: XCTestCase {
     @MainActor private static func _testOfflineLink() async throws {
         let server = try ReferenceServer()
         let f = try await fundraiser(on: server)
-        let answers = ServerAnswers()
-        let donor = try await openWith(answers, server, "dev-donor-1")
+        let network = NetworkSwitch()
+        let donor = try await FundKitSession.open(config: testConfig(server.url), tokens: { _ in "dev-donor-1" }, transport: network)
         defer { donor.close() }
         let link = try XCTUnwrap(donor.shareLinks(fundraiserId: f.fundraiser.id)?.web)
         let links = LinkOpenerViewModel(session: donor)
-        answers.network(up: false)
+        network.network(up: false)
         let offline = await links.open(link: link)
         XCTAssertNil(offline)
         XCTAssertNil(links.state.problem, "the link is good: it could not be fetched")
         XCTAssertEqual(links.state.problemText, links.text.string("error.offline"))
         XCTAssertTrue(links.state.canRetry)
         assertScreenReadable(links.state)
-        answers.network(up: true)
+        network.network(up: true)
         let route = await links.retry()
         XCTAssertEqual(route, .fundraiser(id: f.fundraiser.id, link: link))
         XCTAssertFalse(links.state.failed)
