@@ -99,3 +99,10 @@ pub fn validate_charity(
 ) -> Vec<ValidationIssue> {
     rules::validate_charity(&charity, &kind, &country)
 }
+
+/// Whether donations to `fundraiser` may carry Gift Aid, and if not why not (the shells
+/// show the Gift Aid parts of a screen by this, never by their own reading of the fields).
+#[uniffi::export]
+pub fn gift_aid_availability(fundraiser: Fundraiser) -> crate::GiftAidAvailability {
+    rules::gift_aid_availability(&fundraiser)
+}

@@ -704,7 +704,8 @@ public final class OrganiserDashboardViewModel {
         if let stats = f.organiserStats {
             state.receivesLabel = text.string("dashboard.receives %@", .text(session.formatAmount(stats.receives)))
             state.feesLabel = text.string("dashboard.fees %@", .text(session.formatAmount(stats.fees)))
-            let giftAid = f.charity != nil || stats.giftAidCount > 0
+            // The core's rule (a registered UK charity), or Gift Aid already given.
+            let giftAid = giftAidAvailability(fundraiser: f) == .available || stats.giftAidCount > 0
             state.giftAidCountLabel = giftAid ? text.string("dashboard.gift_aid_count %lld", .count(Int64(clamping: stats.giftAidCount))) : nil
             state.giftAidClaimableLabel = giftAid
                 ? text.string("dashboard.gift_aid_claimable %@", .text(session.formatAmount(stats.giftAidClaimable))) : nil
