@@ -293,11 +293,6 @@ class FundKit private constructor(
                 LinkOutcome.Opened(opened.target, opened.fundraiser)
             } catch (e: FundkitException.Link) {
                 LinkOutcome.Refused(e.problem)
-            } catch (e: FundkitException.Server) {
-                // The core documents a fundraiser the server does not show as Link(NOT_VISIBLE),
-                // but its openLink maps only NotFound, while the fetch answers a 404 as
-                // Server(404, not_found): until the core maps it, the same answer is given here.
-                if (e.status.toInt() == 404) LinkOutcome.Refused(LinkProblem.NOT_VISIBLE) else LinkOutcome.Failed(e)
             } catch (e: FundkitException.Network) {
                 LinkOutcome.Offline
             } catch (e: FundkitException) {

@@ -49,7 +49,6 @@ class LaunchTest {
     private lateinit var usFundraiser: FundraiserView
     private lateinit var charityFundraiser: FundraiserView
     private val charity = Charity(name = "Riverside Food Bank", number = "1234567")
-    private val charityTransport = CharityOnServer()
 
     @BeforeAll
     fun start() {
@@ -57,7 +56,7 @@ class LaunchTest {
         usFundraiser = create("dev-organiser", "US", FundraiserKind.PersonalCause(Beneficiary.SOMEONE_ELSE), Money(500_000, "USD"))
         charityFundraiser =
             create("dev-organiser-gb", "GB", FundraiserKind.Nonprofit("np_riverside_food_bank"), Money(500_000, "GBP"), charity)
-        charityTransport.register(charityFundraiser.fundraiser.id, charity)
+        assertEquals(charity, charityFundraiser.fundraiser.charity, "the server keeps the charity of a UK nonprofit")
     }
 
     @AfterAll
@@ -153,7 +152,7 @@ class LaunchTest {
     @Test
     fun `rotation and process death keep the form, the cover-fee choice, the declaration and the donation id`(): Unit =
         runBlocking {
-            open("dev-donor-1", country = "GB", locale = "en-GB", transport = charityTransport).use { fk ->
+            open("dev-donor-1", country = "GB", locale = "en-GB").use { fk ->
                 val saved = SavedStateHandle()
                 val first = withViewModels { vms ->
                     val sheet = vms.sheet(fk, charityFundraiser, "20", saved)
@@ -190,7 +189,7 @@ class LaunchTest {
     @Test
     fun `Gift Aid on a registered UK charity - the core's amount, every field's issue, then the declaration is sent`(): Unit =
         runBlocking {
-            open("dev-donor-1", country = "GB", locale = "en-GB", transport = charityTransport).use { fk -> withViewModels { vms ->
+            open("dev-donor-1", country = "GB", locale = "en-GB").use { fk -> withViewModels { vms ->
                 val sheet = vms.sheet(fk, charityFundraiser, "25")
                 val form = sheet.state.value
                 assertEquals(GiftAidAvailability.AVAILABLE, form.giftAid)
@@ -227,11 +226,63 @@ class LaunchTest {
                 assertNotNull(queued, "${sheet.state.value.refusal}")
                 assertTrue(queued!!.giftAid, "the donation carries the declaration")
                 assertEquals(Money(2_500, "GBP"), queued.amount)
-                // The server takes the donation (it does not keep the declaration yet: its part of issue 25).
+                // The server takes the donation with its declaration (its tests check what it keeps).
                 fk.syncNow()
                 val confirmed = withTimeout(10_000) { sheet.state.first { it.donation?.state == DonationState.CONFIRMED } }
                 assertTrue(confirmed.donation!!.giftAid)
             } }
+        }
+
+    @Test
+    fun `the organiser's dashboard shows the server's figures, Gift Aid per donor and donations by source`(): Unit =
+        runBlocking {
+            // Its own organiser's fundraiser: the figures are this test's donations only.
+            val own = ReferenceServer.start()
+            try {
+                val view =
+                    FundKit.open(testConfig(own.url, "GB", locale = "en-GB"), TokenSource { "dev-organiser-gb" }, OkHttpTransport()).use { fk ->
+                        val draft =
+                            FundraiserDraft(
+                                FundraiserKind.Nonprofit("np_riverside_food_bank"), Category.COMMUNITY, "Winter food parcels",
+                                "Parcels for every family.", Money(300_000, "GBP"), "GB", charity = charity,
+                            )
+                        (fk.createFundraiser(draft) as CreateOutcome.Created).fundraiser
+                    }
+                FundKit.open(testConfig(own.url, "GB", locale = "en-GB"), TokenSource { "dev-donor-1" }, OkHttpTransport()).use { fk -> withViewModels { vms ->
+                    val link = fk.shareLinks(view.fundraiser.id, DonationSource.STORY_STICKER).web
+                    val opened = vms.add(LinkViewModel(fk, link))
+                    val target = withTimeout(10_000) { opened.state.first { it is LinkScreenState.Opened } } as LinkScreenState.Opened
+                    val sheet = vms.sheet(fk, view, "20", source = target.source)
+                    sheet.giftAidChanged { copy(livesInUk = true, firstName = "Ada", lastName = "Lovelace", house = "12", postcode = "SW1A 1AA", consent = true) }
+                    sheet.confirm("tok_ok")!!.join()
+                    val other = vms.sheet(fk, view, "10")
+                    other.coverFeeChanged(true)
+                    withTimeout(5_000) { other.state.first { it.quote?.coverFee == true } }
+                    other.confirm("tok_ok")!!.join()
+                    fk.syncNow()
+                    withTimeout(10_000) { other.state.first { it.donation?.state == DonationState.CONFIRMED } }
+                }
+                }
+                FundKit.open(testConfig(own.url, "GB", locale = "en-GB"), TokenSource { "dev-organiser-gb" }, OkHttpTransport()).use { fk -> withViewModels { vms ->
+                    fk.syncNow()
+                    fk.refreshFundraiser(view.fundraiser.id)
+                    val dashboard = vms.add(dev.fundkit.ktx.screens.OrganiserDashboardViewModel(fk, view.fundraiser.id))
+                    val state = withTimeout(10_000) { dashboard.state.first { it.loaded && it.donations.size == 2 && it.figures != null } }
+                    val stats = fk.fundraiser(view.fundraiser.id)!!.fundraiser.organiserStats!!
+                    val figures = state.figures!!
+                    assertEquals(fk.formatAmount(stats.receives), figures.receivesLabel)
+                    assertEquals(fk.formatAmount(stats.fees), figures.feesLabel)
+                    assertEquals(fk.formatAmount(stats.giftAidClaimable), figures.giftAidClaimableLabel)
+                    assertEquals(1L, figures.giftAidCount)
+                    assertEquals("£5.00", figures.giftAidClaimableLabel, "the core's 25% of £20.00")
+                    assertEquals(1L, figures.fromStorySticker)
+                    assertEquals(0L, figures.fromLink)
+                    assertEquals(charity.name, state.charityName)
+                    assertEquals(listOf(true, false), state.donations.sortedByDescending { it.giftAid }.map { it.giftAid })
+                } }
+            } finally {
+                own.close()
+            }
         }
 
     @Test

@@ -46,7 +46,6 @@ import dev.fundkit.app.ui.StartupContent
 import dev.fundkit.ktx.CreateOutcome
 import dev.fundkit.ktx.DonateOutcome
 import dev.fundkit.ktx.FundKit
-import dev.fundkit.ktx.CharityOnServer
 import dev.fundkit.ktx.MainDispatcher
 import dev.fundkit.ktx.ReferenceServer
 import dev.fundkit.ktx.TestViewModels
@@ -465,8 +464,8 @@ class ShellScreenshotTest {
 
     // ---- issue 25: fees before paying, Gift Aid, charities, links ----
 
-    /** A UK charity's fundraiser on [on]; [transport] carries its charity (the reference server does not keep it yet). */
-    private fun charityFundraiser(on: ReferenceServer, transport: CharityOnServer): FundraiserView {
+    /** A UK charity's fundraiser on [on]. */
+    private fun charityFundraiser(on: ReferenceServer): FundraiserView {
         val charity = Charity(name = "Riverside Food Bank", number = "1234567")
         val draft =
             FundraiserDraft(
@@ -479,17 +478,16 @@ class ShellScreenshotTest {
                 charity = charity,
             )
         val view = runBlocking { (open(on, "dev-organiser-gb", "GB", "en-GB").use { it.createFundraiser(draft) } as CreateOutcome.Created).fundraiser }
-        transport.register(view.fundraiser.id, charity)
+        assertEquals(charity, view.fundraiser.charity)
         return view
     }
 
     @Test
     fun `donate to a UK charity - the fees with the fee covered, then Gift Aid with the core's issues`() {
         val own = ReferenceServer.start()
-        val transport = CharityOnServer()
         try {
-            val view = charityFundraiser(own, transport)
-            session(own, "dev-donor-1", country = "GB", locale = "en-GB", transport = transport) {
+            val view = charityFundraiser(own)
+            session(own, "dev-donor-1", country = "GB", locale = "en-GB") {
                 fk.refreshFundraiser(view.fundraiser.id)
                 val page = vms.add(FundraiserViewModel(fk, view.fundraiser.id))
                 val pageState = withTimeout(5_000) { page.state.first { it.loaded } }
@@ -509,6 +507,32 @@ class ShellScreenshotTest {
                 assertEquals(null, issues.donation)
                 assertEquals(listOf(IssueCode.INVALID_POSTCODE), issues.issues["gift_aid.postcode"])
                 Snapshots.check("donate-gift-aid", listOf(Look.EN_GB)) { PageWithSheet(pageState, issues, scrolledTo = Int.MAX_VALUE) }
+
+                // Completed and sent; and a second donor's gift from a story sticker's link.
+                sheet.giftAidChanged { copy(livesInUk = true, house = "12", postcode = "SW1A 1AA", consent = true) }
+                sheet.confirm("tok_ok")!!.join()
+                val link = fk.shareLinks(view.fundraiser.id, DonationSource.STORY_STICKER).web
+                val target = (fk.openLink(link) as dev.fundkit.ktx.LinkOutcome.Opened).target
+                val second = vms.add(DonateViewModel(fk, view.fundraiser.id, SavedStateHandle(), target.source))
+                withTimeout(5_000) { second.state.first { it.loaded } }
+                second.amountChanged("10")
+                withTimeout(5_000) { second.state.first { it.quote != null } }
+                second.confirm("tok_ok")!!.join()
+                fk.syncNow()
+                withTimeout(10_000) { second.state.first { it.donation?.state == dev.fundkit.DonationState.CONFIRMED } }
+            }
+            // The organiser's dashboard: what they receive, the fees, Gift Aid, sources, "Gift Aid: yes".
+            session(own, "dev-organiser-gb", country = "GB", locale = "en-GB") {
+                fk.syncNow()
+                fk.refreshFundraiser(view.fundraiser.id)
+                val dashboard = vms.add(OrganiserDashboardViewModel(fk, view.fundraiser.id, now = { view.fundraiser.endsAtMs - 20 * 86_400_000L }))
+                val state = withTimeout(10_000) { dashboard.state.first { it.loaded && it.donations.size == 2 && it.figures != null } }
+                assertEquals(1L, state.figures!!.giftAidCount)
+                assertTrue(state.donations.any { it.giftAid })
+                val step = fk.limits().extensionStepDays.toInt()
+                Snapshots.check("organiser-dashboard-charity", listOf(Look.EN_GB)) {
+                    OrganiserDashboardContent(state, step, onSaveTitle = {}, onExtend = {}, onRequestEnd = {}, onConfirmEnd = {}, onDismissEnd = {}, onBack = {})
+                }
             }
         } finally {
             own.close()
