@@ -533,6 +533,13 @@ class ShellScreenshotTest {
                 Snapshots.check("organiser-dashboard-charity", listOf(Look.EN_GB)) {
                     OrganiserDashboardContent(state, step, onSaveTitle = {}, onExtend = {}, onRequestEnd = {}, onConfirmEnd = {}, onDismissEnd = {}, onBack = {})
                 }
+                // Scrolled to its end: the donors, one with "Gift Aid: yes".
+                Snapshots.check("organiser-donors-charity", listOf(Look.EN_GB)) {
+                    OrganiserDashboardContent(
+                        state, step, onSaveTitle = {}, onExtend = {}, onRequestEnd = {}, onConfirmEnd = {}, onDismissEnd = {}, onBack = {},
+                        scroll = androidx.compose.foundation.rememberScrollState(Int.MAX_VALUE),
+                    )
+                }
             }
         } finally {
             own.close()

@@ -290,11 +290,12 @@ fun FundkitScreen(
     title: String,
     onBack: (() -> Unit)?,
     actions: @Composable () -> Unit = {},
+    scroll: ScrollState = rememberScrollState(),
     content: @Composable () -> Unit,
 ) {
     Scaffold(topBar = { FundkitTopBar(title, onBack, actions) }) { padding ->
         Column(
-            Modifier.padding(padding).fillMaxSize().verticalScroll(rememberScrollState()).padding(horizontal = 16.dp, vertical = 8.dp),
+            Modifier.padding(padding).fillMaxSize().verticalScroll(scroll).padding(horizontal = 16.dp, vertical = 8.dp),
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) { content() }
     }
@@ -785,9 +786,10 @@ fun OrganiserDashboardContent(
     onConfirmEnd: () -> Unit,
     onDismissEnd: () -> Unit,
     onBack: (() -> Unit)? = null,
+    scroll: ScrollState = rememberScrollState(),
 ) {
     var title by rememberSaveable(state.title) { mutableStateOf(state.title) }
-    FundkitScreen(stringResource(R.string.dashboard_title), onBack) {
+    FundkitScreen(stringResource(R.string.dashboard_title), onBack, scroll = scroll) {
         Heading(state.title, big = true)
         Text(
             when (state.state) {
