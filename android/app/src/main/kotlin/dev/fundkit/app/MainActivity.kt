@@ -19,13 +19,14 @@ class MainActivity : ComponentActivity() {
      * A link the app was opened with (an App Link `https://<link host>/f/{id}` or
      * `fundkit://fundraiser/{id}`), until the navigation has put it on the back stack.
      * Taken from the launching intent only on a fresh start: after a rotation or process
-     * death the back stack already holds it (or its fundraiser), so it is not opened twice.
+     * death the back stack already holds it (or its fundraiser), so it is not opened twice;
+     * one not handed over yet (FundKit was still opening) is kept in the saved state.
      */
     private val pendingLink = MutableStateFlow<String?>(null)
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        if (savedInstanceState == null) pendingLink.value = linkOf(intent)
+        pendingLink.value = if (savedInstanceState == null) linkOf(intent) else savedInstanceState.getString(PENDING_LINK)
         val startup = (application as FundkitApp).startup
         setContent {
             FundkitTheme {
@@ -48,6 +49,11 @@ class MainActivity : ComponentActivity() {
                 }
             }
         }
+    }
+
+    override fun onSaveInstanceState(outState: Bundle) {
+        super.onSaveInstanceState(outState)
+        pendingLink.value?.let { outState.putString(PENDING_LINK, it) }
     }
 
     /** launchMode="singleTop": a link opened while the app is on screen arrives here. */
@@ -73,5 +79,9 @@ class MainActivity : ComponentActivity() {
                 .putExtra(Intent.EXTRA_TEXT, url)
                 .putExtra(Intent.EXTRA_TITLE, getString(R.string.share_sheet_title))
         startActivity(Intent.createChooser(send, getString(R.string.share_sheet_title)))
+    }
+
+    private companion object {
+        const val PENDING_LINK = "fundkit.pending_link"
     }
 }
