@@ -506,7 +506,7 @@ class ShellScreenshotTest {
                 val issues = sheet.state.value
                 assertEquals(null, issues.donation)
                 assertEquals(listOf(IssueCode.INVALID_POSTCODE), issues.issues["gift_aid.postcode"])
-                Snapshots.check("donate-gift-aid", listOf(Look.EN_GB)) { PageWithSheet(pageState, issues, scrolledTo = Int.MAX_VALUE) }
+                Snapshots.check("donate-gift-aid", listOf(Look.EN_GB, Look.FONT_200)) { PageWithSheet(pageState, issues, scrolledTo = Int.MAX_VALUE) }
 
                 // Completed and sent; and a second donor's gift from a story sticker's link.
                 sheet.giftAidChanged { copy(livesInUk = true, house = "12", postcode = "SW1A 1AA", consent = true) }
