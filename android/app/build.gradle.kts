@@ -13,6 +13,10 @@ android {
         targetSdk = 35
         versionCode = 1
         versionName = "0.1.0"
+        // The host of share links (the server's link host, serving /.well-known/assetlinks.json
+        // for this package): the App Links intent filter in AndroidManifest.xml.
+        // `gradle -Pfundkit.linkHost=fundraisers.example.org ...` sets it per deployment.
+        manifestPlaceholders["linkHost"] = (project.findProperty("fundkit.linkHost") as String?) ?: "fundraisers.example.org"
     }
     buildTypes {
         release {

@@ -4,7 +4,9 @@ import dev.fundkit.AuthProvider
 import dev.fundkit.ClientConfig
 import dev.fundkit.Clock
 import dev.fundkit.Donation
+import dev.fundkit.DonationQuote
 import dev.fundkit.DonationRequest
+import dev.fundkit.DonationSource
 import dev.fundkit.FundkitClient
 import dev.fundkit.FundkitClientInterface
 import dev.fundkit.FundkitException
@@ -12,10 +14,14 @@ import dev.fundkit.FundkitListener
 import dev.fundkit.FundraiserDraft
 import dev.fundkit.FundraiserEdit
 import dev.fundkit.FundraiserView
+import dev.fundkit.GiftAidAvailability
 import dev.fundkit.HttpTransport
+import dev.fundkit.LinkProblem
+import dev.fundkit.LinkTarget
 import dev.fundkit.OrganiserDonations
 import dev.fundkit.Money
 import dev.fundkit.OfflineCap
+import dev.fundkit.ShareLinks
 import dev.fundkit.SyncReport
 import dev.fundkit.SyncState
 import dev.fundkit.UnavailableReason
@@ -67,6 +73,32 @@ sealed interface DonateOutcome {
     data class Failed(val error: FundkitException) : DonateOutcome
 }
 
+/** What a donation would cost, asked before Confirm ([FundKit.quoteDonation]). */
+sealed interface QuoteOutcome {
+    /** Amount, fees, what the donor pays and the organiser receives; Gift Aid and what it adds. */
+    data class Quoted(val quote: DonationQuote) : QuoteOutcome
+
+    /** What `donate` would refuse too (an amount below the minimum or the fees, ...), by field. */
+    data class Invalid(val issues: List<ValidationIssue>) : QuoteOutcome
+
+    /** Anything else (the fundraiser is not cached yet, storage): no quote to show. */
+    data class Failed(val error: FundkitException) : QuoteOutcome
+}
+
+/** What became of a link the app was asked to open ([FundKit.openLink]). */
+sealed interface LinkOutcome {
+    /** The fundraiser, fresh from the server, and where the link was shared (pass it to the donation). */
+    data class Opened(val target: LinkTarget, val fundraiser: FundraiserView) : LinkOutcome
+
+    /** The link opens no fundraiser: [problem] says why (not ours, malformed, not visible). */
+    data class Refused(val problem: LinkProblem) : LinkOutcome
+
+    /** No network: the link may be fine; try again when online. */
+    data object Offline : LinkOutcome
+
+    data class Failed(val error: FundkitException) : LinkOutcome
+}
+
 /** What became of a fundraiser the organiser submitted. */
 sealed interface CreateOutcome {
     data class Created(val fundraiser: FundraiserView) : CreateOutcome
@@ -102,7 +134,7 @@ sealed interface OrganiserOutcome {
  * Threading contract (tested in ConcurrencyTest): every call that may touch SQLite or the
  * network runs on [io], whatever dispatcher the caller is on, so a screen may call any
  * suspend function from Main. Only pure calls (parse and format an amount, validate a
- * draft, the rollout gate, the organiser's actions) run on the caller's thread.
+ * draft, the rollout gate, the organiser's actions, the share links) run on the caller's thread.
  */
 class FundKit private constructor(
     private val client: FundkitClientInterface,
@@ -219,6 +251,52 @@ class FundKit private constructor(
                 DonateOutcome.OutOfSpace
             } catch (e: FundkitException) {
                 DonateOutcome.Failed(e)
+            }
+        }
+
+    /**
+     * What [request] would cost and add, before the donor confirms (amount, fees, what the
+     * donor pays, what the organiser receives, Gift Aid): the core's quote, with the rules
+     * `donate` applies (the payment token aside). Reads the cached fundraiser: runs on [io].
+     */
+    suspend fun quoteDonation(request: DonationRequest): QuoteOutcome =
+        withContext(io) {
+            try {
+                QuoteOutcome.Quoted(client.quoteDonation(request))
+            } catch (e: FundkitException.Validation) {
+                QuoteOutcome.Invalid(e.issues)
+            } catch (e: FundkitException) {
+                QuoteOutcome.Failed(e)
+            }
+        }
+
+    /** Whether donations to this (cached) fundraiser may carry Gift Aid, and if not why not. */
+    suspend fun giftAidAvailability(fundraiserId: String): GiftAidAvailability =
+        withContext(io) { client.giftAidAvailability(fundraiserId) }
+
+    /**
+     * The links that share a fundraiser from [source]: `web` for the share sheet, `app` inside
+     * the app. Made from the server config the core holds in memory: pure, safe on Main.
+     */
+    fun shareLinks(fundraiserId: String, source: DonationSource = DonationSource.LINK): ShareLinks =
+        client.shareLinks(fundraiserId, source)
+
+    /**
+     * Opens a link (an App Link, the app's own scheme): its shape is checked by the core,
+     * then the fundraiser is fetched from the server. Never throws for a bad link: the
+     * outcome says why it opens nothing.
+     */
+    suspend fun openLink(link: String): LinkOutcome =
+        withContext(io) {
+            try {
+                val opened = client.openLink(link)
+                LinkOutcome.Opened(opened.target, opened.fundraiser)
+            } catch (e: FundkitException.Link) {
+                LinkOutcome.Refused(e.problem)
+            } catch (e: FundkitException.Network) {
+                LinkOutcome.Offline
+            } catch (e: FundkitException) {
+                LinkOutcome.Failed(e)
             }
         }
 

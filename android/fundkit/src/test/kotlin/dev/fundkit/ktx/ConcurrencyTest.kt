@@ -45,9 +45,15 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.extension.ExtendWith
 
-/** Calls into the core that only compute (no SQLite, no network): allowed on Main. */
+/**
+ * Calls into the core that only compute (no SQLite, no network): allowed on Main. The share
+ * links are made from the server config the core holds in memory.
+ */
 private val PURE_CALLS =
-    setOf("parseAmount", "formatAmount", "validateDraft", "validateDonation", "availability", "limits", "serverConfig", "setListener", "syncState")
+    setOf(
+        "parseAmount", "formatAmount", "validateDraft", "validateDonation", "availability", "limits", "serverConfig", "setListener", "syncState",
+        "shareLinks", "parseLink",
+    )
 
 /**
  * Wraps the generated client so every call is seen: [onCall] gets the method's name and

@@ -47,4 +47,23 @@ class ResourcesTest {
             for ((quantity, text) in spanish) assertEquals(slots(items[quantity] ?: items.getValue("other")), slots(text), "$name/$quantity")
         }
     }
+
+    /**
+     * The Gift Aid declaration the app shows is the wording the core declares
+     * (`giftAidWordingVersion()`): a string named for that version, in every language, so a
+     * new wording in the core cannot go out with the old text (Screens.kt's
+     * giftAidDeclarationRes maps the version to it, and offers no Gift Aid without one).
+     */
+    @Test
+    fun `the Gift Aid declaration is there for the core's wording version, in every language`() {
+        val version = dev.fundkit.giftAidWordingVersion()
+        val name = "gift_aid_declaration_" + version.replace('-', '_')
+        for (folder in res.listFiles { f -> f.isDirectory && f.name.startsWith("values") }!!.map { it.name }) {
+            val text = read(folder).strings[name]
+            assertTrue(!text.isNullOrBlank(), "$folder has no $name for wording $version")
+            assertEquals(sortedSetOf("%1\$s"), slots(text!!), "$folder/$name names the charity")
+        }
+        val screens = res.resolve("../kotlin/dev/fundkit/app/ui/Screens.kt").readText()
+        assertTrue(screens.contains("\"$version\" -> R.string.$name"), "Screens.kt maps wording $version to $name")
+    }
 }

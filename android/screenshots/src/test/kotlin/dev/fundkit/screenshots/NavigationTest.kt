@@ -34,6 +34,9 @@ import kotlinx.coroutines.ExperimentalCoroutinesApi
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.test.setMain
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.setValue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.extension.ExtendWith
 
@@ -115,6 +118,87 @@ class NavigationTest {
                         waitUntil(timeoutMillis = 5_000) { route() == Routes.FUNDRAISER }
                         // Created, then its page: the create form is not under it (back leaves the app).
                         assertEquals(null, nav.previousBackStackEntry)
+                    }
+                } finally {
+                    store.clear()
+                    MainDispatcher.install()
+                }
+            }
+        }
+
+    /**
+     * Links handed to the app (what MainActivity passes from its intent): a good one opens its
+     * fundraiser above the start destination (Back leads into the app) and the donate sheet
+     * keeps the link's source; a link to another host shows why it opens nothing, and "Go to
+     * FundKit" leaves that screen.
+     */
+    @OptIn(ExperimentalTestApi::class)
+    @Test
+    fun `a link opens its fundraiser with the back stack right, a bad one says why`() =
+        ReferenceServer.start().use { server ->
+            FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }).use { fk ->
+                val draft =
+                    dev.fundkit.FundraiserDraft(
+                        kind = dev.fundkit.FundraiserKind.PersonalCause(dev.fundkit.Beneficiary.MYSELF),
+                        category = dev.fundkit.Category.EDUCATION,
+                        title = "Books for the school library",
+                        story = "Forty new books for year six.",
+                        goal = dev.fundkit.Money(50_000, "USD"),
+                        country = "US",
+                    )
+                val id = (runBlocking { fk.createFundraiser(draft) } as dev.fundkit.ktx.CreateOutcome.Created).fundraiser.fundraiser.id
+                val store = ViewModelStore()
+                val owner = object : ViewModelStoreOwner {
+                    override val viewModelStore = store
+                }
+                val lifecycle = object : LifecycleOwner {
+                    val registry = LifecycleRegistry.createUnsafe(this)
+                    override val lifecycle: Lifecycle get() = registry
+                }
+                lifecycle.registry.currentState = Lifecycle.State.RESUMED
+                lateinit var nav: NavHostController
+                var link by androidx.compose.runtime.mutableStateOf<String?>(null)
+                Dispatchers.setMain(Dispatchers.Unconfined)
+                try {
+                    runDesktopComposeUiTest(width = 360, height = 800) {
+                        setContent {
+                            CompositionLocalProvider(
+                                LocalViewModelStoreOwner provides owner,
+                                LocalLifecycleOwner provides lifecycle,
+                                LocalResourceLocale provides Locale.US,
+                            ) {
+                                FundkitTheme(dark = false) {
+                                    nav = androidx.navigation.compose.rememberNavController()
+                                    FundkitNavHost(fk, organiserCountry = "US", openUrl = {}, nav = nav, link = link, onLinkHandled = { link = null })
+                                }
+                            }
+                        }
+                        fun route() = nav.currentBackStackEntry?.destination?.route
+                        assertEquals(Routes.CREATE, route())
+
+                        runOnIdle { link = fk.shareLinks(id, dev.fundkit.DonationSource.STORY_STICKER).web }
+                        waitUntil(timeoutMillis = 10_000) { route() == Routes.FUNDRAISER }
+                        assertEquals(null, link, "the link is handled once")
+                        assertEquals(id, nav.currentBackStackEntry?.arguments?.getString("id"))
+                        assertEquals("STORY_STICKER", nav.currentBackStackEntry?.arguments?.getString("source"))
+                        // The link's own screen is gone: under the fundraiser is the app's start.
+                        assertEquals(Routes.CREATE, nav.previousBackStackEntry?.destination?.route)
+                        waitUntil(timeoutMillis = 10_000) { onAllNodesWithText("Books for the school library", useUnmergedTree = true).fetchSemanticsNodes().isNotEmpty() }
+                        onNodeWithText("Donate").performScrollTo().performClick()
+                        waitUntil(timeoutMillis = 5_000) { route() == Routes.DONATE }
+                        assertEquals("STORY_STICKER", nav.currentBackStackEntry?.arguments?.getString("source"))
+                        runOnIdle { nav.popBackStack() }
+                        waitUntil(timeoutMillis = 5_000) { route() == Routes.FUNDRAISER }
+                        runOnIdle { nav.popBackStack() }
+                        waitUntil(timeoutMillis = 5_000) { route() == Routes.CREATE }
+
+                        val host = java.net.URI(fk.shareLinks(id, dev.fundkit.DonationSource.LINK).web).host
+                        runOnIdle { link = "https://fundkit.evil.example/f/$id" }
+                        waitUntil(timeoutMillis = 10_000) { onAllNodesWithText("This link isn't from FundKit, so it wasn't opened.").fetchSemanticsNodes().isNotEmpty() }
+                        assertEquals(Routes.LINK, route())
+                        assertTrue(host != "fundkit.evil.example")
+                        onNodeWithText("Go to FundKit").performClick()
+                        waitUntil(timeoutMillis = 5_000) { route() == Routes.CREATE }
                     }
                 } finally {
                     store.clear()

@@ -27,7 +27,8 @@ object ScreenChecks {
             dev.fundkit.DonationState::class, dev.fundkit.IssueCode::class, dev.fundkit.UnavailableReason::class,
             dev.fundkit.OfflineCap::class, dev.fundkit.FundraiserState::class, dev.fundkit.Visibility::class,
             dev.fundkit.Category::class, dev.fundkit.Action::class, dev.fundkit.Platform::class,
-            dev.fundkit.ktx.screens.DonateStage::class,
+            dev.fundkit.ktx.screens.DonateStage::class, dev.fundkit.GiftAidAvailability::class, dev.fundkit.LinkProblem::class,
+            dev.fundkit.DonationSource::class,
         ).flatMap { k -> k.java.enumConstants.map { (it as Enum<*>).name } }.toSet()
 
     private val forbidden =

@@ -22,6 +22,10 @@ import androidx.lifecycle.SavedStateHandle
 import dev.fundkit.Action
 import dev.fundkit.Beneficiary
 import dev.fundkit.Category
+import dev.fundkit.Charity
+import dev.fundkit.DonationSource
+import dev.fundkit.HttpTransport
+import dev.fundkit.LinkProblem
 import dev.fundkit.DonationRequest
 import dev.fundkit.FundraiserDraft
 import dev.fundkit.FundraiserKind
@@ -35,6 +39,7 @@ import dev.fundkit.app.ui.CreateFundraiserContent
 import dev.fundkit.app.ui.DonateSheetContent
 import dev.fundkit.app.ui.FundraiserContent
 import dev.fundkit.app.ui.GateClosedContent
+import dev.fundkit.app.ui.LinkContent
 import dev.fundkit.app.ui.OrganiserDashboardContent
 import dev.fundkit.app.ui.PendingDonationsContent
 import dev.fundkit.app.ui.StartupContent
@@ -54,6 +59,8 @@ import dev.fundkit.ktx.screens.FundKitStartup
 import dev.fundkit.ktx.screens.FundraiserScreenState
 import dev.fundkit.ktx.screens.FundraiserViewModel
 import dev.fundkit.ktx.screens.GateState
+import dev.fundkit.ktx.screens.LinkScreenState
+import dev.fundkit.ktx.screens.LinkViewModel
 import dev.fundkit.ktx.screens.OrganiserDashboardViewModel
 import dev.fundkit.ktx.screens.PendingDonationsViewModel
 import dev.fundkit.ktx.screens.PendingListState
@@ -102,13 +109,24 @@ class ShellScreenshotTest {
         server.close()
     }
 
-    private fun open(on: ReferenceServer, token: String, country: String = "US", locale: String = "en-US") =
-        FundKit.open(testConfig(on.url, country, locale = locale), TokenSource { token })
+    private fun open(on: ReferenceServer, token: String, country: String = "US", locale: String = "en-US", transport: HttpTransport? = null) =
+        if (transport == null) {
+            FundKit.open(testConfig(on.url, country, locale = locale), TokenSource { token })
+        } else {
+            FundKit.open(testConfig(on.url, country, locale = locale), TokenSource { token }, transport)
+        }
 
     /** Opens FundKit for [token]; the ViewModels are cleared before FundKit closes. */
-    private fun <T> session(on: ReferenceServer, token: String, country: String = "US", locale: String = "en-US", block: suspend Session.() -> T): T =
+    private fun <T> session(
+        on: ReferenceServer,
+        token: String,
+        country: String = "US",
+        locale: String = "en-US",
+        transport: HttpTransport? = null,
+        block: suspend Session.() -> T,
+    ): T =
         runBlocking {
-            open(on, token, country, locale).use { fk -> TestViewModels().use { vms -> Session(fk, vms).block() } }
+            open(on, token, country, locale, transport).use { fk -> TestViewModels().use { vms -> Session(fk, vms).block() } }
         }
 
     private class Session(val fk: FundKit, val vms: TestViewModels)
@@ -165,7 +183,7 @@ class ShellScreenshotTest {
 
     /** The page with the donate sheet over it, drawn as the modal bottom sheet shows it. */
     @Composable
-    private fun PageWithSheet(page: FundraiserScreenState, sheet: DonateSheetState) {
+    private fun PageWithSheet(page: FundraiserScreenState, sheet: DonateSheetState, scrolledTo: Int = 0) {
         Box(Modifier.fillMaxSize()) {
             Page(page)
             Box(Modifier.fillMaxSize().background(Color.Black.copy(alpha = 0.32f)))
@@ -174,7 +192,10 @@ class ShellScreenshotTest {
                 color = MaterialTheme.colorScheme.surfaceContainerLow,
                 modifier = Modifier.align(Alignment.BottomCenter).fillMaxWidth(),
             ) {
-                DonateSheetContent(sheet, onAmountChange = {}, onMessageChange = {}, onConfirm = {}, onOpenBank = {}, onCheckBank = {})
+                DonateSheetContent(
+                    sheet, onAmountChange = {}, onMessageChange = {}, onConfirm = {}, onOpenBank = {}, onCheckBank = {},
+                    scroll = androidx.compose.foundation.rememberScrollState(scrolledTo),
+                )
             }
         }
     }
@@ -286,11 +307,16 @@ class ShellScreenshotTest {
                 val page = vms.add(FundraiserViewModel(fk, view.fundraiser.id))
                 val state = withTimeout(5_000) { page.state.first { it.loaded && it.donationCount == 1L } }
                 assertEquals(fk.formatAmount(Money(2_500, currency)), state.raisedLabel)
-                val sheet = sheet(view)
-                sheet.amountChanged("25")
-                val form = withTimeout(5_000) { sheet.state.first { it.amountLabel != null } }
                 Snapshots.check("fundraiser", listOf(look)) { Page(state) }
-                Snapshots.check("donate-form", listOf(look)) { PageWithSheet(state, form) }
+                // The sheet as a donor opens it on this phone before its first sync: the fee
+                // model is the core's launch default for the market (the reference server's
+                // config names none yet), so the picture shows that market's fee.
+                session(own, donor, country, locale) {
+                    val sheet = sheet(view)
+                    sheet.amountChanged("25")
+                    val form = withTimeout(5_000) { sheet.state.first { it.quote != null } }
+                    Snapshots.check("donate-form", listOf(look)) { PageWithSheet(state, form) }
+                }
             }
         } finally {
             own.close()
@@ -314,8 +340,10 @@ class ShellScreenshotTest {
             val pageState = withTimeout(5_000) { page.state.first { it.loaded } }
             val sheet = sheet(fundraiser)
             sheet.amountChanged("25")
-            val form = withTimeout(5_000) { sheet.state.first { it.amountLabel != null } }
+            // The core's quote under the amount, as the donor sees it before Confirm.
+            val form = withTimeout(5_000) { sheet.state.first { it.quote != null } }
             assertEquals(4, form.presets.size)
+            assertEquals(false, form.coverFee)
             Snapshots.check("donate-form", Look.LIGHT_DARK + Look.FONT_200) { PageWithSheet(pageState, form) }
         }
 
@@ -325,6 +353,7 @@ class ShellScreenshotTest {
             val (page, _) = offlineDonor(fundraiser, 2_500)
             val sheet = sheet(fundraiser)
             sheet.amountChanged("300")
+            withTimeout(5_000) { sheet.state.first { it.quote != null } }
             sheet.confirm("tok_ok")!!.join()
             val sheetState = sheet.state.value
             assertEquals(DonateOutcome.OverOfflineLimit(OfflineCap.SINGLE_AMOUNT), sheetState.refusal)
@@ -432,4 +461,120 @@ class ShellScreenshotTest {
             own.close()
         }
     }
+
+    // ---- issue 25: fees before paying, Gift Aid, charities, links ----
+
+    /** A UK charity's fundraiser on [on]. */
+    private fun charityFundraiser(on: ReferenceServer): FundraiserView {
+        val charity = Charity(name = "Riverside Food Bank", number = "1234567")
+        val draft =
+            FundraiserDraft(
+                kind = FundraiserKind.Nonprofit(nonprofitId = "np_riverside_food_bank"),
+                category = Category.COMMUNITY,
+                title = "Winter food parcels for Riverside",
+                story = "Every family on the estate gets a parcel of food and warm things each week this winter.",
+                goal = Money(minorUnits = 300_000, currency = "GBP"),
+                country = "GB",
+                charity = charity,
+            )
+        val view = runBlocking { (open(on, "dev-organiser-gb", "GB", "en-GB").use { it.createFundraiser(draft) } as CreateOutcome.Created).fundraiser }
+        assertEquals(charity, view.fundraiser.charity)
+        return view
+    }
+
+    @Test
+    fun `donate to a UK charity - the fees with the fee covered, then Gift Aid with the core's issues`() {
+        val own = ReferenceServer.start()
+        try {
+            val view = charityFundraiser(own)
+            session(own, "dev-donor-1", country = "GB", locale = "en-GB") {
+                fk.refreshFundraiser(view.fundraiser.id)
+                val page = vms.add(FundraiserViewModel(fk, view.fundraiser.id))
+                val pageState = withTimeout(5_000) { page.state.first { it.loaded } }
+                val sheet = sheet(view)
+                sheet.amountChanged("25")
+                sheet.coverFeeChanged(true)
+                val fees = withTimeout(5_000) { sheet.state.first { it.quote?.coverFee == true } }
+                assertTrue(fees.offersGiftAid)
+                assertEquals("£6.25", fees.quote!!.giftAidLabel)
+                println("screenshots: the fee quote shown: ${fees.quote}")
+                Snapshots.check("donate-fees", listOf(Look.EN_GB)) { PageWithSheet(pageState, fees) }
+
+                // A declaration started and left incomplete: Confirm marks each field with the core's issue.
+                sheet.giftAidChanged { copy(firstName = "Ada", lastName = "Lovelace", postcode = "SW1A 1CA") }
+                sheet.confirm("tok_ok")!!.join()
+                val issues = sheet.state.value
+                assertEquals(null, issues.donation)
+                assertEquals(listOf(IssueCode.INVALID_POSTCODE), issues.issues["gift_aid.postcode"])
+                Snapshots.check("donate-gift-aid", listOf(Look.EN_GB, Look.FONT_200)) { PageWithSheet(pageState, issues, scrolledTo = Int.MAX_VALUE) }
+
+                // Completed and sent; and a second donor's gift from a story sticker's link.
+                sheet.giftAidChanged { copy(livesInUk = true, house = "12", postcode = "SW1A 1AA", consent = true) }
+                sheet.confirm("tok_ok")!!.join()
+                val link = fk.shareLinks(view.fundraiser.id, DonationSource.STORY_STICKER).web
+                val target = (fk.openLink(link) as dev.fundkit.ktx.LinkOutcome.Opened).target
+                val second = vms.add(DonateViewModel(fk, view.fundraiser.id, SavedStateHandle(), target.source))
+                withTimeout(5_000) { second.state.first { it.loaded } }
+                second.amountChanged("10")
+                withTimeout(5_000) { second.state.first { it.quote != null } }
+                second.confirm("tok_ok")!!.join()
+                fk.syncNow()
+                withTimeout(10_000) { second.state.first { it.donation?.state == dev.fundkit.DonationState.CONFIRMED } }
+            }
+            // The organiser's dashboard: what they receive, the fees, Gift Aid, sources, "Gift Aid: yes".
+            session(own, "dev-organiser-gb", country = "GB", locale = "en-GB") {
+                fk.syncNow()
+                fk.refreshFundraiser(view.fundraiser.id)
+                val dashboard = vms.add(OrganiserDashboardViewModel(fk, view.fundraiser.id, now = { view.fundraiser.endsAtMs - 20 * 86_400_000L }))
+                val state = withTimeout(10_000) { dashboard.state.first { it.loaded && it.donations.size == 2 && it.figures != null } }
+                assertEquals(1L, state.figures!!.giftAidCount)
+                assertTrue(state.donations.any { it.giftAid })
+                val step = fk.limits().extensionStepDays.toInt()
+                Snapshots.check("organiser-dashboard-charity", listOf(Look.EN_GB)) {
+                    OrganiserDashboardContent(state, step, onSaveTitle = {}, onExtend = {}, onRequestEnd = {}, onConfirmEnd = {}, onDismissEnd = {}, onBack = {})
+                }
+                // Scrolled to its end: the donors, one with "Gift Aid: yes".
+                Snapshots.check("organiser-donors-charity", listOf(Look.EN_GB)) {
+                    OrganiserDashboardContent(
+                        state, step, onSaveTitle = {}, onExtend = {}, onRequestEnd = {}, onConfirmEnd = {}, onDismissEnd = {}, onBack = {},
+                        scroll = androidx.compose.foundation.rememberScrollState(Int.MAX_VALUE),
+                    )
+                }
+            }
+        } finally {
+            own.close()
+        }
+    }
+
+    @Test
+    fun `create form for a UK nonprofit asks for its charity`(): Unit =
+        session(server, "dev-organiser-gb", country = "GB", locale = "en-GB") {
+            val p = vms.add(CreateFundraiserViewModel(fk, "GB", SavedStateHandle()))
+            p.edit {
+                copy(
+                    kind = FundraiserKind.Nonprofit("np_village_hall"),
+                    title = "Save the village hall",
+                    story = "The roof needs mending before winter.",
+                    goalText = "£2,500",
+                    charityName = "Village Hall Trust",
+                    charityNumber = "12345",
+                )
+            }
+            p.submit().join()
+            val state = p.state.value
+            assertTrue(state.charityApplies)
+            assertEquals(listOf(IssueCode.INVALID_CHARITY_NUMBER), state.issues["charity_number"])
+            Snapshots.check("create-charity", listOf(Look.EN_GB)) { CreateFundraiserContent(state, onEdit = {}, onSubmit = {}, onBack = {}) }
+        }
+
+    @Test
+    fun `a link to a fundraiser nobody may see says so`(): Unit =
+        session(server, "dev-donor-1") {
+            val good = fk.shareLinks(fundraiser.fundraiser.id, DonationSource.LINK).web
+            val hidden = good.replace(fundraiser.fundraiser.id, "00000000-0000-7000-8000-000000000000")
+            val vm = vms.add(LinkViewModel(fk, hidden))
+            val state = withTimeout(10_000) { vm.state.first { it !is LinkScreenState.Opening } }
+            assertEquals(LinkScreenState.Refused(LinkProblem.NOT_VISIBLE), state)
+            Snapshots.check("link-not-visible") { LinkContent(state, onRetry = {}, onHome = {}, onBack = {}) }
+        }
 }

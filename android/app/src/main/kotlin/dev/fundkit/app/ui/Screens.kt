@@ -15,16 +15,21 @@ import androidx.compose.foundation.layout.height
 import androidx.compose.foundation.layout.heightIn
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.layout.size
+import androidx.compose.foundation.ScrollState
 import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.selection.toggleable
 import androidx.compose.foundation.shape.RoundedCornerShape
 import androidx.compose.foundation.verticalScroll
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.automirrored.filled.ArrowBack
+import androidx.compose.material.icons.filled.Share
 import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.ButtonDefaults
 import androidx.compose.material3.Card
 import androidx.compose.material3.CardDefaults
+import androidx.compose.material3.Checkbox
+import androidx.compose.material3.CheckboxDefaults
 import androidx.compose.material3.CircularProgressIndicator
 import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.FilledTonalButton
@@ -38,6 +43,7 @@ import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Surface
+import androidx.compose.material3.Switch
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.material3.TopAppBar
@@ -57,7 +63,9 @@ import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.semantics.LiveRegionMode
 import androidx.compose.ui.semantics.ProgressBarRangeInfo
 import androidx.compose.ui.semantics.clearAndSetSemantics
+import androidx.compose.ui.semantics.Role
 import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.error
 import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.liveRegion
 import androidx.compose.ui.semantics.progressBarRangeInfo
@@ -67,7 +75,9 @@ import androidx.compose.ui.unit.dp
 import dev.fundkit.Action
 import dev.fundkit.DonationState
 import dev.fundkit.FundraiserState
+import dev.fundkit.FundraiserKind
 import dev.fundkit.IssueCode
+import dev.fundkit.LinkProblem
 import dev.fundkit.MoneyError
 import dev.fundkit.OfflineCap
 import dev.fundkit.SyncProblem
@@ -79,6 +89,8 @@ import dev.fundkit.ktx.screens.CreateFormState
 import dev.fundkit.ktx.screens.DonateSheetState
 import dev.fundkit.ktx.screens.DonateStage
 import dev.fundkit.ktx.screens.FundraiserScreenState
+import dev.fundkit.ktx.screens.GiftAidForm
+import dev.fundkit.ktx.screens.LinkScreenState
 import dev.fundkit.ktx.screens.OrganiserDashboardState
 import dev.fundkit.ktx.screens.PendingListState
 import dev.fundkit.ktx.screens.Startup
@@ -137,6 +149,12 @@ fun issueText(code: IssueCode): String =
             IssueCode.BELOW_RAISED -> R.string.issue_below_raised
             IssueCode.ENDED -> R.string.issue_ended
             IssueCode.BIDI_CONTROL -> R.string.issue_bidi_control
+            IssueCode.GIFT_AID_NOT_AVAILABLE -> R.string.issue_gift_aid_not_available
+            IssueCode.INVALID_POSTCODE -> R.string.issue_invalid_postcode
+            IssueCode.INVALID_CHARITY_NUMBER -> R.string.issue_invalid_charity_number
+            IssueCode.NOT_DECLARED -> R.string.issue_not_declared
+            IssueCode.UNKNOWN_WORDING -> R.string.issue_unknown_wording
+            IssueCode.BELOW_FEES -> R.string.issue_below_fees
         },
     )
 
@@ -194,9 +212,40 @@ fun rejectedText(reason: String?): String =
             "action_abandoned" -> R.string.rejected_bank_step_abandoned
             "fundraiser_ended", "ended" -> R.string.rejected_ended
             "fundraiser_removed" -> R.string.rejected_removed
+            // The fees changed between the quote the donor saw and the charge: nothing charged.
+            "fee_changed" -> R.string.rejected_fee_changed
+            "gift_aid_not_available" -> R.string.rejected_gift_aid_not_available
+            "invalid_postcode" -> R.string.rejected_invalid_postcode
+            "not_declared" -> R.string.rejected_not_declared
+            "unknown_wording" -> R.string.rejected_unknown_wording
             else -> R.string.rejected_other
         },
     )
+
+/** Why a link opens nothing, in words (the core's typed reason). */
+@Composable
+fun linkProblemText(problem: LinkProblem): String =
+    stringResource(
+        when (problem) {
+            LinkProblem.NOT_A_LINK -> R.string.link_not_a_link
+            LinkProblem.UNSUPPORTED_SCHEME -> R.string.link_unsupported_scheme
+            LinkProblem.UNKNOWN_HOST -> R.string.link_unknown_host
+            LinkProblem.UNKNOWN_PATH -> R.string.link_unknown_path
+            LinkProblem.MALFORMED_ID -> R.string.link_malformed_id
+            LinkProblem.NOT_VISIBLE -> R.string.link_not_visible
+        },
+    )
+
+/**
+ * The app's text of the Gift Aid declaration for the wording [version] the core expects
+ * (`giftAidWordingVersion()`), or null when this build has no text for it: then the app
+ * offers no Gift Aid rather than show words that are not the ones it declares.
+ */
+fun giftAidDeclarationRes(version: String): Int? =
+    when (version) {
+        "uk-2026-12" -> R.string.gift_aid_declaration_uk_2026_12
+        else -> null
+    }
 
 @Composable
 fun problemText(problem: ActionProblem): String =
@@ -221,8 +270,9 @@ fun Heading(text: String, modifier: Modifier = Modifier, big: Boolean = false) {
 /** The top bar of every screen: its title (a heading) and, below the first screen, Back. */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun FundkitTopBar(title: String, onBack: (() -> Unit)?) {
+fun FundkitTopBar(title: String, onBack: (() -> Unit)?, actions: @Composable () -> Unit = {}) {
     TopAppBar(
+        actions = { actions() },
         title = { Text(title, maxLines = 1, overflow = TextOverflow.Ellipsis, modifier = Modifier.semantics { heading() }) },
         navigationIcon = {
             if (onBack != null) {
@@ -236,10 +286,16 @@ fun FundkitTopBar(title: String, onBack: (() -> Unit)?) {
 
 /** A screen: top bar, then scrolling content with the standard margins. */
 @Composable
-fun FundkitScreen(title: String, onBack: (() -> Unit)?, content: @Composable () -> Unit) {
-    Scaffold(topBar = { FundkitTopBar(title, onBack) }) { padding ->
+fun FundkitScreen(
+    title: String,
+    onBack: (() -> Unit)?,
+    actions: @Composable () -> Unit = {},
+    scroll: ScrollState = rememberScrollState(),
+    content: @Composable () -> Unit,
+) {
+    Scaffold(topBar = { FundkitTopBar(title, onBack, actions) }) { padding ->
         Column(
-            Modifier.padding(padding).fillMaxSize().verticalScroll(rememberScrollState()).padding(horizontal = 16.dp, vertical = 8.dp),
+            Modifier.padding(padding).fillMaxSize().verticalScroll(scroll).padding(horizontal = 16.dp, vertical = 8.dp),
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) { content() }
     }
@@ -286,6 +342,66 @@ fun GoalProgress(confirmed: Float, withPending: Float, description: String) {
 /** Buttons are at least 48 dp tall: a finger, not a cursor. */
 private val TouchTarget = Modifier.heightIn(min = 48.dp)
 
+/** The core's issues of one field, in words (empty: none). */
+@Composable
+private fun issuesText(issues: List<IssueCode>?): String? = issues?.takeIf { it.isNotEmpty() }?.map { issueText(it) }?.distinct()?.joinToString(" ")
+
+/**
+ * A checkbox with its label: the whole row is the target (48 dp at least) and reads as one
+ * checkbox; an issue shows under it and is announced as the row's error.
+ */
+@Composable
+fun CheckRow(text: String, checked: Boolean, onChange: (Boolean) -> Unit, issues: List<IssueCode>? = null) {
+    val error = issuesText(issues)
+    Column(Modifier.fillMaxWidth()) {
+        Row(
+            Modifier.fillMaxWidth().heightIn(min = 48.dp)
+                .toggleable(value = checked, role = Role.Checkbox, onValueChange = onChange)
+                .semantics { if (error != null) error(error) },
+            verticalAlignment = Alignment.CenterVertically,
+            horizontalArrangement = Arrangement.spacedBy(12.dp),
+        ) {
+            Checkbox(
+                checked = checked,
+                onCheckedChange = null,
+                colors = if (error != null) CheckboxDefaults.colors(uncheckedColor = MaterialTheme.colorScheme.error) else CheckboxDefaults.colors(),
+            )
+            Text(text, style = MaterialTheme.typography.bodyLarge, modifier = Modifier.weight(1f))
+        }
+        error?.let { Text(it, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.bodySmall, modifier = Modifier.padding(start = 4.dp)) }
+    }
+}
+
+/** A switch with its label and a line of help under it; the whole row toggles it. */
+@Composable
+fun SwitchRow(text: String, help: String?, checked: Boolean, onChange: (Boolean) -> Unit) {
+    Row(
+        Modifier.fillMaxWidth().heightIn(min = 48.dp).toggleable(value = checked, role = Role.Switch, onValueChange = onChange),
+        verticalAlignment = Alignment.CenterVertically,
+        horizontalArrangement = Arrangement.spacedBy(12.dp),
+    ) {
+        Column(Modifier.weight(1f)) {
+            Text(text, style = MaterialTheme.typography.bodyLarge)
+            help?.let { Text(it, style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onSurfaceVariant) }
+        }
+        Switch(checked = checked, onCheckedChange = null)
+    }
+}
+
+/** One line of a sum: its label, then its amount (formatted by the core); read as one. Wraps at large font sizes. */
+@Composable
+fun AmountLine(label: String, amount: String, strong: Boolean = false) {
+    val style = if (strong) MaterialTheme.typography.titleMedium else MaterialTheme.typography.bodyLarge
+    Row(
+        Modifier.fillMaxWidth().semantics(mergeDescendants = true) {},
+        horizontalArrangement = Arrangement.spacedBy(12.dp),
+        verticalAlignment = Alignment.Top,
+    ) {
+        Text(label, style = style, modifier = Modifier.weight(1f))
+        Text(amount, style = style)
+    }
+}
+
 // ---- opening, and the gate ----
 
 @Composable
@@ -317,6 +433,7 @@ fun GateClosedContent(action: Action, reason: UnavailableReason, onBack: (() -> 
 
 // ---- create ----
 
+@OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun CreateFundraiserContent(
     state: CreateFormState,
@@ -333,6 +450,42 @@ fun CreateFundraiserContent(
         Field(stringResource(R.string.create_field_title), state.title, state.issues["title"]) { v -> onEdit { copy(title = v) } }
         Field(stringResource(R.string.create_field_story), state.story, state.issues["story"], singleLine = false) { v -> onEdit { copy(story = v) } }
         Field(stringResource(R.string.create_field_goal, currency), state.goalText, state.issues["goal"]) { v -> onEdit { copy(goalText = v) } }
+        Text(stringResource(R.string.create_kind), style = MaterialTheme.typography.labelLarge)
+        FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            val kind = state.kind
+            FilterChip(
+                selected = kind is FundraiserKind.PersonalCause,
+                onClick = { onEdit { copy(kind = FundraiserKind.PersonalCause(dev.fundkit.Beneficiary.MYSELF)) } },
+                label = { Text(stringResource(R.string.create_kind_personal)) },
+                modifier = TouchTarget,
+            )
+            FilterChip(
+                selected = kind is FundraiserKind.BusinessProject,
+                onClick = { onEdit { copy(kind = FundraiserKind.BusinessProject) } },
+                label = { Text(stringResource(R.string.create_kind_business)) },
+                modifier = TouchTarget,
+            )
+            FilterChip(
+                selected = kind is FundraiserKind.Nonprofit,
+                onClick = { if (kind !is FundraiserKind.Nonprofit) onEdit { copy(kind = FundraiserKind.Nonprofit("")) } },
+                label = { Text(stringResource(R.string.create_kind_nonprofit)) },
+                modifier = TouchTarget,
+            )
+        }
+        val nonprofit = state.kind as? FundraiserKind.Nonprofit
+        if (nonprofit != null) {
+            Field(stringResource(R.string.create_field_nonprofit_id), nonprofit.nonprofitId, state.issues["nonprofit_id"]) { v ->
+                onEdit { copy(kind = FundraiserKind.Nonprofit(v)) }
+            }
+        }
+        // A nonprofit in the UK: its registered charity, so UK donors may add Gift Aid (the core says where it applies).
+        if (state.charityApplies) {
+            Heading(stringResource(R.string.create_charity_heading))
+            Text(stringResource(R.string.create_charity_help), style = MaterialTheme.typography.bodyMedium)
+            Field(stringResource(R.string.create_field_charity_name), state.charityName, state.issues["charity_name"]) { v -> onEdit { copy(charityName = v) } }
+            Field(stringResource(R.string.create_field_charity_number), state.charityNumber, state.issues["charity_number"]) { v -> onEdit { copy(charityNumber = v) } }
+            state.issues["charity"]?.let { codes -> Notice(codes.map { issueText(it) }.distinct().joinToString(" "), error = true) }
+        }
         state.problem?.let { Notice(problemText(it), error = true) }
         Button(onClick = onSubmit, enabled = !state.submitting, modifier = TouchTarget.fillMaxWidth()) { Text(stringResource(R.string.create_submit)) }
     }
@@ -367,8 +520,21 @@ fun FundraiserContent(
     onPending: () -> Unit,
     onDashboard: () -> Unit,
     onBack: (() -> Unit)? = null,
+    onShare: (String) -> Unit = {},
 ) {
-    FundkitScreen(stringResource(R.string.fundraiser_top_bar), onBack) {
+    val share = state.shareUrl
+    FundkitScreen(
+        stringResource(R.string.fundraiser_top_bar),
+        onBack,
+        actions = {
+            // The Android share sheet with the core's https link (Navigation.kt hands it to the Activity).
+            if (share != null && state.loaded) {
+                IconButton(onClick = { onShare(share) }, modifier = Modifier.size(48.dp)) {
+                    Icon(Icons.Filled.Share, contentDescription = stringResource(R.string.share_description))
+                }
+            }
+        },
+    ) {
         Heading(state.title, big = true)
         Text(stringResource(R.string.fundraiser_organised_by, state.organiserName), style = MaterialTheme.typography.bodyMedium)
         GoalProgress(
@@ -413,7 +579,12 @@ fun FundraiserContent(
 
 // ---- the donate sheet ----
 
-/** The donate sheet's content (Android shows it in a ModalBottomSheet). */
+/**
+ * The donate sheet's content (Android shows it in a ModalBottomSheet; it scrolls in
+ * [scroll]). Before Confirm: the core's quote (the donation, the fee, what the donor pays,
+ * what the organiser receives), "Cover the fee" (off unless the donor turns it on) and,
+ * where the core says the fundraiser takes it, the Gift Aid declaration.
+ */
 @OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun DonateSheetContent(
@@ -423,8 +594,11 @@ fun DonateSheetContent(
     onConfirm: () -> Unit,
     onOpenBank: (String) -> Unit,
     onCheckBank: () -> Unit,
+    onCoverFeeChange: (Boolean) -> Unit = {},
+    onGiftAidChange: ((GiftAidForm.() -> GiftAidForm) -> Unit) = {},
+    scroll: ScrollState = rememberScrollState(),
 ) {
-    Column(Modifier.fillMaxWidth().padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
+    Column(Modifier.fillMaxWidth().verticalScroll(scroll).padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Heading(stringResource(R.string.donate_title, state.fundraiserTitle))
         val donation = state.donation
         val amount = state.donationLabel.orEmpty()
@@ -441,22 +615,40 @@ fun DonateSheetContent(
                         )
                     }
                 }
+                val amountIssues = issuesText(state.quoteIssues)
                 OutlinedTextField(
                     value = state.amountText,
                     onValueChange = onAmountChange,
                     label = { Text(stringResource(R.string.donate_amount)) },
-                    isError = state.amountError != null,
+                    isError = state.amountError != null || amountIssues != null,
                     supportingText = {
                         val error = state.amountError
                         val preview = state.amountLabel
                         when {
                             error != null -> Text(amountErrorText(error, state.currency))
+                            amountIssues != null -> Text(amountIssues)
                             preview != null -> Text(stringResource(R.string.donate_amount_preview, preview))
                         }
                     },
                     singleLine = true,
                     modifier = Modifier.fillMaxWidth(),
                 )
+                state.quote?.let { quote ->
+                    Card(
+                        colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.surfaceContainerHighest),
+                        modifier = Modifier.fillMaxWidth().semantics { liveRegion = LiveRegionMode.Polite },
+                    ) {
+                        Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(6.dp)) {
+                            Heading(stringResource(R.string.fees_heading))
+                            AmountLine(stringResource(R.string.fee_line_donation), quote.amountLabel)
+                            AmountLine(stringResource(R.string.fee_line_fee), quote.feeLabel)
+                            HorizontalDivider()
+                            AmountLine(stringResource(R.string.fee_line_you_pay), quote.donorPaysLabel, strong = true)
+                            AmountLine(stringResource(R.string.fee_line_organiser_receives), quote.organiserReceivesLabel)
+                        }
+                    }
+                }
+                SwitchRow(stringResource(R.string.cover_fee), stringResource(R.string.cover_fee_help), state.coverFee, onCoverFeeChange)
                 OutlinedTextField(
                     value = state.message,
                     onValueChange = onMessageChange,
@@ -466,16 +658,26 @@ fun DonateSheetContent(
                     singleLine = true,
                     modifier = Modifier.fillMaxWidth(),
                 )
+                val declarationRes = giftAidDeclarationRes(state.giftAidWording)
+                if (state.offersGiftAid && declarationRes != null) {
+                    GiftAidSection(state, declarationRes, onGiftAidChange)
+                }
                 when (val r = state.refusal) {
                     is DonateOutcome.OverOfflineLimit -> Notice(offlineCapText(r.cap), error = true)
-                    is DonateOutcome.Invalid -> Notice(r.issues.map { issueText(it.code) }.distinct().joinToString(" "), error = true)
+                    is DonateOutcome.Invalid -> {
+                        // Issues of fields drawn above are shown at their field; the rest here.
+                        val shown = setOf("message") + if (state.offersGiftAid && declarationRes != null) GIFT_AID_FIELDS else emptySet()
+                        val rest = r.issues.filter { it.field !in shown }.map { issueText(it.code) }.distinct()
+                        if (rest.isNotEmpty()) Notice(rest.joinToString(" "), error = true)
+                    }
                     is DonateOutcome.Unavailable -> Notice(unavailableText(r.reason), error = true)
                     is DonateOutcome.OutOfSpace -> Notice(stringResource(R.string.out_of_space), error = true)
                     is DonateOutcome.Failed -> Notice(stringResource(R.string.donate_failed), error = true)
                     is DonateOutcome.Queued, null -> {}
                 }
-                // Disabled while a confirm is in flight and once the donation exists: one donation.
-                Button(onClick = onConfirm, enabled = state.canConfirm && state.amountLabel != null, modifier = TouchTarget.fillMaxWidth()) {
+                // Disabled until the core's quote for this amount is on screen, while a confirm is
+                // in flight and once the donation exists: one donation, at the price shown.
+                Button(onClick = onConfirm, enabled = state.canConfirm && state.amountLabel != null && state.quote != null, modifier = TouchTarget.fillMaxWidth()) {
                     Text(stringResource(if (state.submitting) R.string.donate_sending else R.string.donate_confirm))
                 }
             }
@@ -496,6 +698,41 @@ fun DonateSheetContent(
             DonateStage.CANCELLED -> Notice(stringResource(R.string.donate_cancelled))
         }
     }
+}
+
+/** The core's issue fields of a declaration, each drawn at its own field. */
+private val GIFT_AID_FIELDS =
+    setOf(
+        "gift_aid", "gift_aid.first_name", "gift_aid.last_name", "gift_aid.house", "gift_aid.postcode",
+        "gift_aid.lives_in_uk", "gift_aid.uk_taxpayer", "gift_aid.consent", "gift_aid.wording_version",
+    )
+
+/**
+ * Gift Aid, on a fundraiser the core says takes it: what it adds (the core's figure), the
+ * donor's name and address, HMRC's declaration (the wording the core's version names) and
+ * the box that makes it. Each field shows the core's issues for it.
+ */
+@Composable
+private fun GiftAidSection(state: DonateSheetState, declarationRes: Int, onChange: ((GiftAidForm.() -> GiftAidForm) -> Unit)) {
+    val form = state.giftAidForm
+    val issues = state.issues
+    HorizontalDivider()
+    Heading(stringResource(R.string.gift_aid_heading))
+    val adds = state.quote?.giftAidLabel
+    Text(
+        if (adds != null) stringResource(R.string.gift_aid_explain_amount, adds) else stringResource(R.string.gift_aid_explain),
+        style = MaterialTheme.typography.bodyMedium,
+    )
+    Text(stringResource(R.string.gift_aid_optional), style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onSurfaceVariant)
+    CheckRow(stringResource(R.string.gift_aid_lives_in_uk), form.livesInUk, { v -> onChange { copy(livesInUk = v) } }, issues["gift_aid.lives_in_uk"])
+    Field(stringResource(R.string.gift_aid_first_name), form.firstName, issues["gift_aid.first_name"]) { v -> onChange { copy(firstName = v) } }
+    Field(stringResource(R.string.gift_aid_last_name), form.lastName, issues["gift_aid.last_name"]) { v -> onChange { copy(lastName = v) } }
+    Field(stringResource(R.string.gift_aid_house), form.house, issues["gift_aid.house"]) { v -> onChange { copy(house = v) } }
+    Field(stringResource(R.string.gift_aid_postcode), form.postcode, issues["gift_aid.postcode"]) { v -> onChange { copy(postcode = v) } }
+    Text(stringResource(declarationRes, state.charityName.orEmpty()), style = MaterialTheme.typography.bodyMedium)
+    // One box makes the statement above (a UK taxpayer) and asks the charity to claim.
+    val consentIssues = listOfNotNull(issues["gift_aid.uk_taxpayer"], issues["gift_aid.consent"], issues["gift_aid.wording_version"], issues["gift_aid"]).flatten().distinct()
+    CheckRow(stringResource(R.string.gift_aid_consent), form.consent, { v -> onChange { copy(consent = v) } }, consentIssues.ifEmpty { null })
 }
 
 // ---- pending donations ----
@@ -549,9 +786,10 @@ fun OrganiserDashboardContent(
     onConfirmEnd: () -> Unit,
     onDismissEnd: () -> Unit,
     onBack: (() -> Unit)? = null,
+    scroll: ScrollState = rememberScrollState(),
 ) {
     var title by rememberSaveable(state.title) { mutableStateOf(state.title) }
-    FundkitScreen(stringResource(R.string.dashboard_title), onBack) {
+    FundkitScreen(stringResource(R.string.dashboard_title), onBack, scroll = scroll) {
         Heading(state.title, big = true)
         Text(
             when (state.state) {
@@ -568,6 +806,27 @@ fun OrganiserDashboardContent(
         // Donations and distinct donors both said: "3 donations from 1 donor", never "1 donor" above three rows.
         val donations = pluralStringResource(R.plurals.donation_count, state.donationCount.toInt(), state.donationCount.toInt())
         Text(pluralStringResource(R.plurals.donations_from_donors, state.donorCount.toInt(), donations, state.donorCount.toInt()), style = MaterialTheme.typography.bodyLarge)
+        state.charityName?.let { Text(stringResource(R.string.dashboard_charity, it), style = MaterialTheme.typography.bodyMedium) }
+        // What the organiser receives, the fees, Gift Aid and where donations came from: the server's figures, formatted by the core.
+        state.figures?.let { figures ->
+            Heading(stringResource(R.string.dashboard_money_heading))
+            Column(Modifier.fillMaxWidth().semantics(mergeDescendants = true) {}, verticalArrangement = Arrangement.spacedBy(4.dp)) {
+                Text(stringResource(R.string.dashboard_receives, figures.receivesLabel), style = MaterialTheme.typography.titleMedium)
+                Text(stringResource(R.string.dashboard_fees, figures.feesLabel), style = MaterialTheme.typography.bodyLarge)
+                if (figures.giftAidCount > 0 || state.charityName != null) {
+                    Text(
+                        pluralStringResource(R.plurals.dashboard_gift_aid, figures.giftAidCount.toInt(), figures.giftAidCount.toInt(), figures.giftAidClaimableLabel),
+                        style = MaterialTheme.typography.bodyLarge,
+                    )
+                }
+            }
+            Heading(stringResource(R.string.dashboard_sources_heading))
+            Column(Modifier.fillMaxWidth().semantics(mergeDescendants = true) {}, verticalArrangement = Arrangement.spacedBy(4.dp)) {
+                Text(stringResource(R.string.dashboard_from_link, figures.fromLink.toInt()), style = MaterialTheme.typography.bodyLarge)
+                Text(stringResource(R.string.dashboard_from_story_sticker, figures.fromStorySticker.toInt()), style = MaterialTheme.typography.bodyLarge)
+                Text(stringResource(R.string.dashboard_from_profile, figures.fromProfile.toInt()), style = MaterialTheme.typography.bodyLarge)
+            }
+        }
         if (state.canEdit) {
             Field(stringResource(R.string.create_field_title), title, state.issues["title"]) { title = it }
             FilledTonalButton(onClick = { onSaveTitle(title) }, enabled = !state.busy, modifier = TouchTarget) { Text(stringResource(R.string.dashboard_save_title)) }
@@ -601,6 +860,7 @@ fun OrganiserDashboardContent(
                         Text(row.amountLabel ?: stringResource(R.string.amount_hidden), style = MaterialTheme.typography.bodyLarge)
                     }
                     row.message?.let { Text(it, style = MaterialTheme.typography.bodyMedium, color = MaterialTheme.colorScheme.onSurfaceVariant) }
+                    if (row.giftAid) Text(stringResource(R.string.donor_gift_aid), style = MaterialTheme.typography.bodyMedium, color = MaterialTheme.colorScheme.tertiary)
                 }
                 HorizontalDivider()
             }
@@ -625,4 +885,40 @@ fun EndConfirmDialog(onConfirm: () -> Unit, onDismiss: () -> Unit) {
         },
         dismissButton = { TextButton(onClick = onDismiss, modifier = TouchTarget) { Text(stringResource(R.string.end_confirm_no)) } },
     )
+}
+
+// ---- a link opened ----
+
+/**
+ * A link handed to the app while the core resolves it, or why it opens nothing (the core's
+ * reason in words), with Retry when the network may have been the reason and a way into
+ * the app. An opened link never shows here: Navigation.kt replaces this with the fundraiser.
+ */
+@Composable
+fun LinkContent(state: LinkScreenState, onRetry: () -> Unit, onHome: () -> Unit, onBack: (() -> Unit)? = null) {
+    FundkitScreen(stringResource(R.string.link_top_bar), onBack) {
+        when (state) {
+            is LinkScreenState.Opening, is LinkScreenState.Opened -> {
+                Row(
+                    horizontalArrangement = Arrangement.spacedBy(12.dp),
+                    verticalAlignment = Alignment.CenterVertically,
+                    modifier = Modifier.semantics(mergeDescendants = true) { liveRegion = LiveRegionMode.Polite },
+                ) {
+                    CircularProgressIndicator(Modifier.size(24.dp))
+                    Text(stringResource(R.string.link_opening))
+                }
+            }
+            is LinkScreenState.Refused -> {
+                Heading(stringResource(R.string.link_title), big = true)
+                Notice(linkProblemText(state.problem), error = true)
+                Button(onClick = onHome, modifier = TouchTarget.fillMaxWidth()) { Text(stringResource(R.string.link_home)) }
+            }
+            is LinkScreenState.Offline, is LinkScreenState.Failed -> {
+                Heading(stringResource(R.string.link_title), big = true)
+                Notice(stringResource(if (state is LinkScreenState.Offline) R.string.link_offline else R.string.link_failed), error = true)
+                Button(onClick = onRetry, modifier = TouchTarget.fillMaxWidth()) { Text(stringResource(R.string.retry)) }
+                OutlinedButton(onClick = onHome, modifier = TouchTarget.fillMaxWidth()) { Text(stringResource(R.string.link_home)) }
+            }
+        }
+    }
 }

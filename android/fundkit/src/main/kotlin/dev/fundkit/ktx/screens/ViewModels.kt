@@ -7,8 +7,10 @@ import dev.fundkit.Action
 import dev.fundkit.Availability
 import dev.fundkit.Beneficiary
 import dev.fundkit.Category
+import dev.fundkit.Charity
 import dev.fundkit.Donation
 import dev.fundkit.DonationRequest
+import dev.fundkit.DonationSource
 import dev.fundkit.DonationState
 import dev.fundkit.FundkitException
 import dev.fundkit.FundraiserDraft
@@ -16,7 +18,10 @@ import dev.fundkit.FundraiserEdit
 import dev.fundkit.FundraiserKind
 import dev.fundkit.FundraiserState
 import dev.fundkit.FundraiserView
+import dev.fundkit.GiftAidAvailability
+import dev.fundkit.GiftAidDeclaration
 import dev.fundkit.IssueCode
+import dev.fundkit.LinkProblem
 import dev.fundkit.Money
 import dev.fundkit.MoneyError
 import dev.fundkit.OfflineCap
@@ -26,7 +31,9 @@ import dev.fundkit.Visibility
 import dev.fundkit.ktx.CreateOutcome
 import dev.fundkit.ktx.DonateOutcome
 import dev.fundkit.ktx.FundKit
+import dev.fundkit.ktx.LinkOutcome
 import dev.fundkit.ktx.OrganiserOutcome
+import dev.fundkit.ktx.QuoteOutcome
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -81,6 +88,11 @@ data class CreateFormState(
     val country: String = "",
     /** Null when FundKit has no currency for the organiser's country: the form cannot be sent. */
     val currency: String? = null,
+    /** The registered charity (name and number), asked only where [charityApplies]. */
+    val charityName: String = "",
+    val charityNumber: String = "",
+    /** The core takes a charity on this kind in this country (a nonprofit in GB). */
+    val charityApplies: Boolean = false,
     val issues: Map<String, List<IssueCode>> = emptyMap(),
     val submitting: Boolean = false,
     val created: FundraiserView? = null,
@@ -104,19 +116,34 @@ class CreateFundraiserViewModel(
                 title = saved[TITLE] ?: "",
                 story = saved[STORY] ?: "",
                 goalText = saved[GOAL] ?: "",
+                kind = restoreKind(saved[KIND], saved[NONPROFIT_ID] ?: ""),
                 country = organiserCountry,
                 currency = currency,
-            ),
+                charityName = saved[CHARITY_NAME] ?: "",
+                charityNumber = saved[CHARITY_NUMBER] ?: "",
+            ).withCharityRule(),
         )
     val state: StateFlow<CreateFormState> = mutable.asStateFlow()
 
     fun edit(change: CreateFormState.() -> CreateFormState) {
-        val next = mutable.value.change()
+        val next = mutable.value.change().withCharityRule()
         mutable.value = next
         saved[TITLE] = next.title
         saved[STORY] = next.story
         saved[GOAL] = next.goalText
+        saved[KIND] = kindTag(next.kind)
+        saved[NONPROFIT_ID] = (next.kind as? FundraiserKind.Nonprofit)?.nonprofitId ?: ""
+        saved[CHARITY_NAME] = next.charityName
+        saved[CHARITY_NUMBER] = next.charityNumber
     }
+
+    /** Whether a charity goes with this kind in this country: asked of the core (`validateCharity`), never decided here. */
+    private fun CreateFormState.withCharityRule(): CreateFormState =
+        copy(charityApplies = dev.fundkit.validateCharity(Charity(name = "", number = ""), kind, country).none { it.field == "charity" })
+
+    /** The charity to send: only where it applies, and only once the organiser typed one (it is optional). */
+    private fun CreateFormState.charity(): Charity? =
+        Charity(name = charityName, number = charityNumber).takeIf { charityApplies && (charityName.isNotBlank() || charityNumber.isNotBlank()) }
 
     /** Validates in the core (every issue at once) and, if clean, creates on the server. */
     fun submit(): Job =
@@ -138,6 +165,7 @@ class CreateFundraiserViewModel(
                     story = form.story,
                     goal = goal ?: Money(0, currency),
                     country = form.country,
+                    charity = form.charity(),
                 )
             val issues = fundkit.validateDraft(draft).groupBy({ it.field }, { it.code }).toMutableMap()
             if (goal == null) issues["goal"] = listOf(IssueCode.REQUIRED)
@@ -162,6 +190,26 @@ class CreateFundraiserViewModel(
         const val TITLE = "create.title"
         const val STORY = "create.story"
         const val GOAL = "create.goal"
+        const val KIND = "create.kind"
+        const val NONPROFIT_ID = "create.nonprofit_id"
+        const val CHARITY_NAME = "create.charity_name"
+        const val CHARITY_NUMBER = "create.charity_number"
+
+        fun kindTag(kind: FundraiserKind): String =
+            when (kind) {
+                is FundraiserKind.PersonalCause -> "personal:" + kind.beneficiary.name
+                is FundraiserKind.BusinessProject -> "business"
+                is FundraiserKind.Nonprofit -> "nonprofit"
+            }
+
+        fun restoreKind(tag: String?, nonprofitId: String): FundraiserKind =
+            when {
+                tag == "business" -> FundraiserKind.BusinessProject
+                tag == "nonprofit" -> FundraiserKind.Nonprofit(nonprofitId)
+                tag != null && tag.startsWith("personal:") ->
+                    FundraiserKind.PersonalCause(runCatching { Beneficiary.valueOf(tag.removePrefix("personal:")) }.getOrDefault(Beneficiary.MYSELF))
+                else -> FundraiserKind.PersonalCause(Beneficiary.MYSELF)
+            }
     }
 }
 
@@ -194,6 +242,8 @@ data class FundraiserScreenState(
     /** Whole percent of the goal confirmed, for the progress bar's spoken description. */
     val percentConfirmed: Int = 0,
     val viewerIsOrganiser: Boolean = false,
+    /** The https link to share (the core's `shareLinks(...).web`); null when the core makes none. */
+    val shareUrl: String? = null,
     val online: Boolean = true,
     val syncing: Boolean = false,
     val loaded: Boolean = false,
@@ -238,9 +288,61 @@ class FundraiserViewModel(
             progressWithPending = ratio(view.displayedTotal.minorUnits),
             percentConfirmed = if (goal > 0) ((f.confirmedTotal.minorUnits * 100) / goal).toInt() else 0,
             viewerIsOrganiser = f.viewerIsOrganiser,
+            shareUrl = runCatching { fundkit.shareLinks(f.id, DonationSource.LINK).web }.getOrNull(),
             loaded = true,
         )
     }
+}
+
+// ---- a link opened ----
+
+/** A link the app was asked to open: resolving it, where it leads, or why it leads nowhere. */
+sealed interface LinkScreenState {
+    data object Opening : LinkScreenState
+
+    /** Open this fundraiser; a donation made there records [source]. */
+    data class Opened(val fundraiserId: String, val source: DonationSource) : LinkScreenState
+
+    /** The core's reason the link opens nothing (another host, malformed, not visible, ...). */
+    data class Refused(val problem: LinkProblem) : LinkScreenState
+
+    /** No network: the link may be fine; Retry. */
+    data object Offline : LinkScreenState
+
+    /** Anything else (the error is for logs): Retry. */
+    data class Failed(val error: FundkitException) : LinkScreenState
+}
+
+/**
+ * Opens a link handed to the app (an App Link or the `fundkit` scheme) with the core's
+ * `openLink`: its shape, then the fundraiser from the server. The link itself comes from
+ * the navigation arguments, so a rotation or process death resolves the same link again.
+ */
+class LinkViewModel(
+    private val fundkit: FundKit,
+    private val link: String,
+) : ViewModel() {
+    private val mutable = MutableStateFlow<LinkScreenState>(LinkScreenState.Opening)
+    val state: StateFlow<LinkScreenState> = mutable.asStateFlow()
+
+    init {
+        open()
+    }
+
+    private fun open(): Job =
+        viewModelScope.launch {
+            mutable.value = LinkScreenState.Opening
+            mutable.value =
+                when (val outcome = fundkit.openLink(link)) {
+                    is LinkOutcome.Opened -> LinkScreenState.Opened(outcome.fundraiser.fundraiser.id, outcome.target.source)
+                    is LinkOutcome.Refused -> LinkScreenState.Refused(outcome.problem)
+                    is LinkOutcome.Offline -> LinkScreenState.Offline
+                    is LinkOutcome.Failed -> LinkScreenState.Failed(outcome.error)
+                }
+        }
+
+    /** "Try again", offline or after a failure. */
+    fun retry(): Job? = if (mutable.value is LinkScreenState.Offline || mutable.value is LinkScreenState.Failed) open() else null
 }
 
 // ---- the donate sheet ----
@@ -268,9 +370,67 @@ enum class DonateStage {
     CANCELLED,
 }
 
+/**
+ * The core's quote for the amount typed, as the sheet shows it before Confirm: every sum
+ * worked out and formatted by the core (`quoteDonation`), never here.
+ */
+data class FeeLines(
+    /** The donation: what the cause gets counted. */
+    val amountLabel: String,
+    /** Platform and processing fees together. */
+    val feeLabel: String,
+    /** What the donor's payment method is charged. */
+    val donorPaysLabel: String,
+    /** What the organiser receives. */
+    val organiserReceivesLabel: String,
+    /** The donor covers the fees (the quote's own flag: what these sums assume). */
+    val coverFee: Boolean,
+    /** What Gift Aid would add (the core's 25%, rounded down), when the fundraiser takes it. */
+    val giftAidLabel: String?,
+)
+
+/**
+ * A UK donor's Gift Aid declaration as typed. Saved in SavedStateHandle like the rest of the
+ * form (the donor's name and address stay in the saved instance state, never on disk in
+ * the app's own files; the core erases the queued declaration once the server answered).
+ */
+data class GiftAidForm(
+    /** "I live in the UK". */
+    val livesInUk: Boolean = false,
+    val firstName: String = "",
+    val lastName: String = "",
+    /** House name or number. */
+    val house: String = "",
+    val postcode: String = "",
+    /**
+     * The declaration's box: the donor makes the statement shown above it (a UK taxpayer who
+     * pays at least the tax reclaimed) and asks the charity to claim Gift Aid.
+     */
+    val consent: Boolean = false,
+) {
+    /** The donor started a declaration: it goes with the donation, and must then be complete. */
+    val started: Boolean
+        get() = livesInUk || consent || listOf(firstName, lastName, house, postcode).any { it.isNotBlank() }
+
+    /** The declaration for the core, made with the wording [version] the donor was shown. */
+    fun declaration(version: String): GiftAidDeclaration =
+        GiftAidDeclaration(
+            firstName = firstName,
+            lastName = lastName,
+            house = house,
+            postcode = postcode,
+            livesInUk = livesInUk,
+            ukTaxpayer = consent,
+            consent = consent,
+            wordingVersion = version,
+        )
+}
+
 /** The donate sheet: the amount as typed, parsed and formatted by the core; the sheet's donation. */
 data class DonateSheetState(
     val fundraiserTitle: String = "",
+    /** The registered charity the fundraiser raises for (named in the Gift Aid declaration). */
+    val charityName: String? = null,
     val currency: String? = null,
     val presets: List<PresetAmount> = emptyList(),
     val amountText: String = "",
@@ -280,6 +440,19 @@ data class DonateSheetState(
     val message: String = "",
     val visibility: Visibility = Visibility.PUBLIC,
     val hideAmount: Boolean = false,
+    /** "Cover the fee": off unless the donor turns it on (no tip, ever). */
+    val coverFee: Boolean = false,
+    /** The core's quote for the amount typed; null until there is an amount it accepts. */
+    val quote: FeeLines? = null,
+    /** Why the core gives no quote for this amount (below the minimum, below the fees, ...). */
+    val quoteIssues: List<IssueCode> = emptyList(),
+    /** Whether this fundraiser takes Gift Aid (from the core); null until loaded. */
+    val giftAid: GiftAidAvailability? = null,
+    val giftAidForm: GiftAidForm = GiftAidForm(),
+    /** The declaration wording the core expects (`giftAidWordingVersion()`): the app shows its text for it. */
+    val giftAidWording: String = "",
+    /** Where the donor came from (a link's `src`), recorded with the donation. */
+    val source: DonationSource? = null,
     val issues: Map<String, List<IssueCode>> = emptyMap(),
     /** The last confirm's outcome when it did not queue (over a cap, invalid, ...). */
     val refusal: DonateOutcome? = null,
@@ -308,6 +481,9 @@ data class DonateSheetState(
     /** Confirm can be pressed: loaded, not while one is in flight, never once the donation exists. */
     val canConfirm: Boolean get() = loaded && !submitting && donation == null
 
+    /** The Gift Aid section is shown: the core says this fundraiser takes it. */
+    val offersGiftAid: Boolean get() = giftAid == GiftAidAvailability.AVAILABLE
+
     /** The bank's page to open (in a Custom Tab on Android) while the bank asks for a step. */
     val bankUrl: String? get() = donation?.takeIf { it.state == DonationState.NEEDS_ACTION }?.actionUrl
 }
@@ -317,11 +493,17 @@ data class DonateSheetState(
  * ViewModel after rotation or process death confirms the SAME donation (the core answers a
  * repeated id with the first donation), and on start it looks the id up in the core, so a
  * sheet whose donation already exists shows it instead of a Confirm button.
+ *
+ * Before Confirm the sheet shows the core's quote for the amount typed (the fee, what the
+ * donor pays, what the organiser receives), asked again whenever the amount or "cover the
+ * fee" changes; and, when the core says the fundraiser takes Gift Aid, the declaration.
+ * [source] is where the donor came from (a link's `src`), recorded with the donation.
  */
 class DonateViewModel(
     private val fundkit: FundKit,
     private val fundraiserId: String,
     private val saved: SavedStateHandle,
+    private val source: DonationSource? = null,
 ) : ViewModel() {
     /** Made when the sheet first opens and saved: every confirm of this sheet is the same donation. */
     val donationId: String = saved[DONATION_ID] ?: FundKit.newDonationId().also { saved[DONATION_ID] = it }
@@ -333,26 +515,54 @@ class DonateViewModel(
                 message = saved[MESSAGE] ?: "",
                 visibility = saved.get<String>(VISIBILITY)?.let { Visibility.valueOf(it) } ?: Visibility.PUBLIC,
                 hideAmount = saved[HIDE_AMOUNT] ?: false,
+                coverFee = saved[COVER_FEE] ?: false,
+                giftAidForm =
+                    GiftAidForm(
+                        livesInUk = saved[GA_LIVES_IN_UK] ?: false,
+                        firstName = saved[GA_FIRST_NAME] ?: "",
+                        lastName = saved[GA_LAST_NAME] ?: "",
+                        house = saved[GA_HOUSE] ?: "",
+                        postcode = saved[GA_POSTCODE] ?: "",
+                        consent = saved[GA_CONSENT] ?: false,
+                    ),
+                giftAidWording = dev.fundkit.giftAidWordingVersion(),
+                source = source,
             ),
         )
     val state: StateFlow<DonateSheetState> = mutable.asStateFlow()
+
+    private var quoteJob: Job? = null
 
     init {
         viewModelScope.launch {
             val view = fundkit.fundraiser(fundraiserId) ?: fundkit.refreshFundraiser(fundraiserId)
             val currency = view.fundraiser.goal.currency
             val presets = presets(currency)
+            val giftAid = fundkit.giftAidAvailability(fundraiserId)
             // Loaded in one step with the restored amount parsed: no state shows one without the other.
             mutable.update {
-                val loaded = it.copy(fundraiserTitle = view.fundraiser.title, currency = currency, presets = presets, loaded = true)
+                val loaded =
+                    it.copy(
+                        fundraiserTitle = view.fundraiser.title,
+                        charityName = view.fundraiser.charity?.name,
+                        currency = currency,
+                        presets = presets,
+                        giftAid = giftAid,
+                        loaded = true,
+                    )
                 if (it.amountText.isEmpty()) loaded else loaded.withAmount(it.amountText, currency)
             }
+            requote()
         }
         // The sheet's donation, as the core has it: subscribed before read, so its outcome
         // (sent, confirmed, the bank's step, refused) reaches the sheet through sync.
         viewModelScope.launch {
             fundkit.donationFlow(donationId).collect { d ->
-                val label = d?.let { fundkit.formatAmount(it.amount) }
+                // A read made before Confirm queued the donation can arrive after Confirm's own
+                // answer: a donation this phone made never goes back to none, so null never
+                // replaces one.
+                if (d == null) return@collect
+                val label = fundkit.formatAmount(d.amount)
                 mutable.update { it.copy(donation = d, donationLabel = label) }
             }
         }
@@ -368,16 +578,81 @@ class DonateViewModel(
     fun amountChanged(text: String) {
         saved[AMOUNT] = text
         mutable.update { state -> state.currency?.let { state.withAmount(text, it) } ?: state.copy(amountText = text) }
+        requote()
+    }
+
+    /** "Cover the fee": the donor pays the fees on top, and the quote is asked again. */
+    fun coverFeeChanged(cover: Boolean) {
+        saved[COVER_FEE] = cover
+        mutable.update { it.copy(coverFee = cover, refusal = null, quote = null, quoteIssues = emptyList()) }
+        requote()
     }
 
     /** The amount as typed, parsed and formatted by the core (or the core's reason it is not one). */
     private fun DonateSheetState.withAmount(text: String, currency: String): DonateSheetState =
         try {
             val money = fundkit.parseAmount(text, currency)
-            copy(amountText = text, amountLabel = fundkit.formatAmount(money), amountError = null, refusal = null)
+            // The last quote was for another amount: none is shown until the core answers for this one.
+            copy(amountText = text, amountLabel = fundkit.formatAmount(money), amountError = null, refusal = null, quote = null, quoteIssues = emptyList())
         } catch (e: FundkitException.InvalidAmount) {
-            copy(amountText = text, amountLabel = null, amountError = e.reason, refusal = null)
+            copy(amountText = text, amountLabel = null, amountError = e.reason, refusal = null, quote = null, quoteIssues = emptyList())
         }
+
+    /**
+     * Asks the core for the quote of the amount typed and the cover-fee choice; a newer
+     * question cancels an older one, and an answer to an older question is never shown.
+     * The quote is of the donation alone (no message, no declaration): the message's and the
+     * declaration's issues are their fields', shown on Confirm.
+     */
+    private fun requote() {
+        val asked = mutable.value
+        val currency = asked.currency ?: return
+        quoteJob?.cancel()
+        val amount =
+            try {
+                fundkit.parseAmount(asked.amountText, currency)
+            } catch (e: FundkitException.InvalidAmount) {
+                return
+            }
+        quoteJob =
+            viewModelScope.launch {
+                val request =
+                    DonationRequest(
+                        fundraiserId = fundraiserId,
+                        amount = amount,
+                        message = null,
+                        visibility = Visibility.PUBLIC,
+                        hideAmount = false,
+                        paymentToken = "",
+                        coverFee = asked.coverFee,
+                        source = source,
+                    )
+                val outcome = fundkit.quoteDonation(request)
+                mutable.update { now ->
+                    if (now.amountText != asked.amountText || now.coverFee != asked.coverFee) return@update now
+                    when (outcome) {
+                        is QuoteOutcome.Quoted -> {
+                            val q = outcome.quote
+                            now.copy(
+                                quote =
+                                    FeeLines(
+                                        amountLabel = fundkit.formatAmount(q.fees.amount),
+                                        feeLabel = fundkit.formatAmount(q.fees.fees),
+                                        donorPaysLabel = fundkit.formatAmount(q.fees.donorPays),
+                                        organiserReceivesLabel = fundkit.formatAmount(q.fees.organiserReceives),
+                                        coverFee = q.fees.coverFee,
+                                        giftAidLabel = q.giftAidAmount?.let { fundkit.formatAmount(it) },
+                                    ),
+                                quoteIssues = emptyList(),
+                                giftAid = q.giftAid,
+                            )
+                        }
+                        is QuoteOutcome.Invalid -> now.copy(quote = null, quoteIssues = outcome.issues.map { it.code }.distinct())
+                        is QuoteOutcome.Failed -> now.copy(quote = null, quoteIssues = emptyList())
+                    }
+                }
+            }
+    }
 
     fun messageChanged(text: String) {
         saved[MESSAGE] = text
@@ -392,6 +667,37 @@ class DonateViewModel(
     fun hideAmountChanged(hide: Boolean) {
         saved[HIDE_AMOUNT] = hide
         mutable.update { it.copy(hideAmount = hide) }
+    }
+
+    /**
+     * The Gift Aid declaration changed. Once Confirm has shown its issues, they follow the
+     * donor's typing (the core's `validateGiftAidDeclaration`, every field at once).
+     */
+    fun giftAidChanged(change: GiftAidForm.() -> GiftAidForm) {
+        mutable.update { state ->
+            val form = state.giftAidForm.change()
+            saved[GA_LIVES_IN_UK] = form.livesInUk
+            saved[GA_FIRST_NAME] = form.firstName
+            saved[GA_LAST_NAME] = form.lastName
+            saved[GA_HOUSE] = form.house
+            saved[GA_POSTCODE] = form.postcode
+            saved[GA_CONSENT] = form.consent
+            val shown = state.issues.keys.any { it.startsWith(GIFT_AID_FIELD) }
+            val issues =
+                if (!shown) {
+                    state.issues
+                } else {
+                    val others = state.issues.filterKeys { !it.startsWith(GIFT_AID_FIELD) }
+                    val fresh =
+                        if (form.started) {
+                            dev.fundkit.validateGiftAidDeclaration(form.declaration(state.giftAidWording)).groupBy({ it.field }, { it.code })
+                        } else {
+                            emptyMap()
+                        }
+                    others + fresh
+                }
+            state.copy(giftAidForm = form, issues = issues)
+        }
     }
 
     /**
@@ -413,6 +719,9 @@ class DonateViewModel(
                     mutable.update { it.copy(amountError = e.reason, submitting = false) }
                     return@launch
                 }
+            // A declaration the donor started goes with the donation (the core checks it is
+            // complete); one never started, or on a fundraiser without Gift Aid, does not.
+            val declaration = form.giftAidForm.takeIf { form.offersGiftAid && it.started }?.declaration(form.giftAidWording)
             val outcome =
                 fundkit.donate(
                     DonationRequest(
@@ -423,6 +732,9 @@ class DonateViewModel(
                         hideAmount = form.hideAmount,
                         paymentToken = paymentToken,
                         id = donationId,
+                        coverFee = form.coverFee,
+                        giftAid = declaration,
+                        source = source,
                     ),
                 )
             mutable.update {
@@ -463,6 +775,16 @@ class DonateViewModel(
         private const val MESSAGE = "donate.message"
         private const val VISIBILITY = "donate.visibility"
         private const val HIDE_AMOUNT = "donate.hide_amount"
+        private const val COVER_FEE = "donate.cover_fee"
+        private const val GA_LIVES_IN_UK = "donate.gift_aid.lives_in_uk"
+        private const val GA_FIRST_NAME = "donate.gift_aid.first_name"
+        private const val GA_LAST_NAME = "donate.gift_aid.last_name"
+        private const val GA_HOUSE = "donate.gift_aid.house"
+        private const val GA_POSTCODE = "donate.gift_aid.postcode"
+        private const val GA_CONSENT = "donate.gift_aid.consent"
+
+        /** The core's issue fields of a declaration all start with this (`gift_aid.postcode`, ...). */
+        const val GIFT_AID_FIELD = "gift_aid"
 
         /** Preset amounts in major units of the fundraiser's currency (kept within the core's limits). */
         private val PRESET_MAJOR = listOf(10L, 25L, 50L, 100L)
@@ -520,6 +842,21 @@ data class DonorRow(
     /** Null when the donor hid the amount. */
     val amountLabel: String?,
     val message: String?,
+    /** The donor made a Gift Aid declaration (the organiser sees "Gift Aid: yes", nothing more). */
+    val giftAid: Boolean = false,
+)
+
+/** The organiser's figures (the server's `organiserStats`, organiser only): every sum formatted by the core. */
+data class OrganiserFigures(
+    /** What the organiser receives: the donations less the fees donors did not cover. */
+    val receivesLabel: String,
+    val feesLabel: String,
+    val giftAidCount: Long,
+    /** The tax the charity can reclaim on the Gift Aid donations. */
+    val giftAidClaimableLabel: String,
+    val fromLink: Long,
+    val fromStorySticker: Long,
+    val fromProfile: Long,
 )
 
 /** The organiser's dashboard: state, days left, raised of goal, donors, and the actions. */
@@ -536,6 +873,10 @@ data class OrganiserDashboardState(
     val donationCount: Long = 0,
     val donorCount: Long = 0,
     val donations: List<DonorRow> = emptyList(),
+    /** Receives, fees, Gift Aid and donations by source; null until the server sends them. */
+    val figures: OrganiserFigures? = null,
+    /** The registered charity it raises for, if any (its name). */
+    val charityName: String? = null,
     /** Why the reviewers removed it, shown to its organiser only. */
     val removalReason: String? = null,
     /** From the core's `organiserActions`. */
@@ -584,8 +925,21 @@ class OrganiserDashboardViewModel(
                 donorCount = donors.donorCount.toLong(),
                 donations =
                     donors.donations.map { d ->
-                        DonorRow(id = d.id, name = d.donorName, amountLabel = d.amount?.let { a -> fundkit.formatAmount(a) }, message = d.message)
+                        DonorRow(id = d.id, name = d.donorName, amountLabel = d.amount?.let { a -> fundkit.formatAmount(a) }, message = d.message, giftAid = d.giftAid)
                     },
+                figures =
+                    f.organiserStats?.let { st ->
+                        OrganiserFigures(
+                            receivesLabel = fundkit.formatAmount(st.receives),
+                            feesLabel = fundkit.formatAmount(st.fees),
+                            giftAidCount = st.giftAidCount.toLong(),
+                            giftAidClaimableLabel = fundkit.formatAmount(st.giftAidClaimable),
+                            fromLink = st.fromLink.toLong(),
+                            fromStorySticker = st.fromStorySticker.toLong(),
+                            fromProfile = st.fromProfile.toLong(),
+                        )
+                    },
+                charityName = f.charity?.name,
                 removalReason = f.removalReason,
                 canEdit = actions.canEdit,
                 canExtend = actions.canExtend,
