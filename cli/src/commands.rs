@@ -42,6 +42,7 @@ pub async fn serve(
     exit_with_stdin: bool,
     rate_limit_per_minute: u32,
     offline_max_count: Option<u32>,
+    app_links: fundkit_server::AppLinks,
 ) -> Result {
     let database = match (db.as_deref().map(Database::parse), schema) {
         (None, _) => Database::Memory,
@@ -62,6 +63,7 @@ pub async fn serve(
         crash_after,
         public_url,
         rate_limit_per_minute,
+        app_links,
         ..ServerOptions::default()
     };
     if let Some(count) = offline_max_count {

@@ -84,6 +84,17 @@ enum Command {
         /// `limits.offline_max_count`, 50 by default).
         #[arg(long, hide = true)]
         offline_max_count: Option<u32>,
+        /// The Android app that opens share links (`/.well-known/assetlinks.json`).
+        #[arg(long, default_value = "dev.fundkit.app")]
+        android_package: String,
+        /// SHA-256 fingerprint of the Android app's signing certificate (`AA:BB:...`);
+        /// repeat for each certificate.
+        #[arg(long = "android-cert-sha256")]
+        android_cert_sha256: Vec<String>,
+        /// The iOS app that opens share links (`TEAMID.bundle.id`,
+        /// `/.well-known/apple-app-site-association`); repeat for several.
+        #[arg(long = "apple-app-id")]
+        apple_app_id: Vec<String>,
     },
     /// Reviews fundraisers (as the dev reviewer): lists those waiting, approves or removes one.
     Review {
@@ -172,7 +183,18 @@ async fn main() -> ExitCode {
             exit_with_stdin,
             rate_limit_per_minute,
             offline_max_count,
+            android_package,
+            android_cert_sha256,
+            apple_app_id,
         } => {
+            let mut app_links = fundkit_server::AppLinks {
+                android_package,
+                android_cert_sha256,
+                ..Default::default()
+            };
+            if !apple_app_id.is_empty() {
+                app_links.apple_app_ids = apple_app_id;
+            }
             commands::serve(
                 addr,
                 db,
@@ -183,6 +205,7 @@ async fn main() -> ExitCode {
                 exit_with_stdin,
                 rate_limit_per_minute,
                 offline_max_count,
+                app_links,
             )
             .await
         }

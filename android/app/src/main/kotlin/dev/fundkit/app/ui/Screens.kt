@@ -813,7 +813,7 @@ fun OrganiserDashboardContent(
             Column(Modifier.fillMaxWidth().semantics(mergeDescendants = true) {}, verticalArrangement = Arrangement.spacedBy(4.dp)) {
                 Text(stringResource(R.string.dashboard_receives, figures.receivesLabel), style = MaterialTheme.typography.titleMedium)
                 Text(stringResource(R.string.dashboard_fees, figures.feesLabel), style = MaterialTheme.typography.bodyLarge)
-                if (figures.giftAidCount > 0 || state.charityName != null) {
+                if (figures.showGiftAid) {
                     Text(
                         pluralStringResource(R.plurals.dashboard_gift_aid, figures.giftAidCount.toInt(), figures.giftAidCount.toInt(), figures.giftAidClaimableLabel),
                         style = MaterialTheme.typography.bodyLarge,

@@ -857,6 +857,8 @@ data class OrganiserFigures(
     val fromLink: Long,
     val fromStorySticker: Long,
     val fromProfile: Long,
+    /** Show the Gift Aid line: the core says the fundraiser takes Gift Aid, or some was given. */
+    val showGiftAid: Boolean = giftAidCount > 0,
 )
 
 /** The organiser's dashboard: state, days left, raised of goal, donors, and the actions. */
@@ -937,6 +939,8 @@ class OrganiserDashboardViewModel(
                             fromLink = st.fromLink.toLong(),
                             fromStorySticker = st.fromStorySticker.toLong(),
                             fromProfile = st.fromProfile.toLong(),
+                            showGiftAid =
+                                dev.fundkit.giftAidAvailability(f) == GiftAidAvailability.AVAILABLE || st.giftAidCount > 0uL,
                         )
                     },
                 charityName = f.charity?.name,
