@@ -134,7 +134,9 @@ fuzz() {
 bindings() {
   stage "bindings: generate Kotlin (android, jvm) and Swift from the built library"
   bash bindings/generate.sh --debug
-  cargo build --quiet --locked -p fundkit-cli
+  # Beside the library the Kotlin tests load: the reference server (`fundkit serve`) and
+  # the server behind the fault-injecting proxy (`fundkit-faulty-net`).
+  cargo build --quiet --locked -p fundkit-cli -p fundkit-e2e --bin fundkit --bin fundkit-faulty-net
   test -f target/bindings/swift/FundKitFFI.h
   test -f target/bindings/swift/FundKitFFI.modulemap
   grep -q '^module FundKitFFI' target/bindings/swift/FundKitFFI.modulemap
