@@ -31,13 +31,21 @@ use fundkit_server::{Database, ServerOptions};
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
     let at = args.iter().position(|a| a == name)?;
-    let value = args.get(at + 1).unwrap_or_else(|| usage(&format!("{name} needs a value")));
-    Some(value.parse().unwrap_or_else(|_| usage(&format!("{name}: not a number: {value}"))))
+    let value = args
+        .get(at + 1)
+        .unwrap_or_else(|| usage(&format!("{name} needs a value")));
+    Some(
+        value
+            .parse()
+            .unwrap_or_else(|_| usage(&format!("{name}: not a number: {value}"))),
+    )
 }
 
 fn usage(problem: &str) -> ! {
     eprintln!("fundkit-faulty-net: {problem}");
-    eprintln!("usage: fundkit-faulty-net [--seed N] [--per-mille 0..=1000] [--rate-limit-per-minute N]");
+    eprintln!(
+        "usage: fundkit-faulty-net [--seed N] [--per-mille 0..=1000] [--rate-limit-per-minute N]"
+    );
     std::process::exit(2);
 }
 
