@@ -8,9 +8,9 @@
 
 /// The bytes of a request's or an answer's body: a `ByteArray` in Kotlin, `Data` in Swift
 /// (UniFFI's `bytes`). A `Vec<u8>` would be the same type to the app, but UniFFI moves a
-/// `Vec<u8>` across the FFI one byte at a time (a bounds check and a push per byte: 125 µs
-/// for a 25 KB batch and its answer in the size-optimized release build, docs/performance.md);
-/// a body crosses as one copy.
+/// `Vec<u8>` across the FFI one byte at a time (a bounds check and a push per byte: about
+/// 100 µs of a batch request's crossing in the size-optimized release build,
+/// docs/performance.md); a body crosses as one copy.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpBody(pub Vec<u8>);
 
