@@ -65,9 +65,9 @@ armv7() {
   mkdir -p "$root/target"
   # Only the core's unit tests (-p fundkit --lib): the server, the end-to-end suites and the
   # bindings run on the host. Those tests open clients with the built-in transport
-  # (reqwest-transport; on the host the workspace's features bring it). A dev build: the
-  # fastest overall (docs/testing.md has the figures); FUNDKIT_ARMV7_PROFILE=release to
-  # run the optimized code.
+  # (reqwest-transport; on the host the workspace's features bring it). A dev build, for its
+  # overflow checks (a usize that overflows only on 32 bits panics; docs/testing.md has the
+  # timings); FUNDKIT_ARMV7_PROFILE=release runs the optimized code instead.
   CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc \
     CC_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-gcc \
     AR_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-ar \
