@@ -2,7 +2,8 @@
 # The one command that runs every FundKit test: `scripts/test.sh`.
 #
 # On a clean machine it fetches what it needs (cargo fetches crates, Maven fetches the
-# Kotlin toolchain and libraries; as root on Debian, PostgreSQL too); it needs Rust (rustup),
+# Kotlin toolchain and libraries; as root on Debian, PostgreSQL and the armv7 cross
+# toolchain with qemu too); it needs Rust (rustup),
 # a JDK 17, Maven and Python 3 on PATH.
 # Stages run in order and stop at the first failure. Run a subset with
 #   FUNDKIT_STAGES="rust kotlin" scripts/test.sh
@@ -37,6 +38,45 @@ rust() {
     cargo test --workspace --locked -- --nocapture >"$log" 2>&1 || { tail -100 "$log"; exit 1; }
   grep -E '^(soak|kill test|scale.out[^:]*|authorization):|^test result' "$log"
   rust_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+}
+
+armv7() {
+  stage "armv7: the core's unit tests built for 32-bit ARM (as armeabi-v7a) and run under qemu-arm"
+  # Phones still ship 32-bit ARM (armeabi-v7a): usize and pointers are 32 bits there, i64
+  # and u64 are emulated with register pairs. What CI installs (as root, on Debian) when it is missing:
+  # the Rust target, the GNU cross linker and C compiler (SQLite and ring are C), armhf's
+  # libc to link against, and qemu's user-mode emulator to run the test binary.
+  local target=armv7-unknown-linux-gnueabihf missing=""
+  rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
+  command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || missing="gcc-arm-linux-gnueabihf"
+  [ -f /usr/arm-linux-gnueabihf/lib/crt1.o ] || missing="$missing libc6-dev-armhf-cross"
+  command -v qemu-arm >/dev/null 2>&1 || missing="$missing qemu-user"
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "armv7: installing the Debian packages $missing"
+      # shellcheck disable=SC2086
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing) >/dev/null
+    else
+      echo "test.sh: the armv7 stage needs the Debian packages $missing (as root: apt-get install $missing), or leave the stage out with FUNDKIT_STAGES" >&2
+      exit 2
+    fi
+  fi
+  local log="$root/target/armv7-tests.log"
+  mkdir -p "$root/target"
+  # Only the core's unit tests (-p fundkit --lib): the server, the end-to-end suites and the
+  # bindings run on the host. Those tests open clients with the built-in transport
+  # (reqwest-transport; on the host the workspace's features bring it). A dev build, for its
+  # overflow checks (a usize that overflows only on 32 bits panics; docs/testing.md has the
+  # timings); FUNDKIT_ARMV7_PROFILE=release runs the optimized code instead.
+  CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc \
+    CC_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-gcc \
+    AR_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-ar \
+    CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER="qemu-arm -L /usr/arm-linux-gnueabihf" \
+    cargo test --locked -p fundkit --lib --features reqwest-transport --target "$target" --profile "${FUNDKIT_ARMV7_PROFILE:-test}" >"$log" 2>&1 \
+    || { tail -100 "$log"; echo "test.sh: armv7 stage failed (full log: $log)" >&2; exit 1; }
+  grep -E '^test result' "$log"
+  armv7_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  echo "armv7: $armv7_passed tests passed under qemu-arm, 0 failed"
 }
 
 # A throwaway PostgreSQL cluster (scripts/postgres.sh), started once per run when a stage
@@ -94,7 +134,9 @@ fuzz() {
 bindings() {
   stage "bindings: generate Kotlin (android, jvm) and Swift from the built library"
   bash bindings/generate.sh --debug
-  cargo build --quiet --locked -p fundkit-cli
+  # Beside the library the Kotlin tests load: the reference server (`fundkit serve`) and
+  # the server behind the fault-injecting proxy (`fundkit-faulty-net`).
+  cargo build --quiet --locked -p fundkit-cli -p fundkit-e2e --bin fundkit --bin fundkit-faulty-net
   test -f target/bindings/swift/FundKitFFI.h
   test -f target/bindings/swift/FundKitFFI.modulemap
   grep -q '^module FundKitFFI' target/bindings/swift/FundKitFFI.modulemap
@@ -274,13 +316,14 @@ schemathesis_against() {
 }
 
 rust_passed=0
+armv7_passed=0
 postgres_passed=0
 kotlin_passed=0
 swift_passed=0
 screenshots_passed=0
-stages="${FUNDKIT_STAGES:-lint rust postgres fuzz bindings kotlin screenshots packaging swift conformance}"
+stages="${FUNDKIT_STAGES:-lint rust armv7 postgres fuzz bindings kotlin screenshots packaging swift conformance}"
 for s in $stages; do "$s"; done
 echo
 echo "All stages passed: $stages"
 # Stages stop at the first failure (set -e), so reaching this line means none failed.
-echo "tests: $((rust_passed + postgres_passed + ${kotlin_passed:-0} + ${screenshots_passed:-0} + ${swift_passed:-0})) passed, 0 failed"
+echo "tests: $((rust_passed + armv7_passed + postgres_passed + ${kotlin_passed:-0} + ${screenshots_passed:-0} + ${swift_passed:-0})) passed, 0 failed"

@@ -27,6 +27,11 @@ pub enum Fault {
     DropResponse,
     /// Forward it, then send only the first half of the answer.
     CutResponse,
+    /// Forward it (the server commits), then reset the connection (TCP RST) unanswered.
+    ResetResponse,
+    /// Forward it twice (as a middlebox that retried it would: the server sees it twice)
+    /// and answer with the second answer.
+    Duplicate,
     /// Answer with this status (and `Retry-After` seconds) without forwarding.
     Status {
         code: u16,
@@ -64,20 +69,24 @@ impl Fault {
             Fault::DropRequest => "drop_request".into(),
             Fault::DropResponse => "drop_response".into(),
             Fault::CutResponse => "cut_response".into(),
+            Fault::ResetResponse => "reset_response".into(),
+            Fault::Duplicate => "duplicate".into(),
             Fault::Status { code, .. } => format!("status_{code}"),
             Fault::Rewrite(r) => format!("rewrite_{r:?}").to_lowercase(),
         }
     }
 }
 
-/// The faults any network produces, for soaks: lost requests and answers, cut answers,
-/// 5xx with and without `Retry-After`, delays, and odd batch answers (partial, reordered
-/// with a duplicate and a stranger).
+/// The faults any network produces, for soaks: lost requests and answers, cut and reset
+/// answers, requests delivered twice, 5xx with and without `Retry-After`, delays, and odd
+/// batch answers (partial, reordered with a duplicate and a stranger).
 pub fn network_faults() -> Vec<Fault> {
     vec![
         Fault::DropRequest,
         Fault::DropResponse,
         Fault::CutResponse,
+        Fault::ResetResponse,
+        Fault::Duplicate,
         Fault::Status {
             code: 503,
             retry_after: Some(1),
@@ -283,12 +292,20 @@ async fn serve(
     let Some(upstream_addr) = upstream.pick() else {
         return Ok(());
     };
-    let Ok(response) = forward(upstream_addr, &head, &body).await else {
+    let Ok(mut response) = forward(upstream_addr, &head, &body).await else {
         return Ok(());
     };
     counters.forwarded.fetch_add(1, Ordering::SeqCst);
+    if fault == Fault::Duplicate {
+        let Ok(again) = forward(upstream_addr, &head, &body).await else {
+            return Ok(());
+        };
+        counters.forwarded.fetch_add(1, Ordering::SeqCst);
+        response = again;
+    }
     match fault {
         Fault::DropResponse => Ok(()),
+        Fault::ResetResponse => conn.set_zero_linger(),
         Fault::CutResponse => conn.write_all(&response[..response.len() / 2]).await,
         Fault::Rewrite(how) => conn.write_all(&rewrite(&response, how)).await,
         _ => conn.write_all(&response).await,

@@ -60,7 +60,7 @@ pub use status::{SyncProblem, SyncReport, SyncState};
 pub use sync::ReqwestTransport;
 #[cfg(feature = "client")]
 pub use sync::{
-    AuthProvider, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError,
+    AuthProvider, HttpBody, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError,
 };
 
 #[cfg(feature = "ffi")]

@@ -18,7 +18,7 @@ use crate::rollout::Platform;
 use crate::wire::ApiError;
 
 use super::backoff::parse_retry_after;
-use super::transport::{HttpHeader, HttpRequest, HttpTransport, TransportError};
+use super::transport::{HttpBody, HttpHeader, HttpRequest, HttpTransport, TransportError};
 use super::AuthProvider;
 
 /// Largest response body the client reads (a hostile or broken server cannot exhaust the
@@ -170,11 +170,12 @@ impl Http {
                 method: method.as_str().into(),
                 url: url.to_string(),
                 headers,
-                body: payload.clone(),
+                body: payload.clone().map(HttpBody::from),
                 timeout_ms: REQUEST_TIMEOUT.as_millis() as u64,
                 max_response_bytes: MAX_RESPONSE_BYTES as u64,
             };
             let started = std::time::Instant::now();
+            let sent_at = monotonic_ns();
             let resp = match tokio::time::timeout(
                 REQUEST_TIMEOUT + TIMEOUT_GRACE,
                 self.transport.send(request),
@@ -196,6 +197,8 @@ impl Http {
                 path,
                 status,
                 micros = started.elapsed().as_micros() as u64,
+                sent_at_ns = sent_at,
+                answered_at_ns = monotonic_ns(),
                 "transport answered"
             );
             if status == 401 && !refreshed {
@@ -307,6 +310,26 @@ pub(crate) fn classify(status: u16, retry_after: Option<Duration>, body: &[u8]) 
             message,
         }
     }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds: the clock the JVM's `System.nanoTime()` reads on Linux
+/// and Android, so the transport bench can place the core's send and answer on the same
+/// time line as the Kotlin transport's (where the crossing's time goes). 0 elsewhere.
+fn monotonic_ns() -> u64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes the timespec it is given and nothing else.
+        if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } == 0 {
+            return (ts.tv_sec as u64)
+                .wrapping_mul(1_000_000_000)
+                .wrapping_add(ts.tv_nsec as u64);
+        }
+    }
+    0
 }
 
 #[cfg(test)]
@@ -423,7 +446,7 @@ mod seam {
                     value: (*v).into(),
                 })
                 .collect(),
-            body: body.to_vec(),
+            body: body.to_vec().into(),
         })
     }
 

@@ -38,7 +38,9 @@ pub mod transport;
 
 #[cfg(feature = "reqwest-transport")]
 pub use reqwest_transport::ReqwestTransport;
-pub use transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError};
+pub use transport::{
+    HttpBody, HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError,
+};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -41,7 +41,7 @@ impl HttpTransport for ReqwestTransport {
             req = req.header(&h.name, &h.value);
         }
         if let Some(body) = request.body {
-            req = req.body(body);
+            req = req.body(body.0);
         }
         let mut resp = req.send().await.map_err(describe)?;
         let status = resp.status().as_u16();
@@ -67,7 +67,7 @@ impl HttpTransport for ReqwestTransport {
         Ok(HttpResponse {
             status,
             headers,
-            body,
+            body: body.into(),
         })
     }
 }

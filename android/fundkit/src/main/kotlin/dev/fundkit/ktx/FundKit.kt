@@ -450,6 +450,9 @@ class FundKit private constructor(
             clock: Clock? = null,
             io: CoroutineDispatcher = Dispatchers.IO,
         ): FundKit {
+            // Before the first request: the core's sync thread then crosses into Kotlin
+            // without being attached to the JVM anew each time (OkHttpTransport.kt).
+            keepFundKitThreadsAttached()
             val auth =
                 object : AuthProvider {
                     override fun accessToken(forceRefresh: Boolean): String? = tokens.token(forceRefresh)

@@ -1,10 +1,14 @@
 package dev.fundkit.ktx
 
+import com.sun.jna.CallbackThreadInitializer
+import com.sun.jna.Native
 import dev.fundkit.HttpHeader
 import dev.fundkit.HttpRequest
 import dev.fundkit.HttpResponse
 import dev.fundkit.HttpTransport
 import dev.fundkit.TransportException
+import dev.fundkit.uniffiCallbackInterfaceHttpTransport
+import dev.fundkit.uniffiForeignFutureFreeImpl
 import kotlinx.coroutines.suspendCancellableCoroutine
 import okhttp3.Call
 import okhttp3.Callback
@@ -36,6 +40,12 @@ import kotlin.coroutines.resumeWithException
  * the call.
  */
 class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
+    companion object {
+        init {
+            keepFundKitThreadsAttached()
+        }
+    }
+
     private val client: OkHttpClient =
         client.newBuilder()
             .followRedirects(false)
@@ -112,3 +122,30 @@ class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
         }
     }
 }
+
+/**
+ * The core calls [HttpTransport.send] from its own sync thread, a native thread the JVM
+ * does not know. By default JNA attaches such a thread to the JVM for each call into Kotlin
+ * (a new `java.lang.Thread`, stack guard pages) and detaches it on return: twice per request
+ * (the call, and UniFFI releasing the finished call's future), about a tenth of a
+ * millisecond each, a third of what crossing the FFI cost a batch request
+ * (docs/performance.md). Attached once and left attached, the thread pays it once; JNA
+ * detaches it when the thread ends (the client closing).
+ *
+ * UniFFI's release callback is the hook: JNA reads a callback's thread initializer when it
+ * first hands the callback to native code, and UniFFI hands over its release callback only
+ * with the first call of an async foreign method (HttpTransport's `send` is the only one).
+ * [FundKit.open] with a transport, and this class when it loads, set it before any request,
+ * so it always takes: the thread that first runs the callback stays attached, and every
+ * later call from that thread, `send` included, finds it attached. (`send`'s own callback
+ * was handed over when the library loaded: its initializer takes only if no FundKit call
+ * came first.) Idempotent.
+ */
+internal fun keepFundKitThreadsAttached() {
+    val keep = CallbackThreadInitializer(true, false, FUNDKIT_NATIVE_THREAD)
+    Native.setCallbackThreadInitializer(uniffiForeignFutureFreeImpl, keep)
+    Native.setCallbackThreadInitializer(uniffiCallbackInterfaceHttpTransport.`send`, keep)
+}
+
+/** What the JVM calls FundKit's native threads once they are attached for good. */
+internal const val FUNDKIT_NATIVE_THREAD = "fundkit-native"

@@ -116,6 +116,26 @@ class OkHttpTransportTest {
         }
 
     @Test
+    fun `the core's sync thread is attached to the JVM once, not on every request`() =
+        runBlocking {
+            fun attached() = Thread.getAllStackTraces().keys.count { it.name == FUNDKIT_NATIVE_THREAD }
+            open("dev-donor-1").use { fk ->
+                fk.refreshFundraiser(fundraiserId)
+                assertTrue(fk.donate(donation(300)) is DonateOutcome.Queued)
+                assertEquals(null, fk.syncNow().error)
+                // JNA's default would attach the thread for each call into Kotlin (a new
+                // java.lang.Thread each time) and detach it on return: none would stay.
+                val afterFirst = attached()
+                assertTrue(afterFirst >= 1, "the sync thread did not stay attached")
+                repeat(3) {
+                    assertTrue(fk.donate(donation(300)) is DonateOutcome.Queued)
+                    assertEquals(null, fk.syncNow().error)
+                }
+                assertEquals(afterFirst, attached(), "requests attach threads of their own")
+            }
+        }
+
+    @Test
     fun `the server's Retry-After is honoured, then the donation goes through`() =
         runBlocking {
             val token = "dev-donor-2"
