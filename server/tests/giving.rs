@@ -70,23 +70,6 @@ async fn get(api: &Api, path: &str, token: &str) -> (StatusCode, Value) {
     api.call(Method::GET, path, token, None).await
 }
 
-/// GET returning the body as text (CSV, HTML), with its content type.
-async fn get_text(api: &Api, path: &str, token: Option<&str>) -> (StatusCode, String, String) {
-    let mut req = api.http.get(api.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    (status, ct, resp.text().await.unwrap())
-}
-
 #[tokio::test]
 async fn the_donor_is_charged_what_they_were_shown_or_nothing() {
     let api = Api::start().await;

@@ -62,17 +62,23 @@ pub fn gift_aid_on(amount: &Money) -> Money {
     }
 }
 
+/// `input` without whitespace, ASCII letters upper-cased: how postcodes and registration
+/// numbers are compared, however they were typed.
+fn compact_upper(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
 /// A UK postcode in its one spelling (upper case, one space before the last three
 /// characters: `SW1A 1AA`), or `None` if it does not have a postcode's shape. Shapes:
 /// outward code `A9`, `A99`, `AA9`, `AA99`, `A9A`, `AA9A`, then inward code `9AA` (the
 /// inward letters never C, I, K, M, O or V), and `GIR 0AA`. The shape only: whether the
 /// postcode exists is Royal Mail's list, which FundKit does not ship.
 pub fn normalize_postcode(input: &str) -> Option<String> {
-    let compact: String = input
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let compact = compact_upper(input);
     if !compact.is_ascii() || !(5..=7).contains(&compact.len()) {
         return None;
     }
@@ -102,11 +108,7 @@ pub fn normalize_postcode(input: &str) -> Option<String> {
 /// or Northern Ireland (the Charity Commission for NI: `NIC` and 6 digits; written
 /// `NIC100000` or `100000`-style with the prefix). Spaces are ignored, letters upper-cased.
 pub fn normalize_charity_number(input: &str) -> Option<String> {
-    let compact: String = input
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let compact = compact_upper(input);
     let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
         n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
     };

@@ -111,6 +111,16 @@ impl Api {
 }
 
 pub async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
+    let (status, ct, text) = read_text(resp).await;
+    assert!(
+        ct.starts_with("application/json"),
+        "{status} answered {ct:?}: {text}"
+    );
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+/// An answer's status, content type and body as text (CSV, HTML, JSON).
+pub async fn read_text(resp: reqwest::Response) -> (StatusCode, String, String) {
     let status = resp.status();
     let ct = resp
         .headers()
@@ -118,12 +128,16 @@ pub async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let text = resp.text().await.unwrap();
-    assert!(
-        ct.starts_with("application/json"),
-        "{status} answered {ct:?}: {text}"
-    );
-    (status, serde_json::from_str(&text).unwrap())
+    (status, ct, resp.text().await.unwrap())
+}
+
+/// GET `path` with `token` (or none) as text.
+pub async fn get_text(api: &Api, path: &str, token: Option<&str>) -> (StatusCode, String, String) {
+    let mut req = api.http.get(api.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    read_text(req.send().await.unwrap()).await
 }
 
 pub fn draft(country: &str, currency: &str) -> Value {
