@@ -4,6 +4,10 @@
 use rusqlite_migration::{Migrations, M};
 use std::sync::LazyLock;
 
+/// How many of `fundraiser_row::Values::bind`'s values are v7's columns (`V7_COLUMNS`);
+/// `fetched_at_ms` is the last value.
+const V7_VALUES: usize = 21;
+
 pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         // v1: the offline donation queue and its transition log.
@@ -192,11 +196,14 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             let mut unreadable = false;
             {
                 let mut read = tx.prepare("SELECT body, fetched_at_ms FROM fundraisers")?;
-                // v7's own columns (frozen here: later versions add more).
+                // v7's own columns and nothing else: the SQL this hook runs is the one v7
+                // shipped with. It used to borrow today's `fundraiser_row::insert_sql`, so v9's
+                // new columns broke every file upgraded from v6 or older (the upgrade test
+                // caught it): a migration must not lean on code that moves on.
                 let mut write = tx.prepare(&format!(
                     "INSERT OR REPLACE INTO fundraisers_v7 ({}, fetched_at_ms) VALUES ({})",
                     super::fundraiser_row::V7_COLUMNS,
-                    (1..=22).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+                    (1..=V7_VALUES + 1).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
                 ))?;
                 let mut rows = read.query([])?;
                 while let Some(r) = rows.next()? {
@@ -212,8 +219,11 @@ pub(crate) static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
                     match parsed {
                         Ok((f, values)) => {
                             let all = values.bind(&f, &fetched_at_ms);
-                            let v7: Vec<&dyn rusqlite::ToSql> =
-                                all[..21].iter().chain(&all[24..]).copied().collect();
+                            let v7: Vec<&dyn rusqlite::ToSql> = all[..V7_VALUES]
+                                .iter()
+                                .chain(all.last())
+                                .copied()
+                                .collect();
                             write.execute(&v7[..])?;
                         }
                         Err(_) => unreadable = true,

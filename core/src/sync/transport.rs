@@ -47,6 +47,8 @@ unsafe impl uniffi::Lower<crate::UniFfiTag> for HttpBody {
     fn write(obj: Self, buf: &mut Vec<u8>) {
         // The foreign side reads an i32 length (JVM arrays): bodies stay far below 2 GiB
         // (the engine refuses answers above MAX_RESPONSE_BYTES).
+        // ok: only request bodies are lowered here, made by the core under the batch's
+        // byte budget (about 1 MB); UniFFI's own `Vec<u8>` panics alike past i32::MAX.
         let len = i32::try_from(obj.0.len()).expect("a body below 2 GiB");
         buf.reserve(4 + obj.0.len());
         buf.extend_from_slice(&len.to_be_bytes());
