@@ -972,6 +972,15 @@ async fn bank_step(
     Ok(Json(serde_json::json!({ "outcome": outcome })).into_response())
 }
 
+/// A validation issue as an item's refusal code: its wire name (`below_minimum`,
+/// `invalid_postcode`...).
+fn refusal_code(issue: &fundkit::ValidationIssue) -> String {
+    serde_json::to_value(issue.code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "invalid_donation".into())
+}
+
 /// What the donor agreed to pay for `item`: the amount, if an older app did not say.
 fn donor_pays(item: &DonationItem) -> i64 {
     item.donor_pays
@@ -988,19 +997,16 @@ fn price_for(
     donor: &UserContext,
     now_ms: i64,
 ) -> Result<Priced, String> {
-    let code = |issue: &fundkit::ValidationIssue| {
-        serde_json::to_value(issue.code)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "invalid_donation".into())
-    };
     if let Some(refused) = refusal_for(item, fundraiser, config, donor, now_ms) {
         return Err(refused);
     }
     let fundraiser = fundraiser.ok_or("fundraiser_not_found")?;
     let request = item.as_request();
-    let quote = rules::quote_donation(&request, fundraiser, &config.fees)
-        .map_err(|issues| issues.first().map_or("invalid_donation".into(), code))?;
+    let quote = rules::quote_donation(&request, fundraiser, &config.fees).map_err(|issues| {
+        issues
+            .first()
+            .map_or("invalid_donation".into(), refusal_code)
+    })?;
     // The donor is charged what they were shown, or nothing: a price that differs from the
     // server's quote (the fees changed after the device's quote, or a client that made up
     // its own) is refused, and the donor can donate again at the new price.
@@ -1047,10 +1053,5 @@ fn refusal_for(
     let request = item.as_request();
     rules::validate_donation(&request, &fundraiser.goal.currency, &config.limits)
         .first()
-        .map(|issue| {
-            serde_json::to_value(issue.code)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "invalid_donation".into())
-        })
+        .map(refusal_code)
 }
