@@ -21,7 +21,6 @@ import dev.fundkit.ktx.screens.Startup
 import java.lang.reflect.InvocationTargetException
 import java.lang.reflect.Proxy
 import java.nio.file.Files
-import java.util.Collections
 import java.util.concurrent.Executors
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -119,8 +118,8 @@ class ConcurrencyTest {
         val mainExecutor = Executors.newSingleThreadExecutor { r -> Thread(r, "test-main") }
         val main = mainExecutor.asCoroutineDispatcher()
         val mainThread = runBlocking(main) { Thread.currentThread() }
-        val onMain = Collections.synchronizedList(mutableListOf<String>())
-        val calls = Collections.synchronizedList(mutableListOf<String>())
+        val onMain = collected<String>()
+        val calls = collected<String>()
         val watch = watching { name, thread ->
             calls += name
             if (thread == mainThread && name !in PURE_CALLS) onMain += name
@@ -174,14 +173,14 @@ class ConcurrencyTest {
             MainDispatcher.install()
             mainExecutor.shutdown()
         }
-        assertTrue("donate" in calls && "endFundraiser" in calls && "syncNow" in calls, "the watch saw the calls: $calls")
-        assertEquals(emptyList<String>(), onMain.distinct(), "calls into SQLite or the network made on Main")
+        assertTrue("donate" in calls && "endFundraiser" in calls && "syncNow" in calls, "the watch saw the calls: ${calls.snapshot()}")
+        assertEquals(emptyList<String>(), onMain.snapshot().distinct(), "calls into SQLite or the network made on Main")
     }
 
     @Test
     fun `connectivity reaches the core in the order it happened, the latest winning`() {
         val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
-        val seen = Collections.synchronizedList(mutableListOf<Boolean>())
+        val seen = collected<Boolean>()
         try {
             runBlocking {
                 val gate = kotlinx.coroutines.CompletableDeferred<Unit>()
@@ -208,7 +207,7 @@ class ConcurrencyTest {
                 withTimeout(5_000) { while (seen.lastOrNull() != true) delay(10) }
                 withTimeout(5_000) { fk.syncState.first { it.online } }
                 // One caller, in order: each call differs from the one before (no reordering pairs).
-                val calls = seen.toList()
+                val calls = seen.snapshot()
                 assertEquals(false, calls.first())
                 assertTrue(calls.zipWithNext().all { (a, b) -> a != b }, "calls in order, each a change: $calls")
                 scope.cancel()
@@ -277,7 +276,7 @@ class ConcurrencyTest {
             FundKit.open(testConfig(server.url), TokenSource { "dev-donor-2" }, intercept = capture).use { fk ->
                 fk.refreshFundraiser(fundraiserId)
                 val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
-                val seqs = Collections.synchronizedList(mutableListOf<Long>())
+                val seqs = collected<Long>()
                 val released = kotlinx.coroutines.CompletableDeferred<Unit>()
                 val started = kotlinx.coroutines.CompletableDeferred<Unit>()
                 val stuck = scope.launch {
@@ -298,8 +297,8 @@ class ConcurrencyTest {
                 notifier.start()
                 notifier.join()
                 released.complete(Unit)
-                withTimeout(10_000) { while (seqs.count { it > 10_000L } < 300) delay(20) }
-                assertEquals((1..300).map { 10_000L + it }, seqs.filter { it > 10_000L })
+                withTimeout(10_000) { while (seqs.snapshot().count { it > 10_000L } < 300) delay(20) }
+                assertEquals((1..300).map { 10_000L + it }, seqs.snapshot().filter { it > 10_000L })
                 // The screen re-read after the last change: it ends at the latest state.
                 fk.cancelDonation(d.id)
                 withTimeout(10_000) { while (lastList != emptyList<String>()) delay(20) }

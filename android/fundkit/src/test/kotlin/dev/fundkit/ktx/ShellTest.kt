@@ -158,16 +158,16 @@ class ShellTest {
             val created = (open("dev-organiser-ie", "IE").use { it.createFundraiser(draft("Irish relief").copy(country = "IE", goal = Money(500_000, "EUR"))) } as CreateOutcome.Created).fundraiser
             open("dev-donor-2", "IE").use { fk ->
                 fk.refreshFundraiser(created.fundraiser.id)
-                val states = mutableListOf<DonationState>()
+                val states = collected<DonationState>()
                 val collector = scope.launchCollect(fk) { states += it }
                 val queued = (fk.donate(dev.fundkit.DonationRequest(created.fundraiser.id, Money(1_000, "EUR"), "Sláinte", dev.fundkit.Visibility.ANONYMOUS, true, "tok_declined")) as DonateOutcome.Queued).donation
                 val report = fk.syncNow()
                 assertEquals(1u, report.rejected)
-                withTimeout(5_000) { while (DonationState.REJECTED !in states) kotlinx.coroutines.delay(10) }
+                withTimeout(5_000) { while (DonationState.REJECTED !in states.snapshot()) kotlinx.coroutines.delay(10) }
                 // Events come in commit order and show the rows as they are when delivered:
                 // states only move forward (one in between may be skipped), ending rejected.
                 val order = listOf(DonationState.QUEUED, DonationState.SENDING, DonationState.REJECTED)
-                val seen = states.distinct()
+                val seen = states.snapshot().distinct()
                 assertEquals(seen.sortedBy { order.indexOf(it) }, seen)
                 assertEquals(DonationState.REJECTED, seen.last())
                 assertEquals("declined", fk.raw.donation(queued.id)?.reason)
