@@ -4,6 +4,11 @@ plugins {
     id("org.jetbrains.kotlin.plugin.compose")
 }
 
+// The fundraising API a release build talks to: HTTPS only (the release network policy
+// allows nothing else). `gradle -Pfundkit.serverUrl=https://api.example.org ...` per deployment.
+val releaseServerUrl = (findProperty("fundkit.serverUrl") as String?) ?: "https://fundraisers.example.org"
+require(releaseServerUrl.startsWith("https://")) { "fundkit.serverUrl must be https: $releaseServerUrl" }
+
 android {
     namespace = "dev.fundkit.app"
     compileSdk = 35
@@ -19,12 +24,22 @@ android {
         manifestPlaceholders["linkHost"] = (project.findProperty("fundkit.linkHost") as String?) ?: "fundraisers.example.org"
     }
     buildTypes {
+        debug {
+            // `fundkit serve` on the development machine, reached through `adb reverse
+            // tcp:8080 tcp:8080`; plain HTTP to the loopback host is what the debug network
+            // policy (src/debug/res/xml/network_security_config.xml) and the core allow.
+            buildConfigField("String", "SERVER_URL", "\"http://127.0.0.1:8080\"")
+        }
         release {
+            buildConfigField("String", "SERVER_URL", "\"$releaseServerUrl\"")
             isMinifyEnabled = true
             proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"))
         }
     }
-    buildFeatures { compose = true }
+    buildFeatures {
+        compose = true
+        buildConfig = true
+    }
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17

@@ -138,7 +138,9 @@ pub enum TransportError {
     /// The request's `timeout_ms` passed.
     #[error("timed out: {detail}")]
     TimedOut { detail: String },
-    /// The TLS handshake or the certificate check (pinning included) failed.
+    /// The connection's security failed: the TLS handshake, the certificate check (pinning
+    /// included), or the platform's policy refusing plain HTTP (Android's Network Security
+    /// Config, Apple's App Transport Security).
     #[error("TLS: {detail}")]
     Tls { detail: String },
     /// The request was cancelled (the app, the OS, or FundKit shutting down).

@@ -101,7 +101,9 @@ public final class URLSessionTransport: NSObject, HttpTransport, @unchecked Send
         case .cancelled: return .Cancelled(detail: detail)
         case .secureConnectionFailed, .serverCertificateHasBadDate, .serverCertificateUntrusted,
              .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid, .clientCertificateRejected,
-             .clientCertificateRequired:
+             .clientCertificateRequired,
+             // App Transport Security refused plain HTTP: a security refusal, not a missing network.
+             .appTransportSecurityRequiresSecureConnection:
             return .Tls(detail: detail)
         default: return .Offline(detail: detail)
         }

@@ -83,6 +83,27 @@ final class URLSessionTransportTests: XCTestCase {
         }
     }
 
+    func testEachURLErrorBecomesTheFailureKindThatSaysWhy() {
+        func kind(_ code: URLError.Code) -> String {
+            switch URLSessionTransport.classify(URLError(code)) {
+            case .Offline: return "offline"
+            case .TimedOut: return "timedOut"
+            case .Tls: return "tls"
+            case .Cancelled: return "cancelled"
+            }
+        }
+        XCTAssertEqual(kind(.notConnectedToInternet), "offline")
+        XCTAssertEqual(kind(.cannotConnectToHost), "offline")
+        XCTAssertEqual(kind(.timedOut), "timedOut")
+        XCTAssertEqual(kind(.cancelled), "cancelled")
+        XCTAssertEqual(kind(.serverCertificateUntrusted), "tls")
+        // App Transport Security refusing plain HTTP is the app's policy, not a missing network.
+        XCTAssertEqual(kind(.appTransportSecurityRequiresSecureConnection), "tls")
+        guard case .Offline = URLSessionTransport.classify(CocoaError(.fileNoSuchFile)) else {
+            return XCTFail("an error that is not a URLError is the network being away")
+        }
+    }
+
     #if canImport(Glibc)
     func testARedirectIsNotFollowed() async throws {
         let server = try ReferenceServer()

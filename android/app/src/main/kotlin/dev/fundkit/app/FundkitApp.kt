@@ -49,7 +49,7 @@ class FundkitApp : Application() {
                 FundKit.openAsync(
                     ClientConfig(
                         databasePath = getDatabasePath("fundkit.db").path,
-                        serverUrl = BuildConfigValues.SERVER_URL,
+                        serverUrl = BuildConfig.SERVER_URL,
                         user = UserContext(country = Session.country(), platform = Platform.ANDROID, ageYears = Session.ageYears()),
                         locale = resources.configuration.locales[0].toLanguageTag(),
                         online = online,
@@ -100,9 +100,4 @@ object Session {
     fun ageYears(): UInt? = 30u
 
     fun accessToken(forceRefresh: Boolean): String? = "dev-donor-1"
-}
-
-object BuildConfigValues {
-    /** `adb reverse tcp:8080 tcp:8080` makes the emulator's loopback reach `fundkit serve`. */
-    const val SERVER_URL = "http://127.0.0.1:8080"
 }

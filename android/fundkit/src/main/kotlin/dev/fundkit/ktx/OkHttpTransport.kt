@@ -22,6 +22,7 @@ import okio.Buffer
 import java.io.IOException
 import java.io.InterruptedIOException
 import java.net.SocketTimeoutException
+import java.net.UnknownServiceException
 import java.util.concurrent.TimeUnit
 import javax.net.ssl.SSLException
 import kotlin.coroutines.resume
@@ -116,6 +117,9 @@ class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
         return when {
             call.isCanceled() -> TransportException.Cancelled(detail)
             e is SSLException -> TransportException.Tls(detail)
+            // Plain HTTP the app's policy forbids (its Network Security Config, or a client
+            // without ConnectionSpec.CLEARTEXT): a security refusal, not a missing network.
+            e is UnknownServiceException -> TransportException.Tls(detail)
             e is SocketTimeoutException -> TransportException.TimedOut(detail)
             e is InterruptedIOException && e.message == "timeout" -> TransportException.TimedOut(detail)
             else -> TransportException.Offline(detail)

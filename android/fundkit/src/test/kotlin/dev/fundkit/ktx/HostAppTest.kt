@@ -85,4 +85,41 @@ class HostAppTest {
         assertEquals(0, check(build("p16", 16384)))
         assertNotEquals(0, check(build("p4", 4096)))
     }
+
+    /** The host names a network security config lets speak plain HTTP, and whether its base allows it. */
+    private fun cleartext(file: File): Pair<Boolean, List<String>> {
+        val config = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file).documentElement
+        assertEquals("network-security-config", config.tagName)
+        val base = config.getElementsByTagName("base-config").item(0) as Element
+        val domains = config.getElementsByTagName("domain-config")
+        val plain =
+            (0 until domains.length).map { domains.item(it) as Element }
+                .filter { it.getAttribute("cleartextTrafficPermitted") == "true" }
+                .flatMap { dc ->
+                    val names = dc.getElementsByTagName("domain")
+                    (0 until names.length).map { (names.item(it) as Element).let { d -> assertEquals("false", d.getAttribute("includeSubdomains")); d.textContent.trim() } }
+                }
+        return (base.getAttribute("cleartextTrafficPermitted") != "false") to plain
+    }
+
+    @Test
+    fun `the app speaks HTTPS only in release, and plain HTTP only to the loopback host in debug`() {
+        val app = File(root, "android/app")
+        val manifest = File(app, "src/main/AndroidManifest.xml").readText()
+        assertTrue("android:networkSecurityConfig=\"@xml/network_security_config\"" in manifest)
+        // With a config, usesCleartextTraffic is ignored: one place says what is allowed.
+        assertFalse("usesCleartextTraffic" in manifest.replace(Regex("<!--.*?-->", RegexOption.DOT_MATCHES_ALL), ""))
+        assertEquals(false to emptyList<String>(), cleartext(File(app, "src/main/res/xml/network_security_config.xml")), "release")
+        val (debugBase, debugPlain) = cleartext(File(app, "src/debug/res/xml/network_security_config.xml"))
+        assertFalse(debugBase, "debug's base config forbids plain HTTP")
+        assertEquals(setOf("127.0.0.1", "localhost"), debugPlain.toSet(), "debug: the loopback host only, as the core allows")
+        // The server each build type talks to fits its policy.
+        val gradle = File(app, "build.gradle.kts").readText()
+        val debugUrl = Regex("""debug \{[^}]*"SERVER_URL", "\\"([^"\\]+)\\""""").find(gradle)?.groupValues?.get(1)
+        assertEquals("http://127.0.0.1:8080", debugUrl)
+        assertTrue(java.net.URI(debugUrl!!).host in debugPlain)
+        assertTrue(Regex("""release \{[^}]*"SERVER_URL", "\\"\${'$'}releaseServerUrl\\""""").containsMatchIn(gradle), "release reads fundkit.serverUrl")
+        assertTrue("""require(releaseServerUrl.startsWith("https://"))""" in gradle, "a release build refuses a plain-HTTP server")
+        assertTrue("serverUrl = BuildConfig.SERVER_URL" in File(app, "src/main/kotlin/dev/fundkit/app/FundkitApp.kt").readText())
+    }
 }

@@ -14,6 +14,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
+import okhttp3.ConnectionSpec
 import okhttp3.OkHttpClient
 import okhttp3.Request
 import org.junit.jupiter.api.AfterAll
@@ -173,6 +174,32 @@ class OkHttpTransportTest {
                 }
                 assertEquals(1u, confirmed)
                 assertEquals(DonationState.CONFIRMED, fk.pastDonations().first().state)
+            }
+        }
+
+    @Test
+    fun `plain HTTP the app's policy forbids is a security refusal, and the donation stays queued`() =
+        runBlocking {
+            // The app's client speaks TLS only (as Android's Network Security Config makes
+            // OkHttp do in a release build): the plain-HTTP server must not be reached.
+            val tlsOnly = appClient.newBuilder().connectionSpecs(listOf(ConnectionSpec.MODERN_TLS)).build()
+            val config = testConfig(url)
+            val tokens = TokenSource { "dev-donor-1" }
+            FundKit.open(config, tokens, OkHttpTransport(appClient)).use { it.refreshFundraiser(fundraiserId) }
+            FundKit.open(config, tokens, OkHttpTransport(tlsOnly)).use { fk ->
+                fk.setOnline(false)
+                assertTrue(fk.donate(donation(900)) is DonateOutcome.Queued)
+                fk.setOnline(true)
+                val report = fk.syncNow()
+                val problem = report.error
+                // Transient to the engine like every transport failure, but it says why: the
+                // policy, not a missing network.
+                assertTrue(
+                    problem is SyncProblem.Offline && "TLS: UnknownServiceException: CLEARTEXT" in problem.detail,
+                    "expected a TLS refusal, got $problem",
+                )
+                assertEquals(0u, report.confirmed)
+                assertEquals(DonationState.QUEUED, fk.pendingDonations().single().state)
             }
         }
 
