@@ -5,18 +5,27 @@
 // is in FundKit and tested there.
 //
 // To run it on a device, put it in an Xcode iOS app target: add
-// `BGTaskSchedulerPermittedIdentifiers` = [BackgroundRefresh.taskIdentifier] and the
-// `fetch` background mode to its Info.plist, the `fundkit` URL scheme (the bank step's
-// return address, and the app's own fundraiser links), and FundKitSample.entitlements as
+// `BGTaskSchedulerPermittedIdentifiers` = [BackgroundRefresh.taskIdentifier], the `fetch`
+// background mode, `FundKitServerURL` (a release build's https server) and the `fundkit`
+// URL scheme (the bank step's return address, and the app's own fundraiser links) to its
+// Info.plist, and FundKitSample.entitlements as
 // the target's Code Signing Entitlements: Associated Domains `applinks:<host>`, where
 // <host> is the server's share-link host (its /.well-known/apple-app-site-association
 // names this app), so https share links open in the app (Universal Links).
 import FundKit
 import Foundation
 
-/// The sample's settings: a local reference server (`fundkit serve`) and a demo donor.
+/// The sample's settings: the server (a local `fundkit serve` in debug builds) and a demo donor.
 enum SampleSettings {
+    #if DEBUG
+    /// Plain HTTP to the loopback host: the only plain HTTP the core accepts, and App
+    /// Transport Security does not cover IP-address hosts, so no ATS exception is needed.
     static let serverUrl = "http://127.0.0.1:8080"
+    #else
+    /// A release build talks HTTPS to the deployment's server (Info.plist `FundKitServerURL`).
+    static let serverUrl = Bundle.main.object(forInfoDictionaryKey: "FundKitServerURL") as? String
+        ?? "https://fundraisers.example.org"
+    #endif
     static let token = "dev-donor-1"
 
     static func config() -> ClientConfig {
