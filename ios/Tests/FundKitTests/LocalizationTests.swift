@@ -1,6 +1,9 @@
 // Every user-visible string from the String Catalog (en, es-US), with plurals; codes, states
 // and errors in words, never as type or case names.
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import XCTest
 @testable import FundKit
 
@@ -169,6 +172,29 @@ final class LocalizationTests: XCTestCase {
         assertUserVisible(es.string("gift_aid.taxpayer.\(version)"))
         XCTAssertFalse(en.has("gift_aid.taxpayer.uk-1999-01"))
     }
+
+    #if os(Linux) || os(macOS)
+    /// The Android app shows the same words for the same wording version, in each language: the
+    /// version recorded with a declaration names what the donor read, on either phone.
+    func testTheGiftAidDeclarationIsWordForWordTheAndroidApps() throws {
+        let version = giftAidWordingVersion()
+        let suffix = version.replacingOccurrences(of: "-", with: "_")
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { root.deleteLastPathComponent() } // ios/Tests/FundKitTests/this file
+        for (localizer, folder) in [(en, "values"), (es, "values-es")] {
+            let xml = try XMLDocument(contentsOf: root.appendingPathComponent("android/app/src/main/res/\(folder)/strings.xml"))
+            func android(_ name: String) throws -> String {
+                let string = xml.rootElement()?.elements(forName: "string").first { $0.attribute(forName: "name")?.stringValue == name }
+                return try XCTUnwrap(string?.stringValue, "\(folder)/strings.xml has \(name)")
+            }
+            // The Android placeholders where the catalog's arguments go.
+            XCTAssertEqual(localizer.string("gift_aid.consent.\(version) %@ %@", .text("%1$s"), .text("%2$s")),
+                           try android("gift_aid_consent_\(suffix)"), folder)
+            XCTAssertEqual(localizer.string("gift_aid.taxpayer.\(version)"), try android("gift_aid_taxpayer_\(suffix)"), folder)
+            XCTAssertEqual(localizer.string("gift_aid.notice"), try android("gift_aid_notice"), folder)
+        }
+    }
+    #endif
 
     func testTheOrganisersFiguresPluralize() {
         XCTAssertEqual(en.string("dashboard.gift_aid_count %lld", .count(1)), "Gift Aid on 1 donation")

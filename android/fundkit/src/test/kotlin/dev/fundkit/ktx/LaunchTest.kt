@@ -157,7 +157,7 @@ class LaunchTest {
                 val first = withViewModels { vms ->
                     val sheet = vms.sheet(fk, charityFundraiser, "20", saved)
                     sheet.coverFeeChanged(true)
-                    sheet.giftAidChanged { copy(livesInUk = true, firstName = "Ada", lastName = "Lovelace", house = "12", postcode = "sw1a1aa", consent = true) }
+                    sheet.giftAidChanged { copy(livesInUk = true, firstName = "Ada", lastName = "Lovelace", house = "12", postcode = "sw1a1aa", ukTaxpayer = true, consent = true) }
                     withTimeout(5_000) { sheet.state.first { it.quote?.coverFee == true } }
                     sheet.donationId
                 }
@@ -170,6 +170,7 @@ class LaunchTest {
                     assertTrue(restored.coverFee)
                     assertEquals("Ada", restored.giftAidForm.firstName)
                     assertEquals("sw1a1aa", restored.giftAidForm.postcode)
+                    assertTrue(restored.giftAidForm.ukTaxpayer)
                     assertTrue(restored.giftAidForm.consent)
                     again.confirm("tok_ok")!!.join()
                     assertEquals(first, again.state.value.donation?.id)
@@ -220,6 +221,10 @@ class LaunchTest {
                 assertEquals(listOf(IssueCode.REQUIRED), typing.issues["gift_aid.house"])
 
                 sheet.giftAidChanged { copy(house = "Flat 2, 10", livesInUk = true, consent = true) }
+                // Two statements, two boxes (the same words on iOS): wanting Gift Aid does not
+                // make the donor a UK taxpayer.
+                assertEquals(mapOf("gift_aid.uk_taxpayer" to listOf(IssueCode.NOT_DECLARED)), sheet.state.value.issues.filterKeys { it.startsWith("gift_aid") })
+                sheet.giftAidChanged { copy(ukTaxpayer = true) }
                 assertTrue(sheet.state.value.issues.keys.none { it.startsWith("gift_aid") })
                 sheet.confirm("tok_ok")!!.join()
                 val queued = sheet.state.value.donation
@@ -253,7 +258,7 @@ class LaunchTest {
                     val opened = vms.add(LinkViewModel(fk, link))
                     val target = withTimeout(10_000) { opened.state.first { it is LinkScreenState.Opened } } as LinkScreenState.Opened
                     val sheet = vms.sheet(fk, view, "20", source = target.source)
-                    sheet.giftAidChanged { copy(livesInUk = true, firstName = "Ada", lastName = "Lovelace", house = "12", postcode = "SW1A 1AA", consent = true) }
+                    sheet.giftAidChanged { copy(livesInUk = true, firstName = "Ada", lastName = "Lovelace", house = "12", postcode = "SW1A 1AA", ukTaxpayer = true, consent = true) }
                     sheet.confirm("tok_ok")!!.join()
                     val other = vms.sheet(fk, view, "10")
                     other.coverFeeChanged(true)

@@ -50,20 +50,29 @@ class ResourcesTest {
 
     /**
      * The Gift Aid declaration the app shows is the wording the core declares
-     * (`giftAidWordingVersion()`): a string named for that version, in every language, so a
-     * new wording in the core cannot go out with the old text (Screens.kt's
-     * giftAidDeclarationRes maps the version to it, and offers no Gift Aid without one).
+     * (`giftAidWordingVersion()`): strings named for that version, in every language, so a
+     * new wording in the core cannot go out with the old text (Screens.kt's giftAidWording
+     * maps the version to them, and offers no Gift Aid without them). The iOS app's words for
+     * the version are the same (its LocalizationTests compare them with these).
      */
     @Test
     fun `the Gift Aid declaration is there for the core's wording version, in every language`() {
         val version = dev.fundkit.giftAidWordingVersion()
-        val name = "gift_aid_declaration_" + version.replace('-', '_')
+        val suffix = version.replace('-', '_')
+        val consent = "gift_aid_consent_$suffix"
+        val taxpayer = "gift_aid_taxpayer_$suffix"
         for (folder in res.listFiles { f -> f.isDirectory && f.name.startsWith("values") }!!.map { it.name }) {
-            val text = read(folder).strings[name]
-            assertTrue(!text.isNullOrBlank(), "$folder has no $name for wording $version")
-            assertEquals(sortedSetOf("%1\$s"), slots(text!!), "$folder/$name names the charity")
+            val words = read(folder).strings
+            val wish = words[consent]
+            val statement = words[taxpayer]
+            assertTrue(!wish.isNullOrBlank() && !statement.isNullOrBlank(), "$folder has no $consent / $taxpayer for wording $version")
+            assertEquals(sortedSetOf("%1\$s", "%2\$s"), slots(wish!!), "$folder/$consent names the gift and the charity")
+            assertEquals(sortedSetOf<String>(), slots(statement!!), "$folder/$taxpayer")
         }
         val screens = res.resolve("../kotlin/dev/fundkit/app/ui/Screens.kt").readText()
-        assertTrue(screens.contains("\"$version\" -> R.string.$name"), "Screens.kt maps wording $version to $name")
+        assertTrue(
+            screens.contains("\"$version\" -> GiftAidWording(R.string.$consent, R.string.$taxpayer)"),
+            "Screens.kt maps wording $version to $consent and $taxpayer",
+        )
     }
 }

@@ -509,7 +509,7 @@ class ShellScreenshotTest {
                 Snapshots.check("donate-gift-aid", listOf(Look.EN_GB, Look.FONT_200)) { PageWithSheet(pageState, issues, scrolledTo = Int.MAX_VALUE) }
 
                 // Completed and sent; and a second donor's gift from a story sticker's link.
-                sheet.giftAidChanged { copy(livesInUk = true, house = "12", postcode = "SW1A 1AA", consent = true) }
+                sheet.giftAidChanged { copy(livesInUk = true, house = "12", postcode = "SW1A 1AA", ukTaxpayer = true, consent = true) }
                 sheet.confirm("tok_ok")!!.join()
                 val link = fk.shareLinks(view.fundraiser.id, DonationSource.STORY_STICKER).web
                 val target = (fk.openLink(link) as dev.fundkit.ktx.LinkOutcome.Opened).target

@@ -237,13 +237,21 @@ fun linkProblemText(problem: LinkProblem): String =
     )
 
 /**
- * The app's text of the Gift Aid declaration for the wording [version] the core expects
- * (`giftAidWordingVersion()`), or null when this build has no text for it: then the app
- * offers no Gift Aid rather than show words that are not the ones it declares.
+ * The words of one version of HMRC's Gift Aid declaration: the donor's wish ("I want to Gift
+ * Aid my donation of {amount} to {charity}.") and the taxpayer statement, each with its box.
+ * The iOS app shows the same words for the same version (ResourcesTest compares them): the
+ * version recorded with a declaration names what the donor read, on either phone.
  */
-fun giftAidDeclarationRes(version: String): Int? =
+data class GiftAidWording(val consent: Int, val taxpayer: Int)
+
+/**
+ * The app's words for the declaration version the core expects (`giftAidWordingVersion()`),
+ * or null when this build has none: then the app offers no Gift Aid rather than show words
+ * that are not the ones it declares.
+ */
+fun giftAidWording(version: String): GiftAidWording? =
     when (version) {
-        "uk-2026-12" -> R.string.gift_aid_declaration_uk_2026_12
+        "uk-2026-12" -> GiftAidWording(R.string.gift_aid_consent_uk_2026_12, R.string.gift_aid_taxpayer_uk_2026_12)
         else -> null
     }
 
@@ -658,15 +666,15 @@ fun DonateSheetContent(
                     singleLine = true,
                     modifier = Modifier.fillMaxWidth(),
                 )
-                val declarationRes = giftAidDeclarationRes(state.giftAidWording)
-                if (state.offersGiftAid && declarationRes != null) {
-                    GiftAidSection(state, declarationRes, onGiftAidChange)
+                val wording = giftAidWording(state.giftAidWording)
+                if (state.offersGiftAid && wording != null) {
+                    GiftAidSection(state, wording, onGiftAidChange)
                 }
                 when (val r = state.refusal) {
                     is DonateOutcome.OverOfflineLimit -> Notice(offlineCapText(r.cap), error = true)
                     is DonateOutcome.Invalid -> {
                         // Issues of fields drawn above are shown at their field; the rest here.
-                        val shown = setOf("message") + if (state.offersGiftAid && declarationRes != null) GIFT_AID_FIELDS else emptySet()
+                        val shown = setOf("message") + if (state.offersGiftAid && wording != null) GIFT_AID_FIELDS else emptySet()
                         val rest = r.issues.filter { it.field !in shown }.map { issueText(it.code) }.distinct()
                         if (rest.isNotEmpty()) Notice(rest.joinToString(" "), error = true)
                     }
@@ -713,7 +721,7 @@ private val GIFT_AID_FIELDS =
  * the box that makes it. Each field shows the core's issues for it.
  */
 @Composable
-private fun GiftAidSection(state: DonateSheetState, declarationRes: Int, onChange: ((GiftAidForm.() -> GiftAidForm) -> Unit)) {
+private fun GiftAidSection(state: DonateSheetState, wording: GiftAidWording, onChange: ((GiftAidForm.() -> GiftAidForm) -> Unit)) {
     val form = state.giftAidForm
     val issues = state.issues
     HorizontalDivider()
@@ -729,10 +737,13 @@ private fun GiftAidSection(state: DonateSheetState, declarationRes: Int, onChang
     Field(stringResource(R.string.gift_aid_last_name), form.lastName, issues["gift_aid.last_name"]) { v -> onChange { copy(lastName = v) } }
     Field(stringResource(R.string.gift_aid_house), form.house, issues["gift_aid.house"]) { v -> onChange { copy(house = v) } }
     Field(stringResource(R.string.gift_aid_postcode), form.postcode, issues["gift_aid.postcode"]) { v -> onChange { copy(postcode = v) } }
-    Text(stringResource(declarationRes, state.charityName.orEmpty()), style = MaterialTheme.typography.bodyMedium)
-    // One box makes the statement above (a UK taxpayer) and asks the charity to claim.
-    val consentIssues = listOfNotNull(issues["gift_aid.uk_taxpayer"], issues["gift_aid.consent"], issues["gift_aid.wording_version"], issues["gift_aid"]).flatten().distinct()
-    CheckRow(stringResource(R.string.gift_aid_consent), form.consent, { v -> onChange { copy(consent = v) } }, consentIssues.ifEmpty { null })
+    // HMRC's declaration: the taxpayer statement and the donor's wish, each its own box, in
+    // the words of the version the core records; Gift Aid is on the gift, never on fees.
+    CheckRow(stringResource(wording.taxpayer), form.ukTaxpayer, { v -> onChange { copy(ukTaxpayer = v) } }, issues["gift_aid.uk_taxpayer"])
+    val gift = state.quote?.amountLabel ?: state.amountLabel.orEmpty()
+    val consentIssues = listOfNotNull(issues["gift_aid.consent"], issues["gift_aid.wording_version"], issues["gift_aid"]).flatten().distinct()
+    CheckRow(stringResource(wording.consent, gift, state.charityName.orEmpty()), form.consent, { v -> onChange { copy(consent = v) } }, consentIssues.ifEmpty { null })
+    Text(stringResource(R.string.gift_aid_notice), style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onSurfaceVariant)
 }
 
 // ---- pending donations ----

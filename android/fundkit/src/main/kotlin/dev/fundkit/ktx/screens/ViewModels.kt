@@ -402,15 +402,14 @@ data class GiftAidForm(
     /** House name or number. */
     val house: String = "",
     val postcode: String = "",
-    /**
-     * The declaration's box: the donor makes the statement shown above it (a UK taxpayer who
-     * pays at least the tax reclaimed) and asks the charity to claim Gift Aid.
-     */
+    /** The taxpayer statement's box: a UK taxpayer who pays at least the tax reclaimed. */
+    val ukTaxpayer: Boolean = false,
+    /** The declaration's own box: "I want to Gift Aid my donation of ... to ...". */
     val consent: Boolean = false,
 ) {
     /** The donor started a declaration: it goes with the donation, and must then be complete. */
     val started: Boolean
-        get() = livesInUk || consent || listOf(firstName, lastName, house, postcode).any { it.isNotBlank() }
+        get() = livesInUk || ukTaxpayer || consent || listOf(firstName, lastName, house, postcode).any { it.isNotBlank() }
 
     /** The declaration for the core, made with the wording [version] the donor was shown. */
     fun declaration(version: String): GiftAidDeclaration =
@@ -420,7 +419,7 @@ data class GiftAidForm(
             house = house,
             postcode = postcode,
             livesInUk = livesInUk,
-            ukTaxpayer = consent,
+            ukTaxpayer = ukTaxpayer,
             consent = consent,
             wordingVersion = version,
         )
@@ -523,6 +522,7 @@ class DonateViewModel(
                         lastName = saved[GA_LAST_NAME] ?: "",
                         house = saved[GA_HOUSE] ?: "",
                         postcode = saved[GA_POSTCODE] ?: "",
+                        ukTaxpayer = saved[GA_UK_TAXPAYER] ?: false,
                         consent = saved[GA_CONSENT] ?: false,
                     ),
                 giftAidWording = dev.fundkit.giftAidWordingVersion(),
@@ -681,6 +681,7 @@ class DonateViewModel(
             saved[GA_LAST_NAME] = form.lastName
             saved[GA_HOUSE] = form.house
             saved[GA_POSTCODE] = form.postcode
+            saved[GA_UK_TAXPAYER] = form.ukTaxpayer
             saved[GA_CONSENT] = form.consent
             val shown = state.issues.keys.any { it.startsWith(GIFT_AID_FIELD) }
             val issues =
@@ -781,6 +782,7 @@ class DonateViewModel(
         private const val GA_LAST_NAME = "donate.gift_aid.last_name"
         private const val GA_HOUSE = "donate.gift_aid.house"
         private const val GA_POSTCODE = "donate.gift_aid.postcode"
+        private const val GA_UK_TAXPAYER = "donate.gift_aid.uk_taxpayer"
         private const val GA_CONSENT = "donate.gift_aid.consent"
 
         /** The core's issue fields of a declaration all start with this (`gift_aid.postcode`, ...). */
