@@ -37,6 +37,12 @@ rust() {
   FUNDKIT_KILLS="${FUNDKIT_KILLS:-50}" FUNDKIT_SOAK_SECS="${FUNDKIT_SOAK_SECS:-25}" \
     cargo test --workspace --locked -- --nocapture >"$log" 2>&1 || { tail -100 "$log"; exit 1; }
   grep -E '^(soak|kill test|scale.out[^:]*|authorization):|^test result' "$log"
+  # The README's demo: it checks what it shows against the server (totals, fees, Gift Aid
+  # export, ledger) and ends "DEMO OK", so a regression in it fails here too.
+  cargo run -q --locked -p fundkit-cli -- demo >"$root/target/demo.log" 2>&1 &&
+    grep -qx '  DEMO OK' "$root/target/demo.log" ||
+    { tail -40 "$root/target/demo.log"; echo "test.sh: rust stage, step 'demo' failed (the demo did not end DEMO OK)" >&2; exit 1; }
+  echo "demo: DEMO OK"
   rust_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 }
 

@@ -563,7 +563,13 @@ async fn giving(
         && stats.gift_aid_claimable.minor_units == 500
         && stats.from_story_sticker == 2
         && stats.fees == quote.fees.fees
+        && stats.receives.minor_units
+            == quote.fees.organiser_receives.minor_units
+                + covered_quote.fees.organiser_receives.minor_units
         && csv.lines().count() == 2
-        && csv.contains(",Dana,Donor,12,SW1A 1AA,")
+        // The claim is on the gift (20.00), never on a fee.
+        && csv.lines().nth(1).is_some_and(|row| {
+            row.starts_with(",Dana,Donor,12,SW1A 1AA,") && row.ends_with(",20.00")
+        })
         && ledger.is_empty())
 }
