@@ -68,10 +68,12 @@ func draft(_ title: String, country: String = "US", currency: String = "USD") ->
                     story: "The river took the ground floor.", goal: Money(minorUnits: 500_000, currency: currency), country: country)
 }
 
+/// A session on `server` whose requests go through URLSession, as an iOS app's do (the
+/// library's reqwest fallback is for desktop and development: `SessionTests` opens one).
 func open(_ server: ReferenceServer, _ token: String?, country: String = "US", locale: String = "en-US",
           platform: Platform = .android, clock: ManualClock? = nil) async throws -> FundKitSession {
     try await FundKitSession.open(config: testConfig(server.url, country: country, locale: locale, platform: platform),
-                                  tokens: { _ in token }, clock: clock)
+                                  tokens: { _ in token }, clock: clock, transport: URLSessionTransport())
 }
 
 /// A running fundraiser made by `organiser` on `server`.
