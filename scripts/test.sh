@@ -27,6 +27,13 @@ lint() {
     echo "test.sh: the default build of fundkit links an HTTP or TLS stack (cargo tree -p fundkit)" >&2
     exit 1
   fi
+  # Its size budget: what the phones ship, stripped, at most 3.5 MB (docs/performance.md).
+  cargo build -q -p fundkit --release --lib --locked
+  strip -o "$root/target/libfundkit.stripped.so" "$root/target/release/libfundkit.so"
+  local size budget=3500000
+  size=$(stat -c %s "$root/target/libfundkit.stripped.so")
+  echo "size: libfundkit.so as shipped (release, stripped, x86_64): $size bytes (budget $budget)"
+  [ "$size" -le "$budget" ] || { echo "test.sh: the library the phones ship is $size bytes, over its $budget-byte budget" >&2; exit 1; }
 }
 
 rust() {
