@@ -306,6 +306,37 @@ async fn a_value_from_a_newer_server_in_one_entry_blocks_no_feed() {
     );
 }
 
+/// A one-off answer that is one object (a fundraiser fetched to open its link) with a value
+/// this build does not know: that call fails with a typed `bad_response` (the app says
+/// "update the app" or "try again", never crashes), nothing of it is cached, and the sync
+/// pass, the queue and the other fundraisers go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fundraiser_from_a_newer_server_fails_its_own_fetch_only() {
+    let api = Stub::start(|req| match req.path.as_str() {
+        "/v1/fundraisers/fr_newer" => {
+            let mut newer = fundraiser_json("fr_newer", false);
+            newer["state"] = json!("paused");
+            Response::json(newer)
+        }
+        _ => or_not_found(req),
+    })
+    .await;
+    let (donor, _) = donor_on(&api).await;
+    let c = &donor.client;
+    let err = c
+        .refresh_fundraiser("fr_newer".into())
+        .await
+        .expect_err("an answer this build cannot read");
+    assert!(
+        matches!(&err, fundkit::FundkitError::Server { status: 200, code, .. } if code == "bad_response"),
+        "{err:?}"
+    );
+    assert!(c.fundraiser("fr_newer".into()).unwrap().is_none());
+    assert!(c.fundraiser("fr_stub".into()).unwrap().is_some());
+    let report = c.sync_now().await.unwrap();
+    assert_eq!(report.error, None);
+}
+
 /// The config answer too: a platform this build does not know in a rollout gate is
 /// dropped from it, and a config still unreadable (a value of a new shape) keeps the last
 /// one. Neither fails the pass; before, each failed every pass with bad_response.

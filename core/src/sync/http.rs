@@ -211,10 +211,23 @@ impl Http {
             }
             let retry_after = resp.header("Retry-After").and_then(parse_retry_after);
             if (200..300).contains(&status) {
-                return serde_json::from_slice(&resp.body).map_err(|e| Error::Refused {
-                    status,
-                    code: "bad_response".into(),
-                    message: format!("the server's answer could not be read: {e}"),
+                return serde_json::from_slice(&resp.body).map_err(|e| {
+                    // A whole answer this build cannot read (a newer server's value where one
+                    // object is the answer): this call fails, typed; feeds and the batch answer
+                    // skip such an entry instead (`pages`). Where, never what: no content.
+                    tracing::warn!(
+                        path,
+                        status,
+                        kind = ?e.classify(),
+                        line = e.line(),
+                        column = e.column(),
+                        "an answer this build cannot read"
+                    );
+                    Error::Refused {
+                        status,
+                        code: "bad_response".into(),
+                        message: format!("the server's answer could not be read: {e}"),
+                    }
                 });
             }
             return Err(classify(status, retry_after, &resp.body));
