@@ -25,11 +25,29 @@ pub(crate) struct OwnerLock {
     _file: File,
 }
 
-/// The lock file of a database: `<database path>.lock`.
+/// The lock file of a database: `<database's real path>.lock`. SQLite follows symlinks to
+/// the file it opens, so two paths to one file (a symlink to it or to a folder on the way,
+/// `..`, a relative path) must name one lock.
 pub(crate) fn lock_path(database: &Path) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
+    let mut name = real_path(database).into_os_string();
     name.push(".lock");
     PathBuf::from(name)
+}
+
+/// `database` with symlinks, `.` and `..` resolved: the file's own when it exists, else
+/// its folder's (made before the lock is taken) joined with its name.
+fn real_path(database: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(database) {
+        return real;
+    }
+    let dir = database
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (std::fs::canonicalize(dir), database.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => database.to_path_buf(),
+    }
 }
 
 impl OwnerLock {
@@ -111,5 +129,36 @@ mod tests {
         ));
         drop(first);
         OwnerLock::acquire(&db).unwrap();
+    }
+
+    /// A symlink to the database, or to a folder on its path, names the same file: the
+    /// second opener through it is refused too (before, it got a lock file of its own).
+    #[cfg(unix)]
+    #[test]
+    fn another_path_to_the_same_file_is_the_same_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("data/fundkit.db");
+        std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+        std::fs::write(&db, b"").unwrap();
+        let via_file = dir.path().join("link.db");
+        std::os::unix::fs::symlink(&db, &via_file).unwrap();
+        let via_dir = dir.path().join("alias");
+        std::os::unix::fs::symlink(dir.path().join("data"), &via_dir).unwrap();
+        let dotted = dir.path().join("data/../data/fundkit.db");
+        let first = OwnerLock::acquire(&db).unwrap();
+        for other in [via_file, via_dir.join("fundkit.db"), dotted] {
+            assert!(
+                matches!(OwnerLock::acquire(&other), Err(FundkitError::DatabaseInUse { .. })),
+                "{other:?}"
+            );
+        }
+        drop(first);
+        // A file not made yet: its folder's real path names the lock.
+        let fresh = dir.path().join("data/new.db");
+        let _held = OwnerLock::acquire(&fresh).unwrap();
+        assert!(matches!(
+            OwnerLock::acquire(&via_dir.join("new.db")),
+            Err(FundkitError::DatabaseInUse { .. })
+        ));
     }
 }
