@@ -41,7 +41,10 @@ public final class URLSessionTransport: NSObject, HttpTransport, @unchecked Send
         }
         var urlRequest = URLRequest(url: url)
         urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = TimeInterval(request.timeoutMs) / 1000
+        let timeout = TimeInterval(request.timeoutMs) / 1000
+        // URLSession's own timeout is the longest silence; the seam's is the whole exchange
+        // (a server trickling a byte a second never goes silent): both are set, see below.
+        urlRequest.timeoutInterval = timeout
         urlRequest.httpShouldHandleCookies = false
         for header in request.headers {
             urlRequest.addValue(header.value, forHTTPHeaderField: header.name)
@@ -56,6 +59,7 @@ public final class URLSessionTransport: NSObject, HttpTransport, @unchecked Send
                 pending[id] = Pending(continuation: continuation, limit: limit, task: task)
                 lock.unlock()
                 task.resume()
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [weak self] in self?.expire(id) }
             }
         } onCancel: { [weak self] in
             self?.cancel(id)
@@ -67,6 +71,14 @@ public final class URLSessionTransport: NSObject, HttpTransport, @unchecked Send
         let task = pending[id]?.task
         lock.unlock()
         task?.cancel()
+    }
+
+    /// The request's whole-exchange timeout passed with no answer: it times out, whatever
+    /// trickled in so far.
+    private func expire(_ id: Int) {
+        guard let p = take(id) else { return } // answered already
+        p.task.cancel()
+        p.continuation.resume(throwing: TransportError.TimedOut(detail: "no whole answer within the request's timeout"))
     }
 
     private func take(_ id: Int) -> Pending? {
