@@ -376,6 +376,61 @@ async fn a_charity_is_set_at_creation_or_by_a_reviewer_and_validated_both_times(
 }
 
 #[tokio::test]
+async fn a_charity_goes_only_with_an_approval_and_in_its_transaction() {
+    let api = Api::with(ServerOptions {
+        database: Database::for_test(),
+        ..ServerOptions::default()
+    })
+    .await;
+    let (status, f) = api
+        .create("dev-organiser-gb", "k1", charity_draft(None))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let id = f["id"].as_str().unwrap().to_owned();
+    let review = |body: Value| {
+        let (api, id) = (&api, id.clone());
+        async move {
+            api.call(
+                Method::POST,
+                &format!("/v1/review/fundraisers/{id}"),
+                "dev-reviewer",
+                Some(body),
+            )
+            .await
+        }
+    };
+    let seen = || async {
+        let (status, f) = get(&api, &format!("/v1/fundraisers/{id}"), "dev-reviewer").await;
+        assert_eq!(status, StatusCode::OK, "{f}");
+        (f["state"].clone(), f["charity"].clone())
+    };
+    // A charity with a removal or a declined edit is refused, and nothing changes.
+    for decision in ["remove", "decline_edit"] {
+        let (status, body) = review(json!({
+            "decision": decision, "reason": "Not a real hospice", "charity": hospice()
+        }))
+        .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "charity_needs_approve"),
+            "{decision}: {body}"
+        );
+        assert_eq!(seen().await, (json!("in_review"), Value::Null), "{decision}");
+    }
+    // Approved without one; a second approval (nothing waits) is refused and does not
+    // leave its charity behind.
+    let (status, body) = review(json!({"decision": "approve"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = review(json!({"decision": "approve", "charity": hospice()})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "not_reviewable"),
+        "{body}"
+    );
+    assert_eq!(seen().await, (json!("active"), Value::Null));
+}
+
+#[tokio::test]
 async fn where_donations_came_from_is_counted_for_the_organiser() {
     let api = Api::start().await;
     let f = api.fundraiser().await;
