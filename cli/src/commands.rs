@@ -215,11 +215,13 @@ pub fn print_report(r: &SyncReport) {
     );
 }
 
-/// `fundkit review`: the reviewer's queue, or one decision.
+/// `fundkit review`: the reviewer's queue, or one decision; an approval may record the
+/// registered charity (name, number) the reviewer checked.
 pub async fn review(
     server: String,
     token: String,
     approve: Option<String>,
+    charity: Option<(String, String)>,
     remove: Option<String>,
     decline_edit: Option<String>,
     reason: Option<String>,
@@ -227,7 +229,13 @@ pub async fn review(
     let http = reqwest::Client::new();
     let base = server.trim_end_matches('/');
     let decision = match (&approve, &remove, &decline_edit) {
-        (Some(id), _, _) => Some((id, serde_json::json!({ "decision": "approve" }))),
+        (Some(id), _, _) => {
+            let mut body = serde_json::json!({ "decision": "approve" });
+            if let Some((name, number)) = charity {
+                body["charity"] = serde_json::json!({ "name": name, "number": number });
+            }
+            Some((id, body))
+        }
         (None, Some(id), _) => Some((
             id,
             serde_json::json!({ "decision": "remove", "reason": reason }),
@@ -268,6 +276,18 @@ pub async fn review(
                     f["title"].as_str().unwrap_or("?"),
                     f["organiser_name"].as_str().unwrap_or("?")
                 );
+                // The charity the organiser named, for the reviewer to check on the
+                // regulator's register before approving.
+                if let Some(charity) = f["charity"].as_object() {
+                    println!(
+                        "      charity: {} (registered number {})",
+                        charity.get("name").and_then(|n| n.as_str()).unwrap_or("?"),
+                        charity
+                            .get("number")
+                            .and_then(|n| n.as_str())
+                            .unwrap_or("?")
+                    );
+                }
                 if let Some(edit) = f["pending_edit"].as_object() {
                     println!(
                         "      edit waiting: title {:?}",
@@ -276,11 +296,23 @@ pub async fn review(
                 }
             }
         }
-        None => println!(
-            "{} is now {}",
-            body["id"].as_str().unwrap_or("?"),
-            body["state"].as_str().unwrap_or("?")
-        ),
+        None => {
+            println!(
+                "{} is now {}",
+                body["id"].as_str().unwrap_or("?"),
+                body["state"].as_str().unwrap_or("?")
+            );
+            if let Some(charity) = body["charity"].as_object() {
+                println!(
+                    "  charity: {} (registered number {})",
+                    charity.get("name").and_then(|n| n.as_str()).unwrap_or("?"),
+                    charity
+                        .get("number")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or("?")
+                );
+            }
+        }
     }
     Ok(())
 }

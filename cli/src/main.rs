@@ -107,6 +107,22 @@ enum Command {
         /// Approve this fundraiser (new), or the edit of its text waiting for review.
         #[arg(long, conflicts_with_all = ["remove", "decline_edit"])]
         approve: Option<String>,
+        /// With --approve: the registered UK charity you checked on the regulator's
+        /// register (its name; with --charity-number). Gift Aid then applies.
+        #[arg(
+            long,
+            requires_all = ["approve", "charity_number"],
+            conflicts_with_all = ["remove", "decline_edit"]
+        )]
+        charity_name: Option<String>,
+        /// With --approve: the charity's registration number (England and Wales 6-7
+        /// digits, Scotland SC + 6, Northern Ireland NIC + 6; with --charity-name).
+        #[arg(
+            long,
+            requires_all = ["approve", "charity_name"],
+            conflicts_with_all = ["remove", "decline_edit"]
+        )]
+        charity_number: Option<String>,
         /// Remove this fundraiser (with --reason, which its organiser is told).
         #[arg(long, requires = "reason", conflicts_with = "decline_edit")]
         remove: Option<String>,
@@ -213,10 +229,24 @@ async fn main() -> ExitCode {
             server,
             token,
             approve,
+            charity_name,
+            charity_number,
             remove,
             decline_edit,
             reason,
-        } => commands::review(server, token, approve, remove, decline_edit, reason).await,
+        } => {
+            let charity = charity_name.zip(charity_number);
+            commands::review(
+                server,
+                token,
+                approve,
+                charity,
+                remove,
+                decline_edit,
+                reason,
+            )
+            .await
+        }
         Command::Create {
             client,
             title,

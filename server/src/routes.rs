@@ -640,16 +640,27 @@ async fn review_fundraiser(
             Some(reason.trim().to_owned())
         }
     };
-    let now = state.now_ms();
-    // A reviewer who checked the charity's registration records it (Gift Aid then applies).
-    if let Some(charity) = &request.charity {
-        let charity = rules::normalize_charity(charity);
-        refusal(rules::validate_charity(&charity, &f.kind, &f.country))?;
-        state.store.set_charity(id.clone(), charity, now).await?;
-    }
+    // A reviewer who checked the charity's registration records it (Gift Aid then applies)
+    // as they approve, in the same transaction: never with a removal or a declined edit,
+    // and never left behind by an approval that was refused.
+    let charity = match &request.charity {
+        None => None,
+        Some(_) if request.decision != ReviewDecision::Approve => {
+            return Err(Failure::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "charity_needs_approve",
+                "a charity is recorded only with an approve decision",
+            ));
+        }
+        Some(charity) => {
+            let charity = rules::normalize_charity(charity);
+            refusal(rules::validate_charity(&charity, &f.kind, &f.country))?;
+            Some(charity)
+        }
+    };
     let f = state
         .store
-        .review(id, request.decision, reason, now)
+        .review(id, request.decision, reason, charity, state.now_ms())
         .await?;
     Ok(Json(shown(&state, f, user).await?).into_response())
 }

@@ -376,6 +376,115 @@ async fn a_charity_is_set_at_creation_or_by_a_reviewer_and_validated_both_times(
 }
 
 #[tokio::test]
+async fn a_charity_goes_only_with_an_approval_and_in_its_transaction() {
+    let api = Api::with(ServerOptions {
+        database: Database::for_test(),
+        ..ServerOptions::default()
+    })
+    .await;
+    let (status, f) = api
+        .create("dev-organiser-gb", "k1", charity_draft(None))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let id = f["id"].as_str().unwrap().to_owned();
+    let review = |body: Value| {
+        let (api, id) = (&api, id.clone());
+        async move {
+            api.call(
+                Method::POST,
+                &format!("/v1/review/fundraisers/{id}"),
+                "dev-reviewer",
+                Some(body),
+            )
+            .await
+        }
+    };
+    let seen = || async {
+        let (status, f) = get(&api, &format!("/v1/fundraisers/{id}"), "dev-reviewer").await;
+        assert_eq!(status, StatusCode::OK, "{f}");
+        (f["state"].clone(), f["charity"].clone())
+    };
+    // A charity with a removal or a declined edit is refused, and nothing changes.
+    for decision in ["remove", "decline_edit"] {
+        let (status, body) = review(json!({
+            "decision": decision, "reason": "Not a real hospice", "charity": hospice()
+        }))
+        .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "charity_needs_approve"),
+            "{decision}: {body}"
+        );
+        assert_eq!(
+            seen().await,
+            (json!("in_review"), Value::Null),
+            "{decision}"
+        );
+    }
+    // Approved without one; a second approval (nothing waits) is refused and does not
+    // leave its charity behind.
+    let (status, body) = review(json!({"decision": "approve"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = review(json!({"decision": "approve", "charity": hospice()})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "not_reviewable"),
+        "{body}"
+    );
+    assert_eq!(seen().await, (json!("active"), Value::Null));
+}
+
+#[tokio::test]
+async fn the_claimable_gift_aid_is_each_donations_quarter_rounded_down() {
+    let api = Api::start().await;
+    let (status, uk) = api
+        .create("dev-organiser-gb", "k1", charity_draft(Some(hospice())))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{uk}");
+    let uk = uk["id"].as_str().unwrap().to_owned();
+    let ga = |item: Value| with(item, json!({"gift_aid": declaration()}));
+    let pence = [1_001, 1_003, 999];
+    let items = pence
+        .iter()
+        .enumerate()
+        .map(|(k, p)| ga(gbp(&uuid(k as u32 + 1), &uk, *p)))
+        .collect();
+    let (_, body) = api.batch("dev-donor-1", items).await;
+    for k in 0..pence.len() {
+        assert_eq!(outcome(&body, k), accepted(), "{body}");
+    }
+    // 250 + 250 + 249: each donation's 25% rounded down (the core's rule), never the
+    // total's 25% (3003 / 4 = 750).
+    let each: i64 = pence
+        .iter()
+        .map(|p| fundkit::rules::gift_aid_on(&fundkit::Money::new(*p, "GBP").unwrap()).minor_units)
+        .sum();
+    assert_eq!(each, 749);
+    let (_, mine) = get(&api, &format!("/v1/fundraisers/{uk}"), "dev-organiser-gb").await;
+    assert_eq!(mine["organiser_stats"]["gift_aid_count"], 3);
+    assert_eq!(
+        mine["organiser_stats"]["gift_aid_claimable"],
+        json!({"minor_units": each, "currency": "GBP"})
+    );
+    // The export lists each gift in pounds, as given.
+    let (status, _, csv) = get_text(
+        &api,
+        &format!("/v1/fundraisers/{uk}/gift-aid.csv"),
+        Some("dev-organiser-gb"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    let mut amounts: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    amounts.sort_unstable();
+    assert_eq!(amounts, ["10.01", "10.03", "9.99"]);
+    no_money_created(&api).await;
+}
+
+#[tokio::test]
 async fn where_donations_came_from_is_counted_for_the_organiser() {
     let api = Api::start().await;
     let f = api.fundraiser().await;

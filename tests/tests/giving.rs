@@ -143,6 +143,10 @@ async fn a_gift_aid_donation_made_offline_reaches_the_charity_once_and_leaves_th
     assert_eq!(status, 200);
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.contains(",Ada,Lovelace,12,SW1A 1AA,"), "{csv}");
+    // The Amount column is the gift (£20.00), never what the donor paid with the fee
+    // covered (£20.58): Gift Aid is claimed on the gift alone.
+    let amount = csv.lines().nth(1).and_then(|l| l.rsplit(',').next());
+    assert_eq!(amount, Some("20.00"), "{csv}");
     assert_eq!(server.charges_for(&queued.id).await, 1);
     assert_eq!(server.ledger_mismatches().await, vec![]);
 }

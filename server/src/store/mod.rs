@@ -260,21 +260,6 @@ impl Store {
         }
     }
 
-    /// Sets the registered charity of fundraiser `id` (a reviewer's finding).
-    pub async fn set_charity(
-        &self,
-        id: String,
-        charity: Charity,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        match self {
-            Store::Sqlite(db) => {
-                blocking(db, move |db| db.set_charity(&id, &charity, now_ms)).await
-            }
-            Store::Postgres(pg) => pg.set_charity(&id, &charity, now_ms).await,
-        }
-    }
-
     /// Every fundraiser whose confirmed total differs from what the payment provider's
     /// ledger charged for it: (fundraiser, confirmed total, charged). Empty when no money
     /// was created or lost (the soaks check it at the end).
@@ -375,19 +360,28 @@ impl Store {
     /// A reviewer's decision, in one transaction with the edit waiting (if any): approve
     /// (in review -> active, its days start now; or a waiting edit goes live), remove (in
     /// review or active -> removed, with the reason its organiser will see), or decline a
-    /// waiting edit (the approved text stays; the organiser is told why).
+    /// waiting edit (the approved text stays; the organiser is told why). `charity`, the
+    /// registered charity the reviewer checked (approve only; the caller validated it), is
+    /// written in the same transaction: a refused decision leaves it as it was.
     pub async fn review(
         &self,
         id: String,
         decision: ReviewDecision,
         reason: Option<String>,
+        charity: Option<Charity>,
         now_ms: i64,
     ) -> Result<Fundraiser, StoreError> {
         match self {
             Store::Sqlite(db) => {
-                blocking(db, move |db| db.review(&id, decision, reason, now_ms)).await
+                blocking(db, move |db| {
+                    db.review(&id, decision, reason, charity.as_ref(), now_ms)
+                })
+                .await
             }
-            Store::Postgres(pg) => pg.review(&id, decision, reason, now_ms).await,
+            Store::Postgres(pg) => {
+                pg.review(&id, decision, reason, charity.as_ref(), now_ms)
+                    .await
+            }
         }
     }
 

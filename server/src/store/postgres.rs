@@ -472,23 +472,6 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) async fn set_charity(
-        &self,
-        id: &str,
-        charity: &fundkit::model::Charity,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        tx.execute(
-            "UPDATE fundraisers SET charity_name = $2, charity_number = $3, updated_at_ms = $4,
-                 change_seq = NULL WHERE id = $1",
-            &[&id, &charity.name, &charity.number, &now_ms],
-        )
-        .await?;
-        commit(tx).await
-    }
-
     pub(super) async fn psp_charges_for(&self, idem_key: &str) -> Result<u32, StoreError> {
         let n = self
             .client()
@@ -736,6 +719,7 @@ impl PgStore {
         id: &str,
         decision: ReviewDecision,
         reason: Option<String>,
+        charity: Option<&fundkit::model::Charity>,
         now_ms: i64,
     ) -> Result<Fundraiser, StoreError> {
         let mut client = self.client().await?;
@@ -752,6 +736,13 @@ impl PgStore {
         let pending = pending_edit_in(&tx, id).await?;
         let (next, edit) = reviewed(&current, pending, decision, reason, now_ms)?;
         update_fundraiser(&tx, id, &next, now_ms).await?;
+        if let Some(charity) = charity {
+            tx.execute(
+                "UPDATE fundraisers SET charity_name = $2, charity_number = $3 WHERE id = $1",
+                &[&id, &charity.name, &charity.number],
+            )
+            .await?;
+        }
         match edit {
             None => {
                 tx.execute(

@@ -608,25 +608,6 @@ impl SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub(super) fn set_charity(
-        &self,
-        id: &str,
-        charity: &fundkit::model::Charity,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            &format!(
-                "UPDATE fundraisers SET charity_name = ?2, charity_number = ?3, updated_at_ms = ?4,
-                     change_seq = {NEXT_FUNDRAISER_CHANGE} WHERE id = ?1"
-            ),
-            params![id, charity.name, charity.number, now_ms],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
     pub(super) fn psp_charges_for(&self, idem_key: &str) -> Result<u32, StoreError> {
         Ok(self.conn().query_row(
             "SELECT COUNT(*) FROM psp_charges WHERE idem_key = ?1 AND outcome <> 'void'",
@@ -811,6 +792,7 @@ impl SqliteStore {
         id: &str,
         decision: ReviewDecision,
         reason: Option<String>,
+        charity: Option<&fundkit::model::Charity>,
         now_ms: i64,
     ) -> Result<Fundraiser, StoreError> {
         let mut conn = self.conn();
@@ -819,6 +801,12 @@ impl SqliteStore {
         let pending = pending_edit_in(&tx, id)?;
         let (next, edit) = reviewed(&current, pending, decision, reason, now_ms)?;
         update_fundraiser(&tx, id, &next, now_ms)?;
+        if let Some(charity) = charity {
+            tx.execute(
+                "UPDATE fundraisers SET charity_name = ?2, charity_number = ?3 WHERE id = ?1",
+                params![id, charity.name, charity.number],
+            )?;
+        }
         match edit {
             None => tx.execute(
                 "DELETE FROM fundraiser_edits WHERE fundraiser_id = ?1",
