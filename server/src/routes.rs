@@ -11,6 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::NaiveDate;
 use fundkit::model::FundraiserDraft;
 use fundkit::model::FundraiserState;
 use fundkit::rollout::{self, Action, Availability, Platform, UserContext};
@@ -552,8 +553,10 @@ async fn gift_aid_export(
     State(state): Shared,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Params(range): Params<ExportRange>,
 ) -> Result<Response, Failure> {
     let user = state.user(&headers)?;
+    let (from, to) = range.parse()?;
     let f = organisers_own(&state, user, id).await?;
     if rules::gift_aid_availability(&f) != fundkit::GiftAidAvailability::Available {
         return Err(Failure::new(
@@ -562,7 +565,12 @@ async fn gift_aid_export(
             "this fundraiser takes no Gift Aid",
         ));
     }
-    let claims = state.store.gift_aid_claims(f.id.clone()).await?;
+    let mut claims = state.store.gift_aid_claims(f.id.clone()).await?;
+    // The claim period: a charity claims what came since its last claim, and no gift twice.
+    claims.retain(|c| {
+        crate::gift_aid::uk_date(c.received_at_ms)
+            .is_some_and(|d| from.is_none_or(|from| d >= from) && to.is_none_or(|to| d <= to))
+    });
     let csv = crate::gift_aid::schedule_csv(&claims).map_err(Failure::internal)?;
     Ok((
         [
@@ -663,6 +671,43 @@ async fn review_fundraiser(
         .review(id, request.decision, reason, charity, state.now_ms())
         .await?;
     Ok(Json(shown(&state, f, user).await?).into_response())
+}
+
+/// The Gift Aid export's claim period: UK dates (`YYYY-MM-DD`), both ends included, each
+/// optional.
+#[derive(Deserialize)]
+struct ExportRange {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl ExportRange {
+    fn parse(&self) -> Result<(Option<NaiveDate>, Option<NaiveDate>), Failure> {
+        let day = |v: &Option<String>| -> Result<Option<NaiveDate>, Failure> {
+            v.as_deref()
+                .map(|t| {
+                    NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").map_err(|_| {
+                        Failure::new(
+                            StatusCode::BAD_REQUEST,
+                            "bad_date",
+                            "from and to are dates, YYYY-MM-DD",
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let (from, to) = (day(&self.from)?, day(&self.to)?);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_date",
+                    "from is after to",
+                ));
+            }
+        }
+        Ok((from, to))
+    }
 }
 
 #[derive(Deserialize)]

@@ -298,6 +298,34 @@ async fn gift_aid_goes_only_with_a_registered_uk_charity_and_a_whole_declaration
         "{csv}"
     );
     assert!(lines[1].ends_with(",10.00"), "{csv}");
+    // The claim period (UK dates, both ends included): the gift's own day has it, the days
+    // around it do not, so no gift is claimed twice across periods.
+    let day: Vec<&str> = lines[1].split(',').nth(7).unwrap().split('/').collect();
+    let (d, m, y) = (day[0], day[1], day[2]);
+    let on = chrono::NaiveDate::parse_from_str(&format!("20{y}-{m}-{d}"), "%Y-%m-%d").unwrap();
+    let (before, after) = (on.pred_opt().unwrap(), on.succ_opt().unwrap());
+    for (query, rows) in [
+        (format!("from={on}&to={on}"), 2),
+        (format!("from={on}"), 2),
+        (format!("to={before}"), 1),
+        (format!("from={after}"), 1),
+        (format!("from={before}&to={after}"), 2),
+    ] {
+        let (status, _, period) =
+            get_text(&api, &format!("{export}?{query}"), Some("dev-organiser-gb")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {period}");
+        assert_eq!(period.lines().count(), rows, "{query}: {period}");
+    }
+    for query in [
+        "from=2026-13-01".to_owned(),
+        "to=yesterday".to_owned(),
+        format!("from={after}&to={before}"),
+    ] {
+        let (status, _, body) =
+            get_text(&api, &format!("{export}?{query}"), Some("dev-organiser-gb")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(body.contains("bad_date"), "{query}: {body}");
+    }
     // Nobody else gets it: not a donor, not a reviewer, not without a token; and a
     // fundraiser without Gift Aid has none.
     for token in ["dev-donor-1", "dev-reviewer", "dev-organiser"] {
