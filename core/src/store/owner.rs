@@ -148,7 +148,10 @@ mod tests {
         let first = OwnerLock::acquire(&db).unwrap();
         for other in [via_file, via_dir.join("fundkit.db"), dotted] {
             assert!(
-                matches!(OwnerLock::acquire(&other), Err(FundkitError::DatabaseInUse { .. })),
+                matches!(
+                    OwnerLock::acquire(&other),
+                    Err(FundkitError::DatabaseInUse { .. })
+                ),
                 "{other:?}"
             );
         }
