@@ -115,13 +115,18 @@ class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
     private fun classify(call: Call, e: IOException): TransportException {
         val detail = "${e.javaClass.simpleName}: ${e.message.orEmpty()}"
         return when {
+            // The call timeout first: when it fires OkHttp cancels the call itself (RealCall's
+            // timeout cancels it), so a timed-out call is cancelled too. It then fails with
+            // InterruptedIOException("timeout") (the read and connect timeouts with
+            // SocketTimeoutException); a cancellation alone (the coroutine cancelled, or
+            // call.cancel()) fails with "Canceled" or a closed socket.
+            e is SocketTimeoutException -> TransportException.TimedOut(detail)
+            e is InterruptedIOException && e.message == "timeout" -> TransportException.TimedOut(detail)
             call.isCanceled() -> TransportException.Cancelled(detail)
             e is SSLException -> TransportException.Tls(detail)
             // Plain HTTP the app's policy forbids (its Network Security Config, or a client
             // without ConnectionSpec.CLEARTEXT): a security refusal, not a missing network.
             e is UnknownServiceException -> TransportException.Tls(detail)
-            e is SocketTimeoutException -> TransportException.TimedOut(detail)
-            e is InterruptedIOException && e.message == "timeout" -> TransportException.TimedOut(detail)
             else -> TransportException.Offline(detail)
         }
     }
