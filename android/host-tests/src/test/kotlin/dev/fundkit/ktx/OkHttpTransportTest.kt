@@ -374,4 +374,34 @@ class OkHttpTransportTest {
             val e = runCatching { OkHttpTransport(appClient).send(get("http://127.0.0.1:$port/v1/config", 5_000)) }.exceptionOrNull()
             assertTrue(e is TransportException.Offline, "expected Offline, got $e")
         }
+
+    @Test
+    fun `the transport's sockets come from the app's socket factory, with Nagle's delay off`() =
+        runBlocking {
+            val made = java.util.concurrent.ConcurrentLinkedQueue<java.net.Socket>()
+            val plain = javax.net.SocketFactory.getDefault()
+            val appFactory =
+                object : javax.net.SocketFactory() {
+                    private fun java.net.Socket.kept() = also { made.add(it) }
+
+                    override fun createSocket() = plain.createSocket().kept()
+
+                    override fun createSocket(host: String, port: Int) = plain.createSocket(host, port).kept()
+
+                    override fun createSocket(host: String, port: Int, localHost: InetAddress, localPort: Int) =
+                        plain.createSocket(host, port, localHost, localPort).kept()
+
+                    override fun createSocket(host: InetAddress, port: Int) = plain.createSocket(host, port).kept()
+
+                    override fun createSocket(address: InetAddress, port: Int, localAddress: InetAddress, localPort: Int) =
+                        plain.createSocket(address, port, localAddress, localPort).kept()
+                }
+            // A pool of its own: OkHttp reuses a pooled connection whatever socket factory made it.
+            val client = appClient.newBuilder().socketFactory(appFactory).connectionPool(okhttp3.ConnectionPool()).build()
+            val response = OkHttpTransport(client).send(get(url.trimEnd('/') + "/v1/config", 5_000))
+            assertTrue(response.status.toInt() in 200..499, "no answer: ${response.status}")
+            assertTrue(made.isNotEmpty(), "the app's socket factory made no socket")
+            // OkHttp leaves Nagle on: a batch's last piece would wait for the server's delayed ACK.
+            assertTrue(made.all { it.tcpNoDelay }, "a socket with Nagle's algorithm on")
+        }
 }
