@@ -239,11 +239,12 @@ class TransportBench {
 
     /**
      * The server's raw ingest: the core's batch bodies posted again, one after another as the
-     * core sends them, with plain OkHttp (no core, no FFI), each donation id replaced by a
-     * fresh one so the server stores them anew: donations/s.
+     * core sends them, with plain OkHttp (no core, no FFI; its sockets set up as
+     * OkHttpTransport's, Nagle off), each donation id replaced by a fresh one so the server
+     * stores them anew: donations/s.
      */
     private fun rawIngest(batches: List<HttpRequest>, n: Int): Double {
-        val http = okhttp3.OkHttpClient()
+        val http = okhttp3.OkHttpClient.Builder().socketFactory(NoDelaySocketFactory(javax.net.SocketFactory.getDefault())).build()
         val idPattern = Regex("\"id\":\"[^\"]+\"")
         val requests =
             batches.map { batch ->
