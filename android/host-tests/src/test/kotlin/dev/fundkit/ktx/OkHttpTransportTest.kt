@@ -304,10 +304,10 @@ class OkHttpTransportTest {
         }
     }
 
-    private fun get(url: String, timeoutMs: Long) =
+    private fun get(url: String, timeoutMs: Long, maxResponseBytes: Long = 1_000_000) =
         HttpRequest(
             method = "GET", url = url, headers = emptyList(), body = null,
-            timeoutMs = timeoutMs.toULong(), maxResponseBytes = 1_000_000uL,
+            timeoutMs = timeoutMs.toULong(), maxResponseBytes = maxResponseBytes.toULong(),
         )
 
     @Test
@@ -331,7 +331,8 @@ class OkHttpTransportTest {
                 val job =
                     launch(Dispatchers.Default) {
                         try {
-                            OkHttpTransport(appClient).send(get(silent.url, 30_000))
+                            // No size limit in the way: only the cancellation may end the call early.
+                            OkHttpTransport(appClient).send(get(silent.url, 30_000, maxResponseBytes = 1_000_000_000))
                         } catch (t: Throwable) {
                             thrown = t
                             throw t
