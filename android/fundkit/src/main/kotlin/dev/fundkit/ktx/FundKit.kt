@@ -441,7 +441,7 @@ class FundKit private constructor(
         /**
          * Opens FundKit with the app's [transport] (e.g. [OkHttpTransport] over the app's
          * OkHttpClient): the library Android ships has no HTTP stack of its own. Blocking
-         * (SQLite), so call it off the main thread.
+         * (SQLite), so call it off the main thread. [intercept] as in the other [open].
          */
         fun open(
             config: ClientConfig,
@@ -449,6 +449,7 @@ class FundKit private constructor(
             transport: HttpTransport,
             clock: Clock? = null,
             io: CoroutineDispatcher = Dispatchers.IO,
+            intercept: (FundkitClientInterface) -> FundkitClientInterface = { it },
         ): FundKit {
             // Before the first request: the core's sync thread then crosses into Kotlin
             // without being attached to the JVM anew each time (OkHttpTransport.kt).
@@ -463,7 +464,7 @@ class FundKit private constructor(
                 } else {
                     FundkitClient.withTransportAndClock(config, auth, transport, clock)
                 }
-            return FundKit(client, client, io)
+            return FundKit(intercept(client), client, io)
         }
     }
 }

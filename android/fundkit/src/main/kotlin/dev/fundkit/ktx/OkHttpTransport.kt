@@ -21,9 +21,12 @@ import okhttp3.Response
 import okio.Buffer
 import java.io.IOException
 import java.io.InterruptedIOException
+import java.net.InetAddress
+import java.net.Socket
 import java.net.SocketTimeoutException
 import java.net.UnknownServiceException
 import java.util.concurrent.TimeUnit
+import javax.net.SocketFactory
 import javax.net.ssl.SSLException
 import kotlin.coroutines.resume
 import kotlin.coroutines.resumeWithException
@@ -36,7 +39,8 @@ import kotlin.coroutines.resumeWithException
  * Pass the app's own [OkHttpClient] so its interceptors, certificate pinning, proxy and
  * connection pool apply; FundKit derives a client from it ([OkHttpClient.newBuilder], so
  * the pool and dispatcher are shared) that follows no redirect, whatever the app's client
- * does. Each call runs on OkHttp's dispatcher threads; the core awaits it from its own
+ * does, and whose sockets send without Nagle's delay ([NoDelaySocketFactory], over the
+ * app's own socket factory). Each call runs on OkHttp's dispatcher threads; the core awaits it from its own
  * sync thread. Cancelling the coroutine (the core's timeout, the client closing) cancels
  * the call.
  */
@@ -51,6 +55,7 @@ class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
         client.newBuilder()
             .followRedirects(false)
             .followSslRedirects(false)
+            .socketFactory(NoDelaySocketFactory(client.socketFactory))
             .build()
 
     override suspend fun send(request: HttpRequest): HttpResponse {
@@ -115,16 +120,48 @@ class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
     private fun classify(call: Call, e: IOException): TransportException {
         val detail = "${e.javaClass.simpleName}: ${e.message.orEmpty()}"
         return when {
+            // The call timeout first: when it fires OkHttp cancels the call itself (RealCall's
+            // timeout cancels it), so a timed-out call is cancelled too. It then fails with
+            // InterruptedIOException("timeout") (the read and connect timeouts with
+            // SocketTimeoutException); a cancellation alone (the coroutine cancelled, or
+            // call.cancel()) fails with "Canceled" or a closed socket.
+            e is SocketTimeoutException -> TransportException.TimedOut(detail)
+            e is InterruptedIOException && e.message == "timeout" -> TransportException.TimedOut(detail)
             call.isCanceled() -> TransportException.Cancelled(detail)
             e is SSLException -> TransportException.Tls(detail)
             // Plain HTTP the app's policy forbids (its Network Security Config, or a client
             // without ConnectionSpec.CLEARTEXT): a security refusal, not a missing network.
             e is UnknownServiceException -> TransportException.Tls(detail)
-            e is SocketTimeoutException -> TransportException.TimedOut(detail)
-            e is InterruptedIOException && e.message == "timeout" -> TransportException.TimedOut(detail)
             else -> TransportException.Offline(detail)
         }
     }
+}
+
+/**
+ * The app's socket factory, with Nagle's algorithm off (TCP_NODELAY) on each socket it
+ * makes; OkHttp leaves it on. A batch request leaves in pieces (the headers, then a body of
+ * tens of KB); with Nagle on, the last piece, smaller than a segment, waits until the server
+ * acknowledges what went before, and a server delaying its ACK (Linux: 40 ms) holds it that
+ * long. Measured on loopback (docs/performance.md, "The transport seam"): a batch request
+ * took about 60 ms through OkHttp against 26 ms through reqwest, which sets TCP_NODELAY.
+ * TLS is layered over these sockets, so it applies to HTTPS too. (OkHttp reuses a pooled
+ * connection whatever socket factory made it: one the app's own client opened to the same
+ * server may still carry FundKit's requests, with the app's settings.)
+ */
+internal class NoDelaySocketFactory(private val inner: SocketFactory) : SocketFactory() {
+    private fun Socket.noDelay(): Socket = apply { tcpNoDelay = true }
+
+    override fun createSocket(): Socket = inner.createSocket().noDelay()
+
+    override fun createSocket(host: String, port: Int): Socket = inner.createSocket(host, port).noDelay()
+
+    override fun createSocket(host: String, port: Int, localHost: InetAddress, localPort: Int): Socket =
+        inner.createSocket(host, port, localHost, localPort).noDelay()
+
+    override fun createSocket(host: InetAddress, port: Int): Socket = inner.createSocket(host, port).noDelay()
+
+    override fun createSocket(address: InetAddress, port: Int, localAddress: InetAddress, localPort: Int): Socket =
+        inner.createSocket(address, port, localAddress, localPort).noDelay()
 }
 
 /**

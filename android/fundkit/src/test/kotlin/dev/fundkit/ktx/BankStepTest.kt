@@ -37,7 +37,7 @@ class BankStepTest {
         server = ReferenceServer.start()
         fundraiserId =
             runBlocking {
-                FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }).use { organiser ->
+                FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }, OkHttpTransport()).use { organiser ->
                     val draft =
                         FundraiserDraft(
                             FundraiserKind.PersonalCause(Beneficiary.SOMEONE_ELSE), Category.MEDICAL,
@@ -68,7 +68,7 @@ class BankStepTest {
     @Test
     fun `the donor completes the bank's step and the sheet shows it confirmed`() =
         runBlocking {
-            FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }).use { fk ->
+            FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, OkHttpTransport()).use { fk ->
                 withViewModels { vms ->
                     val before = fk.refreshFundraiser(fundraiserId).fundraiser.confirmedTotal.minorUnits
                     val sheet = atBankStep(fk, vms, "40")
@@ -85,7 +85,7 @@ class BankStepTest {
     @Test
     fun `the donor fails the bank's step and the sheet says it was refused`() =
         runBlocking {
-            FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }).use { fk ->
+            FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, OkHttpTransport()).use { fk ->
                 withViewModels { vms ->
                     val before = fk.refreshFundraiser(fundraiserId).fundraiser.confirmedTotal.minorUnits
                     val sheet = atBankStep(fk, vms, "15")

@@ -100,7 +100,7 @@ class ConcurrencyTest {
 
     private fun newFundraiser(on: ReferenceServer): String =
         runBlocking {
-            FundKit.open(testConfig(on.url), TokenSource { "dev-organiser" }).use { organiser ->
+            FundKit.open(testConfig(on.url), TokenSource { "dev-organiser" }, OkHttpTransport()).use { organiser ->
                 val draft =
                     FundraiserDraft(
                         FundraiserKind.PersonalCause(Beneficiary.MYSELF), Category.COMMUNITY,
@@ -127,7 +127,7 @@ class ConcurrencyTest {
         Dispatchers.setMain(main)
         try {
             runBlocking {
-                FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }, intercept = watch).use { organiser ->
+                FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }, OkHttpTransport(), intercept = watch).use { organiser ->
                     val vms = TestViewModels()
                     val (dashboard, create) =
                         withContext(main) {
@@ -148,7 +148,7 @@ class ConcurrencyTest {
                     }.join()
                     vms.close()
                 }
-                FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, intercept = watch).use { donor ->
+                FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, OkHttpTransport(), intercept = watch).use { donor ->
                     val vms = TestViewModels()
                     val (page, sheet, pending) =
                         withContext(main) {
@@ -187,7 +187,7 @@ class ConcurrencyTest {
                 val startup =
                     FundKitStartup(scope) {
                         gate.await() // still opening while the network callbacks fire
-                        FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, intercept = watchingArgs { name, args ->
+                        FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, OkHttpTransport(), intercept = watchingArgs { name, args ->
                             if (name == "setOnline") seen += args[0] as Boolean
                         })
                     }
@@ -241,7 +241,7 @@ class ConcurrencyTest {
                 }
             } as FundkitClientInterface
         }
-        FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, intercept = racing).use { fk ->
+        FundKit.open(testConfig(server.url), TokenSource { "dev-donor-1" }, OkHttpTransport(), intercept = racing).use { fk ->
             assertEquals(delivered, fk.syncState.value)
         }
     }
@@ -254,7 +254,7 @@ class ConcurrencyTest {
         var path = blocker.resolve("fundkit.db").path
         try {
             runBlocking {
-                val startup = FundKitStartup(scope) { FundKit.openAsync(testConfig(server.url, databasePath = path), TokenSource { "dev-donor-1" }) }
+                val startup = FundKitStartup(scope) { FundKit.openAsync(testConfig(server.url, databasePath = path), TokenSource { "dev-donor-1" }, OkHttpTransport()) }
                 val failed = withTimeout(5_000) { startup.state.first { it is Startup.Failed } }
                 assertTrue((failed as Startup.Failed).error is dev.fundkit.FundkitException, "a typed error, not a crash: ${failed.error}")
                 path = dir.resolve("fundkit.db").toString()
@@ -273,7 +273,7 @@ class ConcurrencyTest {
             // The listener FundKit gives the core: the test plays the core's notifier with it.
             var listener: dev.fundkit.FundkitListener? = null
             val capture = watchingArgs { name, args -> if (name == "setListener" && args[0] != null) listener = args[0] as dev.fundkit.FundkitListener }
-            FundKit.open(testConfig(server.url), TokenSource { "dev-donor-2" }, intercept = capture).use { fk ->
+            FundKit.open(testConfig(server.url), TokenSource { "dev-donor-2" }, OkHttpTransport(), intercept = capture).use { fk ->
                 fk.refreshFundraiser(fundraiserId)
                 val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
                 val seqs = collected<Long>()

@@ -35,7 +35,7 @@ class LifecycleTest {
         ReferenceServer.start().use { server ->
             runBlocking {
                 val id =
-                    FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }).use { organiser ->
+                    FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }, OkHttpTransport()).use { organiser ->
                         val draft =
                             FundraiserDraft(
                                 FundraiserKind.PersonalCause(Beneficiary.SOMEONE_ELSE), Category.COMMUNITY,
@@ -49,11 +49,11 @@ class LifecycleTest {
         }
 
     private fun donor(server: ReferenceServer, db: String) =
-        FundKit.open(testConfig(server.url, databasePath = db), TokenSource { "dev-donor-1" })
+        FundKit.open(testConfig(server.url, databasePath = db), TokenSource { "dev-donor-1" }, OkHttpTransport())
 
     /** The organiser's view of the server after every device synced: the donations it holds. */
     private suspend fun serverDonations(server: ReferenceServer, id: String): Pair<Int, Long> =
-        FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }).use { organiser ->
+        FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }, OkHttpTransport()).use { organiser ->
             organiser.syncNow()
             val page = organiser.organiserDonations(id)
             page.donations.size to organiser.refreshFundraiser(id).fundraiser.confirmedTotal.minorUnits

@@ -39,7 +39,7 @@ class LoggingTest {
             )
             FundKitLogging.reportErrorsTo { kind, detail -> reports += kind to detail }
 
-            val organiser = FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-organiser-gb" })
+            val organiser = FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-organiser-gb" }, OkHttpTransport())
             val created =
                 organiser.use {
                     (
@@ -55,7 +55,7 @@ class LoggingTest {
                         ) as CreateOutcome.Created
                     ).fundraiser
                 }
-            FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-donor-1" }).use { fk ->
+            FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-donor-1" }, OkHttpTransport()).use { fk ->
                 fk.refreshFundraiser(created.fundraiser.id)
                 fk.donate(
                     dev.fundkit.DonationRequest(
@@ -80,7 +80,7 @@ class LoggingTest {
             Files.write(garbage, ByteArray(8192) { 0x5A })
             val failed =
                 runCatching {
-                    FundKit.open(testConfig(server.url, "GB").copy(databasePath = garbage.toString()), TokenSource { "dev-donor-1" })
+                    FundKit.open(testConfig(server.url, "GB").copy(databasePath = garbage.toString()), TokenSource { "dev-donor-1" }, OkHttpTransport())
                 }.exceptionOrNull()
             assertTrue(failed is dev.fundkit.FundkitException.Storage, "typed storage error: $failed")
             assertTrue(reports.any { it.first == "storage" }, "reported: $reports")
@@ -89,7 +89,7 @@ class LoggingTest {
             // The level can be lowered at any time.
             FundKitLogging.setLevel(LogLevel.ERROR)
             val before = records.size
-            FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-donor-1" }).use { it.pendingDonations() }
+            FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-donor-1" }, OkHttpTransport()).use { it.pendingDonations() }
             assertTrue(records.drop(before).all { it.level == LogLevel.ERROR })
         }
 }

@@ -49,7 +49,7 @@ class MarketsTest {
         val presetLabel = if (presetLabel == "core") dev.fundkit.formatMoney(Money(2_500, currency), locale) else presetLabel
         runBlocking {
             val id =
-                FundKit.open(testConfig(server.url, country, locale = locale), TokenSource { organiserToken }).use { fk ->
+                FundKit.open(testConfig(server.url, country, locale = locale), TokenSource { organiserToken }, OkHttpTransport()).use { fk ->
                     withViewModels { vms ->
                         assertEquals(GateState.Open, fk.gate(Action.CREATE_FUNDRAISER))
                         val form = vms.add(CreateFundraiserViewModel(fk, country, SavedStateHandle()))
@@ -66,7 +66,7 @@ class MarketsTest {
                     }
                 }
             val donorToken = if (country == "IE") "dev-donor-2" else "dev-donor-1"
-            FundKit.open(testConfig(server.url, country, locale = locale), TokenSource { donorToken }).use { fk ->
+            FundKit.open(testConfig(server.url, country, locale = locale), TokenSource { donorToken }, OkHttpTransport()).use { fk ->
                 withViewModels { vms ->
                     fk.refreshFundraiser(id)
                     val page = vms.add(FundraiserViewModel(fk, id))
@@ -89,7 +89,7 @@ class MarketsTest {
     @Test
     fun `a country FundKit has not launched in is closed at the gate, and the form's currency is still the core's`() =
         ReferenceServer.start().use { server ->
-            FundKit.open(testConfig(server.url, "FR"), TokenSource { "dev-organiser" }).use { fk ->
+            FundKit.open(testConfig(server.url, "FR"), TokenSource { "dev-organiser" }, OkHttpTransport()).use { fk ->
                 withViewModels { vms ->
                     val form = vms.add(CreateFundraiserViewModel(fk, "FR", SavedStateHandle()))
                     // France's currency is the euro, from the core; the rollout gate keeps the form closed.

@@ -41,7 +41,7 @@ class OrganiserTest {
     @Test
     fun `the dashboard shows donors, extends to 90 days, refuses past it, edits and ends`(): Unit =
         runBlocking {
-            FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-organiser-gb" }).use { organiser ->
+            FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-organiser-gb" }, OkHttpTransport()).use { organiser ->
                 val created =
                     (
                         organiser.createFundraiser(
@@ -56,7 +56,7 @@ class OrganiserTest {
                         ) as CreateOutcome.Created
                     ).fundraiser
                 val id = created.fundraiser.id
-                FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-donor-1" }).use { donor ->
+                FundKit.open(testConfig(server.url, "GB"), TokenSource { "dev-donor-1" }, OkHttpTransport()).use { donor ->
                     donor.refreshFundraiser(id)
                     for ((amount, visibility) in listOf(1_500L to Visibility.PUBLIC, 2_500L to Visibility.ANONYMOUS)) {
                         donor.donate(DonationRequest(id, Money(amount, "GBP"), null, visibility, false, "tok_ok"))

@@ -63,7 +63,7 @@ class ShellTest {
     }
 
     private fun open(token: String, country: String = "US", clock: ManualClock? = null) =
-        FundKit.open(testConfig(server.url, country), TokenSource { token }, clock)
+        FundKit.open(testConfig(server.url, country), TokenSource { token }, OkHttpTransport(), clock)
 
     private fun draft(title: String) =
         FundraiserDraft(

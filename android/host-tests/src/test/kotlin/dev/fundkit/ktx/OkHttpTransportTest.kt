@@ -7,13 +7,21 @@ import dev.fundkit.DonationRequest
 import dev.fundkit.DonationState
 import dev.fundkit.FundraiserDraft
 import dev.fundkit.FundraiserKind
+import dev.fundkit.HttpRequest
 import dev.fundkit.Money
 import dev.fundkit.SyncProblem
+import dev.fundkit.TransportException
 import dev.fundkit.Visibility
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
+import okhttp3.Call
 import okhttp3.ConnectionSpec
 import okhttp3.OkHttpClient
 import okhttp3.Request
@@ -25,8 +33,14 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import java.io.BufferedReader
 import java.io.File
+import java.io.IOException
 import java.io.InputStreamReader
+import java.net.InetAddress
 import java.net.InetSocketAddress
+import java.net.ServerSocket
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.Executors
+import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 
@@ -34,7 +48,8 @@ import java.util.concurrent.atomic.AtomicInteger
  * FundKit's requests through [OkHttpTransport] (the library Android ships has no HTTP
  * stack of its own) against the real reference server: a donation end to end, the
  * server's rate limit answered with Retry-After and honoured, and a redirect that is
- * not followed although the app's OkHttpClient follows redirects.
+ * not followed although the app's OkHttpClient follows redirects. And the transport's own
+ * failures, `send` called directly: past its timeout, cancelled, refused.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OkHttpTransportTest {
@@ -245,5 +260,149 @@ class OkHttpTransportTest {
             } finally {
                 redirector.stop(0)
             }
+        }
+
+    /**
+     * A server that takes each request and never answers: the exchange is held until
+     * [release]. Released, it writes until the connection refuses the bytes, which tells
+     * whether the client closed it ([closedSeen]).
+     */
+    private class Silent : AutoCloseable {
+        val arrived = CountDownLatch(1)
+        val release = CountDownLatch(1)
+        val closedSeen = CountDownLatch(1)
+        private val threads = Executors.newCachedThreadPool { r -> Thread(r, "silent-server").apply { isDaemon = true } }
+        private val server =
+            HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0).apply {
+                executor = threads
+                createContext("/") { exchange ->
+                    arrived.countDown()
+                    release.await(30, TimeUnit.SECONDS)
+                    try {
+                        exchange.sendResponseHeaders(200, 0)
+                        val out = exchange.responseBody
+                        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5)
+                        while (System.nanoTime() < deadline) {
+                            out.write(ByteArray(8_192))
+                            out.flush()
+                            Thread.sleep(10)
+                        }
+                    } catch (e: IOException) {
+                        closedSeen.countDown()
+                    } finally {
+                        exchange.close()
+                    }
+                }
+                start()
+            }
+        val url = "http://127.0.0.1:${server.address.port}/v1/config"
+
+        override fun close() {
+            release.countDown()
+            server.stop(0)
+            threads.shutdown()
+        }
+    }
+
+    private fun get(url: String, timeoutMs: Long, maxResponseBytes: Long = 1_000_000) =
+        HttpRequest(
+            method = "GET", url = url, headers = emptyList(), body = null,
+            timeoutMs = timeoutMs.toULong(), maxResponseBytes = maxResponseBytes.toULong(),
+        )
+
+    @Test
+    fun `a request past its timeout is TimedOut, not Cancelled (OkHttp's call timeout cancels the call)`() =
+        runBlocking {
+            Silent().use { silent ->
+                val started = System.nanoTime()
+                val e = runCatching { OkHttpTransport(appClient).send(get(silent.url, 300)) }.exceptionOrNull()
+                val tookMs = (System.nanoTime() - started) / 1_000_000
+                assertTrue(silent.arrived.await(0, TimeUnit.SECONDS), "the request never reached the server")
+                assertTrue(e is TransportException.TimedOut, "expected TimedOut, got $e")
+                assertTrue(tookMs in 250..5_000, "gave up after $tookMs ms, the timeout is 300 ms")
+            }
+        }
+
+    @Test
+    fun `cancelling the coroutine cancels the call, and its connection closes`() =
+        runBlocking {
+            Silent().use { silent ->
+                var thrown: Throwable? = null
+                val job =
+                    launch(Dispatchers.Default) {
+                        try {
+                            // No size limit in the way: only the cancellation may end the call early.
+                            OkHttpTransport(appClient).send(get(silent.url, 30_000, maxResponseBytes = 1_000_000_000))
+                        } catch (t: Throwable) {
+                            thrown = t
+                            throw t
+                        }
+                    }
+                assertTrue(silent.arrived.await(10, TimeUnit.SECONDS), "the request never reached the server")
+                job.cancelAndJoin()
+                assertTrue(thrown is CancellationException, "expected the coroutine's cancellation, got $thrown")
+                // Had the call gone on, the server's answer would be read and the connection
+                // kept: its writes would go through.
+                silent.release.countDown()
+                assertTrue(silent.closedSeen.await(10, TimeUnit.SECONDS), "the call was not cancelled: its connection stayed open")
+            }
+        }
+
+    @Test
+    fun `a call cancelled under the transport is Cancelled`() =
+        runBlocking {
+            Silent().use { silent ->
+                val calls = LinkedBlockingQueue<Call>()
+                val watching =
+                    appClient.newBuilder()
+                        .addInterceptor { chain ->
+                            calls.add(chain.call())
+                            chain.proceed(chain.request())
+                        }
+                        .build()
+                val result = async(Dispatchers.Default) { runCatching { OkHttpTransport(watching).send(get(silent.url, 30_000)) } }
+                assertTrue(silent.arrived.await(10, TimeUnit.SECONDS), "the request never reached the server")
+                calls.poll(5, TimeUnit.SECONDS)!!.cancel()
+                val e = withTimeout(10_000) { result.await() }.exceptionOrNull()
+                assertTrue(e is TransportException.Cancelled, "expected Cancelled, got $e")
+            }
+        }
+
+    @Test
+    fun `a refused connection is Offline`() =
+        runBlocking {
+            val port = ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")).use { it.localPort }
+            val e = runCatching { OkHttpTransport(appClient).send(get("http://127.0.0.1:$port/v1/config", 5_000)) }.exceptionOrNull()
+            assertTrue(e is TransportException.Offline, "expected Offline, got $e")
+        }
+
+    @Test
+    fun `the transport's sockets come from the app's socket factory, with Nagle's delay off`() =
+        runBlocking {
+            val made = java.util.concurrent.ConcurrentLinkedQueue<java.net.Socket>()
+            val plain = javax.net.SocketFactory.getDefault()
+            val appFactory =
+                object : javax.net.SocketFactory() {
+                    private fun java.net.Socket.kept() = also { made.add(it) }
+
+                    override fun createSocket() = plain.createSocket().kept()
+
+                    override fun createSocket(host: String, port: Int) = plain.createSocket(host, port).kept()
+
+                    override fun createSocket(host: String, port: Int, localHost: InetAddress, localPort: Int) =
+                        plain.createSocket(host, port, localHost, localPort).kept()
+
+                    override fun createSocket(host: InetAddress, port: Int) = plain.createSocket(host, port).kept()
+
+                    override fun createSocket(address: InetAddress, port: Int, localAddress: InetAddress, localPort: Int) =
+                        plain.createSocket(address, port, localAddress, localPort).kept()
+                }
+            // A pool of its own: OkHttp reuses a pooled connection whatever socket factory made it.
+            val client = appClient.newBuilder().socketFactory(appFactory).connectionPool(okhttp3.ConnectionPool()).build()
+            val response = OkHttpTransport(client).send(get(url.trimEnd('/') + "/v1/config", 5_000))
+            assertTrue(response.status.toInt() in 200..499, "no answer: ${response.status}")
+            assertTrue(made.isNotEmpty(), "the app's socket factory made no socket")
+            // OkHttp leaves Nagle on: a batch's last piece would wait for the server's delayed ACK.
+            assertTrue(made.all { it.tcpNoDelay }, "a socket with Nagle's algorithm on")
         }
 }

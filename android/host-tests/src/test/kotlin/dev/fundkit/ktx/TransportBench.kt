@@ -14,6 +14,8 @@ import dev.fundkit.LogSink
 import dev.fundkit.Money
 import dev.fundkit.Visibility
 import kotlinx.coroutines.runBlocking
+import okhttp3.MediaType.Companion.toMediaType
+import okhttp3.RequestBody.Companion.toRequestBody
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Tag
 import org.junit.jupiter.api.Test
@@ -23,7 +25,9 @@ import java.util.concurrent.ConcurrentLinkedQueue
  * What crossing the FFI costs a batch request through [OkHttpTransport]: the core logs how
  * long each `send` took as it saw it (`transport answered … micros=`), this wrapper times
  * the same call inside Kotlin; the difference is the crossing both ways (lowering the
- * request, the foreign-future machinery, lifting the answer). Run on purpose:
+ * request, the foreign-future machinery, lifting the answer). And the same drain through
+ * OkHttp, through the library's reqwest and as the server's raw ingest, in one run. Run on
+ * purpose (docs/performance.md, "The transport seam"):
  *   mvn test -Dgroups=bench -DexcludedGroups=none -Dtest=TransportBench
  */
 @Tag("bench")
@@ -196,6 +200,111 @@ class TransportBench {
                         ("transport bench: request body %d bytes, answer body %d bytes; Kotlin lifts the request in %.0f us, " +
                             "lowers the answer in %.0f us; one thread hand-off %.0f us").format(
                             lq.body?.size ?: 0, lr.body.size, med(timed.liftNanos), med(timed.lowerNanos), handoffMicros(),
+                        ),
+                    )
+                }
+            }
+        }
+
+    /** Keeps the batch requests the core sent, to post the same bodies again without it. */
+    private class Recording(private val inner: HttpTransport) : HttpTransport {
+        val batches = ConcurrentLinkedQueue<HttpRequest>()
+
+        override suspend fun send(request: HttpRequest): HttpResponse {
+            if (request.url.endsWith("/v1/donations/batch")) batches.add(request)
+            return inner.send(request)
+        }
+    }
+
+    /** Queues [n] donations on a fresh database, then times the drain (syncNow): donations/s. */
+    private suspend fun drain(server: BenchServer, fundraiserId: String, token: String, n: Int, transport: HttpTransport?): Double {
+        val config = testConfig(server.url)
+        val tokens = TokenSource { token }
+        val fk = if (transport == null) FundKit.open(config, tokens) else FundKit.open(config, tokens, transport)
+        return fk.use {
+            fk.refreshFundraiser(fundraiserId)
+            fk.syncNow() // the server's limits: this one lets a device queue n
+            repeat(n) {
+                val outcome = fk.donate(DonationRequest(fundraiserId, Money(100, "USD"), null, Visibility.PUBLIC, false, "tok_ok"))
+                check(outcome is DonateOutcome.Queued) { "$outcome" }
+            }
+            val start = System.nanoTime()
+            val report = fk.syncNow()
+            val seconds = (System.nanoTime() - start) / 1e9
+            assertEquals(null, report.error)
+            assertEquals(n.toUInt(), report.confirmed)
+            n / seconds
+        }
+    }
+
+    /**
+     * The server's raw ingest: the core's batch bodies posted again, one after another as the
+     * core sends them, with plain OkHttp (no core, no FFI; its sockets set up as
+     * OkHttpTransport's, Nagle off), each donation id replaced by a fresh one so the server
+     * stores them anew: donations/s.
+     */
+    private fun rawIngest(batches: List<HttpRequest>, n: Int): Double {
+        val http = okhttp3.OkHttpClient.Builder().socketFactory(NoDelaySocketFactory(javax.net.SocketFactory.getDefault())).build()
+        val idPattern = Regex("\"id\":\"[^\"]+\"")
+        val requests =
+            batches.map { batch ->
+                val body = idPattern.replace(batch.body!!.decodeToString()) { "\"id\":\"${FundKit.newDonationId()}\"" }
+                val headers = okhttp3.Headers.Builder()
+                for (h in batch.headers) {
+                    if (h.name.equals("Idempotency-Key", ignoreCase = true)) headers.add(h.name, FundKit.newDonationId()) else headers.add(h.name, h.value)
+                }
+                okhttp3.Request.Builder()
+                    .url(batch.url)
+                    .headers(headers.build())
+                    .post(body.encodeToByteArray().toRequestBody("application/json".toMediaType()))
+                    .build()
+            }
+        // The connection open and the client warm before the clock starts, as the core's is
+        // (its drain follows a first sync).
+        val warmUp = requests.first().newBuilder().url(requests.first().url.resolve("/v1/config")!!).get().build()
+        repeat(3) { http.newCall(warmUp).execute().use { check(it.code == 200) { "raw ingest warm-up: ${it.code}" } } }
+        val answers = ArrayList<String>(requests.size)
+        val start = System.nanoTime()
+        for (request in requests) {
+            http.newCall(request).execute().use { response ->
+                check(response.code == 200) { "raw ingest: ${response.code}" }
+                answers += response.body.string()
+            }
+        }
+        val seconds = (System.nanoTime() - start) / 1e9
+        // Every donation taken anew (not a replay of the core's answer).
+        val accepted = Regex("\"outcome\":\"accepted\",\"duplicate\":false")
+        val stored = answers.sumOf { accepted.findAll(it).count() }
+        check(stored == n) { "raw ingest: $stored of $n accepted anew; first answer: ${answers.firstOrNull()?.take(300)}" }
+        return n / seconds
+    }
+
+    @Test
+    fun `drain through OkHttp, through reqwest, and the server's raw ingest`() =
+        runBlocking {
+            val n = (System.getProperty("fundkit.bench.n") ?: "10000").toInt()
+            val rounds = (System.getProperty("fundkit.bench.rounds") ?: "2").toInt()
+            benchServer().use { server ->
+                val id =
+                    FundKit.open(testConfig(server.url), TokenSource { "dev-organiser" }, OkHttpTransport()).use { fk ->
+                        val draft =
+                            FundraiserDraft(
+                                FundraiserKind.PersonalCause(Beneficiary.SOMEONE_ELSE), Category.EMERGENCY,
+                                "Bench", "A story worth telling.", Money(10_000_000, "USD"), "US",
+                            )
+                        (fk.createFundraiser(draft) as CreateOutcome.Created).fundraiser.fundraiser.id
+                    }
+                for (round in 1..rounds) {
+                    // Each on a fresh database, the three one after another on the same server.
+                    val recording = Recording(OkHttpTransport())
+                    val okhttp = drain(server, id, "dev-donor-1", n, recording)
+                    val reqwest = drain(server, id, "dev-donor-2", n, null)
+                    val raw = rawIngest(recording.batches.toList(), n)
+                    println(
+                        ("transport bench: round $round (${if (round == 1) "cold" else "warm"} JVM): drained $n in %d batch requests: " +
+                            "OkHttp %.0f donations/s, reqwest %.0f donations/s, the server's raw ingest %.0f donations/s; " +
+                            "ratios of donations/s: OkHttp/raw %.2f, reqwest/raw %.2f, OkHttp/reqwest %.2f").format(
+                            recording.batches.size, okhttp, reqwest, raw, okhttp / raw, reqwest / raw, okhttp / reqwest,
                         ),
                     )
                 }
