@@ -5,7 +5,12 @@
 //!
 //! ```text
 //! fundkit-faulty-net [--seed N] [--per-mille 250] [--rate-limit-per-minute N]
+//!                    [--delay-ms N] [--offline-max-count N]
 //! ```
+//!
+//! `--delay-ms N` replaces the faults by one: every request held N ms (a phone's round trip,
+//! for benches; `--per-mille` then defaults to 1000). `--offline-max-count` is the server's
+//! `limits.offline_max_count`, as `fundkit serve` takes it.
 //!
 //! It starts the reference server (SQLite in memory, fundraisers approved at once) and the
 //! proxy in front of it, prints one line
@@ -44,7 +49,7 @@ fn arg(args: &[String], name: &str) -> Option<u64> {
 fn usage(problem: &str) -> ! {
     eprintln!("fundkit-faulty-net: {problem}");
     eprintln!(
-        "usage: fundkit-faulty-net [--seed N] [--per-mille 0..=1000] [--rate-limit-per-minute N]"
+        "usage: fundkit-faulty-net [--seed N] [--per-mille 0..=1000] [--rate-limit-per-minute N] [--delay-ms N] [--offline-max-count N]"
     );
     std::process::exit(2);
 }
@@ -53,30 +58,50 @@ fn usage(problem: &str) -> ! {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     for a in args.iter().filter(|a| a.starts_with("--")) {
-        if !["--seed", "--per-mille", "--rate-limit-per-minute"].contains(&a.as_str()) {
+        if ![
+            "--seed",
+            "--per-mille",
+            "--rate-limit-per-minute",
+            "--delay-ms",
+            "--offline-max-count",
+        ]
+        .contains(&a.as_str())
+        {
             usage(&format!("unknown option {a}"));
         }
     }
     let seed = arg(&args, "--seed").unwrap_or_else(rand::random);
-    let per_mille = arg(&args, "--per-mille").unwrap_or(250);
+    let delay = arg(&args, "--delay-ms").map(Duration::from_millis);
+    let per_mille = arg(&args, "--per-mille").unwrap_or(if delay.is_some() { 1000 } else { 250 });
     if per_mille > 1000 {
         usage("--per-mille is at most 1000");
     }
-    let server = fundkit_server::start(ServerOptions {
+    let mut options = ServerOptions {
         database: Database::Memory,
         auto_approve: true,
         rate_limit_per_minute: arg(&args, "--rate-limit-per-minute").map_or(6_000, |n| n as u32),
         ..ServerOptions::default()
-    })
-    .await
-    .expect("the reference server starts");
+    };
+    if let Some(count) = arg(&args, "--offline-max-count") {
+        options.config.limits.offline_max_count =
+            u32::try_from(count).unwrap_or_else(|_| usage("--offline-max-count is too large"));
+    }
+    let server = fundkit_server::start(options)
+        .await
+        .expect("the reference server starts");
     let proxy = Proxy::start(server.addr()).await;
-    let mut faults = proxy::network_faults();
-    faults.push(Fault::Status {
-        code: 429,
-        retry_after: Some(1),
-    });
-    faults.push(Fault::Delay(Duration::from_millis(200)));
+    let faults = match delay {
+        Some(delay) => vec![Fault::Delay(delay)],
+        None => {
+            let mut faults = proxy::network_faults();
+            faults.push(Fault::Status {
+                code: 429,
+                retry_after: Some(1),
+            });
+            faults.push(Fault::Delay(Duration::from_millis(200)));
+            faults
+        }
+    };
     proxy.randomize(per_mille as u32, faults, seed);
     println!(
         "faulty net: server {} proxy {} seed {seed}",

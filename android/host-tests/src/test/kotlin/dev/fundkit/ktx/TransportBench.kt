@@ -84,9 +84,28 @@ class TransportBench {
     /** `fundkit serve` that lets one device queue as many as the bench needs. */
     private class BenchServer(private val process: Process, val url: String) : AutoCloseable {
         override fun close() {
+            process.outputStream.close() // both servers stop when their standard input closes
             process.destroy()
             process.waitFor()
         }
+    }
+
+    /**
+     * The server the crossing is measured against: `fundkit serve` on loopback, or, with
+     * `-Dfundkit.bench.rttMs=N`, the same server behind `fundkit-faulty-net`'s proxy holding
+     * every request N ms, as a phone's round trip does.
+     */
+    private fun crossingServer(): BenchServer {
+        val rtt = System.getProperty("fundkit.bench.rttMs") ?: return benchServer()
+        val dir = System.getProperty("fundkit.bin.dir") ?: System.getProperty("jna.library.path")
+        val process =
+            ProcessBuilder(
+                java.io.File(dir, "fundkit-faulty-net").path, "--delay-ms", rtt, "--offline-max-count", "1000000",
+                "--rate-limit-per-minute", "0",
+            ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
+        val first = process.inputStream.bufferedReader().readLine()
+        check(first != null && " proxy " in first) { "fundkit-faulty-net did not start: $first" }
+        return BenchServer(process, first.substringAfter(" proxy ").substringBefore(" seed ").trim())
     }
 
     private fun benchServer(): BenchServer {
@@ -129,7 +148,7 @@ class TransportBench {
     fun `ffi crossing per batch request`() =
         runBlocking {
             val n = (System.getProperty("fundkit.bench.n") ?: "10000").toInt()
-            benchServer().use { server ->
+            crossingServer().use { server ->
                 val tokens = TokenSource { "dev-organiser" }
                 val id =
                     FundKit.open(testConfig(server.url), tokens, OkHttpTransport()).use { fk ->
