@@ -278,15 +278,8 @@ pub async fn review(
                 );
                 // The charity the organiser named, for the reviewer to check on the
                 // regulator's register before approving.
-                if let Some(charity) = f["charity"].as_object() {
-                    println!(
-                        "      charity: {} (registered number {})",
-                        charity.get("name").and_then(|n| n.as_str()).unwrap_or("?"),
-                        charity
-                            .get("number")
-                            .and_then(|n| n.as_str())
-                            .unwrap_or("?")
-                    );
+                if let Some(charity) = charity_line(&f["charity"]) {
+                    println!("      {charity}");
                 }
                 if let Some(edit) = f["pending_edit"].as_object() {
                     println!(
@@ -302,17 +295,22 @@ pub async fn review(
                 body["id"].as_str().unwrap_or("?"),
                 body["state"].as_str().unwrap_or("?")
             );
-            if let Some(charity) = body["charity"].as_object() {
-                println!(
-                    "  charity: {} (registered number {})",
-                    charity.get("name").and_then(|n| n.as_str()).unwrap_or("?"),
-                    charity
-                        .get("number")
-                        .and_then(|n| n.as_str())
-                        .unwrap_or("?")
-                );
+            if let Some(charity) = charity_line(&body["charity"]) {
+                println!("  {charity}");
             }
         }
     }
     Ok(())
+}
+
+/// "charity: NAME (registered number NUM)" for a fundraiser's charity, if it has one.
+fn charity_line(charity: &serde_json::Value) -> Option<String> {
+    let field = |name: &str| charity.get(name).and_then(|v| v.as_str()).unwrap_or("?");
+    charity.as_object().map(|_| {
+        format!(
+            "charity: {} (registered number {})",
+            field("name"),
+            field("number")
+        )
+    })
 }
